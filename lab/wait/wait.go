@@ -1,0 +1,124 @@
+package wait
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/kthw-lab/lab/lab/progress"
+)
+
+// Condition is something worth waiting for, with the name a person reads in
+// progress lines and errors ("ssh on k8smaster1").
+type Condition struct {
+	// Name says what is awaited; it completes "waiting for ...".
+	Name string
+	// Check returns nil once the condition holds and otherwise an error
+	// saying why not yet. It should return promptly when ctx is done.
+	Check func(ctx context.Context) error
+}
+
+// DefaultInterval is the pause between checks used by All.
+const DefaultInterval = time.Second
+
+// reportEvery is how often a wait that keeps failing prints its last error.
+const reportEvery = 10 * time.Second
+
+// TimeoutError is returned when a condition did not hold before its deadline.
+// It unwraps to context.DeadlineExceeded and to the last error the check
+// returned, so both errors.Is(err, context.DeadlineExceeded) and errors.As on
+// the check's own error types work.
+type TimeoutError struct {
+	Name    string
+	Timeout time.Duration
+	// Last is the last error the check returned; nil if it never returned.
+	Last error
+}
+
+func (e *TimeoutError) Error() string {
+	if e.Last == nil {
+		return fmt.Sprintf("waiting for %s: timed out after %s", e.Name, e.Timeout)
+	}
+	return fmt.Sprintf("waiting for %s: timed out after %s: last error: %v", e.Name, e.Timeout, e.Last)
+}
+
+// Unwrap returns context.DeadlineExceeded and the last error.
+func (e *TimeoutError) Unwrap() []error {
+	if e.Last == nil {
+		return []error{context.DeadlineExceeded}
+	}
+	return []error{context.DeadlineExceeded, e.Last}
+}
+
+// Until checks c every interval until the check passes, timeout passes, or
+// ctx is done. It prints "• waiting for NAME ..." and a matching end line on
+// status, and at most every 10 s a "still waiting" line with the last error.
+// When ctx is cancelled (Ctrl-C) it returns promptly with ctx's error.
+func Until(ctx context.Context, status *progress.Status, c Condition, timeout, interval time.Duration) error {
+	return until(ctx, status, c, timeout, interval, reportEvery)
+}
+
+func until(ctx context.Context, status *progress.Status, c Condition, timeout, interval, report time.Duration) (err error) {
+	end := status.Start("waiting for %s", c.Name)
+	defer func() { end(err) }()
+
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	var last error
+	lastReport := time.Now()
+	for {
+		checkErr := c.Check(wctx)
+		if checkErr == nil {
+			return nil
+		}
+		// An attempt cut short by the deadline usually just says "context
+		// deadline exceeded"; the error before it is the informative one.
+		if wctx.Err() == nil || last == nil {
+			last = checkErr
+		}
+		if wctx.Err() == nil && time.Since(lastReport) >= report {
+			status.Printf("  still waiting for %s: %v", c.Name, last)
+			lastReport = time.Now()
+		}
+
+		timer := time.NewTimer(interval)
+		select {
+		case <-wctx.Done():
+			timer.Stop()
+			return stopped(ctx, c, timeout, last)
+		case <-timer.C:
+		}
+	}
+}
+
+// stopped builds the error for a wait that ended before its condition held:
+// either our own deadline passed or the caller's ctx ended.
+func stopped(ctx context.Context, c Condition, timeout time.Duration, last error) error {
+	if ctx.Err() != nil {
+		cause := context.Cause(ctx)
+		if last == nil || errors.Is(last, cause) {
+			return fmt.Errorf("waiting for %s: %w", c.Name, cause)
+		}
+		return fmt.Errorf("waiting for %s: %w (last error: %w)", c.Name, cause, last)
+	}
+	return &TimeoutError{Name: c.Name, Timeout: timeout, Last: last}
+}
+
+// All waits for every condition in parallel, each with its own timeout, and
+// returns the failures joined in the order the conditions were given. It does
+// not stop the other waits when one fails, so the error lists everything
+// that did not come up.
+func All(ctx context.Context, status *progress.Status, timeout time.Duration, conds ...Condition) error {
+	errs := make([]error, len(conds))
+	var wg sync.WaitGroup
+	for i, c := range conds {
+		wg.Go(func() {
+			errs[i] = Until(ctx, status, c, timeout, DefaultInterval)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
