@@ -210,8 +210,8 @@ func (c *Cache) discard(dir, kind string) error {
 		return err
 	}
 	if err := os.Rename(dir, filepath.Join(trash, "entry")); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		os.RemoveAll(trash)
+		os.Remove(trash)
 		return err
 	}
-	return os.RemoveAll(trash)
+	return removeTree(trash)
 }

@@ -103,7 +103,7 @@ func (c *Cache) removeStale(kind string, now time.Time) {
 		if err != nil {
 			continue // held by a live process, or already gone
 		}
-		os.RemoveAll(dir)
+		removeTree(dir)
 		lock.Close()
 	}
 }
@@ -125,7 +125,7 @@ func (s *Staging) Abort() error {
 	if s.lock == nil {
 		return nil
 	}
-	err := os.RemoveAll(s.Dir)
+	err := removeTree(s.Dir)
 	s.release()
 	if err != nil {
 		return fmt.Errorf("removing cache staging directory %s: %w", s.Dir, err)
