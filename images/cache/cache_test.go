@@ -308,3 +308,45 @@ func TestDefaultRoot(t *testing.T) {
 		t.Fatalf("DefaultRoot = %q", got)
 	}
 }
+
+func TestPartialPath(t *testing.T) {
+	c := &Cache{Root: t.TempDir()}
+	p, err := c.PartialPath("images", "debian-12-cloud-0123", "disk.qcow2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(c.Root, "tmp", "partial", "images-debian-12-cloud-0123-disk.qcow2"); p != want {
+		t.Fatalf("PartialPath = %q, want %q", p, want)
+	}
+	if _, err := c.PartialPath("images", "../x", "f"); err == nil {
+		t.Fatal("PartialPath accepted a key with a slash")
+	}
+	fresh := p + ".part"
+	old, _ := c.PartialPath("images", "old", "disk.qcow2")
+	otherKind, _ := c.PartialPath("etcd", "old", "etcd.tar.gz")
+	for _, f := range []string{fresh, old, otherKind} {
+		if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	weekAgo := time.Now().Add(-8 * 24 * time.Hour)
+	os.Chtimes(old, weekAgo, weekAgo)
+	os.Chtimes(otherKind, weekAgo, weekAgo)
+	s, err := c.Stage("images")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Abort()
+	if _, err := os.Stat(old); !errors.Is(err, fs.ErrNotExist) {
+		t.Error("week-old partial download was kept")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Error("fresh partial download was removed")
+	}
+	if _, err := os.Stat(otherKind); err != nil {
+		t.Error("partial download of another kind was removed")
+	}
+	if entries, err := c.List(); err != nil || len(entries) != 0 {
+		t.Fatalf("partial downloads show up in List: %v %v", entries, err)
+	}
+}

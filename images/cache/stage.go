@@ -45,6 +45,7 @@ func (c *Cache) Stage(kind string) (*Staging, error) {
 		return nil, fmt.Errorf("creating cache staging directory: %w", err)
 	}
 	c.removeStale(kind, time.Now())
+	c.removeOldPartials(kind, time.Now())
 	dir, err := os.MkdirTemp(tmp, kind+"-")
 	if err != nil {
 		return nil, fmt.Errorf("creating cache staging directory: %w", err)

@@ -7,5 +7,6 @@
 // transfer keeps the .part file, and the next Get resumes it with a Range
 // request when the server honours ranges (206) or starts over cleanly when
 // it does not (200). A digest mismatch or a local write failure (a full
-// disk) deletes the .part file.
+// disk) deletes the .part file. A destination that already holds the
+// expected bytes is left as it is and nothing is downloaded.
 package download

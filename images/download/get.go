@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -95,6 +96,10 @@ func get(ctx context.Context, req Request) error {
 	if client == nil {
 		client = http.DefaultClient
 	}
+	if done, err := alreadyThere(req.Dest, h, want); done || err != nil {
+		return err
+	}
+	h.Reset()
 
 	part, err := openPart(PartPath(req.Dest))
 	if err != nil {
@@ -122,6 +127,30 @@ func get(ctx context.Context, req Request) error {
 		return fmt.Errorf("moving the verified download into place: %w", err)
 	}
 	return nil
+}
+
+// alreadyThere tells whether dest already holds the expected file, as it
+// does when an earlier Get finished but its caller was interrupted before
+// using the file. A dest with other content is deleted.
+func alreadyThere(dest string, h hash.Hash, want string) (bool, error) {
+	f, err := os.Open(dest)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("checking existing %s: %w", dest, err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(h, f); err != nil {
+		return false, fmt.Errorf("checking existing %s: %w", dest, err)
+	}
+	if hex.EncodeToString(h.Sum(nil)) == want {
+		return true, nil
+	}
+	if err := os.Remove(dest); err != nil {
+		return false, fmt.Errorf("removing stale %s: %w", dest, err)
+	}
+	return false, nil
 }
 
 // MismatchError is returned when the downloaded bytes do not have the

@@ -349,3 +349,25 @@ func TestGetCancelledKeepsPart(t *testing.T) {
 	}
 	assertFile(t, PartPath(dest), payload[:1000])
 }
+
+func TestGetKeepsAVerifiedDestAndReplacesAWrongOne(t *testing.T) {
+	srv := newServer(t, "ranges")
+	dest := filepath.Join(t.TempDir(), "disk.qcow2")
+	if err := os.WriteFile(dest, payload, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	req := Request{URL: srv.URL + "/file", Dest: dest, Digest: sha256Hex(payload)}
+	if err := Get(t.Context(), req); err != nil {
+		t.Fatal(err)
+	}
+	if ranges, _ := srv.stats(); len(ranges) != 0 {
+		t.Fatalf("downloaded again although %s was already verified", dest)
+	}
+	if err := os.WriteFile(dest, []byte("stale"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Get(t.Context(), req); err != nil {
+		t.Fatal(err)
+	}
+	assertFile(t, dest, payload)
+}
