@@ -1,0 +1,77 @@
+package virt
+
+import (
+	"encoding/xml"
+	"fmt"
+	"strings"
+)
+
+// Namespace is the XML namespace of the lab's ownership marker, the element
+// <lab:lab name="LAB" node="NODE"/> inside a network's or domain's <metadata>.
+const Namespace = "https://github.com/kthw-lab/lab/ns/1"
+
+// Marker is the ownership marker read from an object's metadata.
+type Marker struct {
+	Lab  string // the lab that created the object
+	Node string // the node a domain belongs to; empty on networks
+}
+
+// markerXML writes the marker with the "lab" prefix, as libvirt prints
+// metadata back; encoding/xml would otherwise use a default namespace.
+type markerXML struct {
+	XMLName xml.Name `xml:"lab:lab"`
+	NS      string   `xml:"xmlns:lab,attr"`
+	Name    string   `xml:"name,attr"`
+	Node    string   `xml:"node,attr,omitempty"`
+}
+
+// metadataXML returns the inner XML of a <metadata> element marking an object
+// as owned by lab (and, for domains, node).
+func metadataXML(lab, node string) string {
+	b, err := xml.Marshal(markerXML{NS: Namespace, Name: lab, Node: node})
+	if err != nil {
+		// Only strings are marshalled; encoding/xml escapes them.
+		panic("virt: marshalling the ownership marker: " + err.Error())
+	}
+	return string(b)
+}
+
+// parseMarker finds the lab's marker among the elements of a <metadata>
+// element's inner XML, which may hold other applications' elements too.
+func parseMarker(inner string) (Marker, bool) {
+	d := xml.NewDecoder(strings.NewReader(inner))
+	for {
+		tok, err := d.Token()
+		if err != nil { // io.EOF or malformed metadata: no marker
+			return Marker{}, false
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok || se.Name.Space != Namespace || se.Name.Local != "lab" {
+			continue
+		}
+		var m Marker
+		for _, a := range se.Attr {
+			switch a.Name.Local {
+			case "name":
+				m.Lab = a.Value
+			case "node":
+				m.Node = a.Value
+			}
+		}
+		return m, m.Lab != ""
+	}
+}
+
+// Owned reports whether name carries the lab's name prefix ("kthw-…"), the
+// ownership mark of storage pools and volumes, which have no metadata.
+func Owned(name, lab string) bool {
+	return lab != "" && strings.HasPrefix(name, lab+"-") && len(name) > len(lab)+1
+}
+
+// ownerText describes who owns an object for an error message.
+func ownerText(m Marker, ok bool) string {
+	if !ok {
+		return "it has no lab metadata"
+	}
+	return fmt.Sprintf("it belongs to lab %q", m.Lab)
+}
