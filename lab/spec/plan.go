@@ -147,9 +147,9 @@ func (p *Plan) node(i int, mac string) Node {
 		IP:        ip,
 		MAC:       mac,
 		DataPool:  data.Kind,
-		OS:        ssd.volume(name + "-os.qcow2"),
-		Data:      data.volume(name + "-data.qcow2"),
-		Seed:      ssd.volume(name + "-seed.iso"),
+		OS:        ssd.volume(VolumeName(s.Name, name, "os.qcow2")),
+		Data:      data.volume(VolumeName(s.Name, name, "data.raw")),
+		Seed:      ssd.volume(VolumeName(s.Name, name, "seed.iso")),
 		PeerURL:   url(ip, EtcdPeerPort),
 		ClientURL: url(ip, EtcdClientPort),
 	}

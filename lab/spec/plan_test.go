@@ -42,9 +42,9 @@ func TestPlanStory(t *testing.T) {
 	want := Node{
 		Index: 1, Name: "k8smaster1", Domain: "kthw-k8smaster1",
 		IP: netip.MustParseAddr("192.168.199.201"), MAC: n1.MAC, DataPool: "ssd",
-		OS:        Volume{Pool: "lab-kthw-ssd", Name: "k8smaster1-os.qcow2", Path: "/var/lib/libvirt/images/lab-kthw-ssd/k8smaster1-os.qcow2"},
-		Data:      Volume{Pool: "lab-kthw-ssd", Name: "k8smaster1-data.qcow2", Path: "/var/lib/libvirt/images/lab-kthw-ssd/k8smaster1-data.qcow2"},
-		Seed:      Volume{Pool: "lab-kthw-ssd", Name: "k8smaster1-seed.iso", Path: "/var/lib/libvirt/images/lab-kthw-ssd/k8smaster1-seed.iso"},
+		OS:        Volume{Pool: "lab-kthw-ssd", Name: "lab-kthw-k8smaster1-os.qcow2", Path: "/var/lib/libvirt/images/lab-kthw-ssd/lab-kthw-k8smaster1-os.qcow2"},
+		Data:      Volume{Pool: "lab-kthw-ssd", Name: "lab-kthw-k8smaster1-data.raw", Path: "/var/lib/libvirt/images/lab-kthw-ssd/lab-kthw-k8smaster1-data.raw"},
+		Seed:      Volume{Pool: "lab-kthw-ssd", Name: "lab-kthw-k8smaster1-seed.iso", Path: "/var/lib/libvirt/images/lab-kthw-ssd/lab-kthw-k8smaster1-seed.iso"},
 		PeerURL:   "https://192.168.199.201:2380",
 		ClientURL: "https://192.168.199.201:2379",
 	}

@@ -123,6 +123,14 @@ func PoolName(name, kind string) string { return ObjectPrefix(name) + "-" + kind
 // state says which do.
 func ObjectPrefix(name string) string { return "lab-" + name }
 
+// VolumeName is the file name of one of a node's volumes:
+// lab-<name>-<node>-<what>. The prefix marks the file as the lab's even in a
+// pool directory the user pointed at a disk that holds other files. The data
+// volume is raw so that fsync timings measure the disk, not qcow2 metadata.
+func VolumeName(name, node, what string) string {
+	return ObjectPrefix(name) + "-" + node + "-" + what
+}
+
 // NodeName is the hostname and etcd member name of node i: k8smaster<i>.
 func NodeName(i int) string { return "k8smaster" + strconv.Itoa(i) }
 
