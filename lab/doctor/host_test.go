@@ -1,0 +1,164 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestParseMemAvailable(t *testing.T) {
+	got, err := parseMemAvailable([]byte("MemTotal:       32768000 kB\nMemFree:         1000 kB\nMemAvailable:   24173044 kB\nBuffers: 1 kB\n"))
+	if err != nil || got != 24173044*1024 {
+		t.Errorf("parseMemAvailable = %d, %v; want %d", got, err, 24173044*1024)
+	}
+	if _, err := parseMemAvailable([]byte("MemTotal: 1 kB\n")); err == nil {
+		t.Error("parseMemAvailable accepted a meminfo without MemAvailable")
+	}
+}
+
+func TestMemAvailableOnThisHost(t *testing.T) {
+	got, err := memAvailable("/proc/meminfo")
+	if err != nil || got == 0 {
+		t.Fatalf("memAvailable = %d, %v", got, err)
+	}
+}
+
+func TestLibvirtVersion(t *testing.T) {
+	for v, want := range map[uint64]string{9000000: "9.0.0", 7002022: "7.2.22", 10010003: "10.10.3"} {
+		if got := libvirtVersion(v); got != want {
+			t.Errorf("libvirtVersion(%d) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func TestDaemonURI(t *testing.T) {
+	for in, want := range map[string]string{
+		"qemu:///system":                          "qemu:///system",
+		"qemu+unix:///system?socket=/srv/sock":    "qemu:///system",
+		"qemu:///session":                         "qemu:///session",
+		"qemu+unix:///session?socket=/run/x/sock": "qemu:///session",
+	} {
+		if got := daemonURI(in); got != want {
+			t.Errorf("daemonURI(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestDiskSpaceMeasuresTheNearestExistingParent(t *testing.T) {
+	dir := t.TempDir()
+	got, err := diskSpace(filepath.Join(dir, "not", "yet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Measured != dir || got.Free == 0 || got.Filesystem == "" {
+		t.Errorf("diskSpace = %+v, want measured at %s with free space and a filesystem id", got, dir)
+	}
+	same, err := diskSpace(dir)
+	if err != nil || same.Filesystem != got.Filesystem {
+		t.Errorf("diskSpace(%s) = %+v, %v; want filesystem %s", dir, same, err, got.Filesystem)
+	}
+}
+
+func TestLookPathFindsSystemDirectories(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	p, err := lookPath("sh")
+	if err != nil || !strings.HasSuffix(p, "/sh") {
+		t.Errorf("lookPath(sh) with an empty PATH = %q, %v", p, err)
+	}
+	if _, err := lookPath("no-such-program-here"); err == nil {
+		t.Error("lookPath found a program that does not exist")
+	}
+}
+
+func TestStatFile(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "s")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	st, err := statFile(sock)
+	if err != nil || st.Mode.Type() != fs.ModeSocket || st.Owner == "" || st.Group == "" {
+		t.Errorf("statFile(socket) = %+v, %v", st, err)
+	}
+	if _, err := statFile(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("statFile(missing) error = %v, want ErrNotExist", err)
+	}
+}
+
+func TestQEMUUserFromConfig(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "qemu.conf")
+	for _, line := range []string{`user = "root"`, `  user = "+0"`, "#user = \"nobody\"\nuser = \"root\""} {
+		if err := os.WriteFile(conf, []byte(line+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		u, err := qemuUser(conf)
+		if err != nil || u.Name != "root" || !u.Root || len(u.Groups) == 0 {
+			t.Errorf("qemuUser with %q = %+v, %v; want root", line, u, err)
+		}
+	}
+	if err := os.WriteFile(conf, []byte(`user = "no-such-user-lab"`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := qemuUser(conf); err == nil || !strings.Contains(err.Error(), `looking up the qemu user "no-such-user-lab"`) {
+		t.Errorf("qemuUser with an unknown user: %v", err)
+	}
+}
+
+func TestAskLibvirtNoDaemon(t *testing.T) {
+	_, err := askLibvirt(t.Context(), filepath.Join(t.TempDir(), "libvirt-sock"), "qemu:///system")
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("askLibvirt on a missing socket: %v, want ErrNotExist", err)
+	}
+}
+
+func TestAskLibvirtStaleSocket(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "libvirt-sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close() // the socket file stays, nobody listens: a dead daemon
+	_, err = askLibvirt(t.Context(), sock, "qemu:///system")
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("askLibvirt on a stale socket: %v, want ECONNREFUSED", err)
+	}
+}
+
+// A daemon that accepts but never answers must not hang the doctor.
+func TestAskLibvirtSilentDaemon(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "libvirt-sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = askLibvirt(ctx, sock, "qemu:///system")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("askLibvirt on a silent daemon: %v, want the deadline", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("askLibvirt took %s past a 200ms deadline", d)
+	}
+}

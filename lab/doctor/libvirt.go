@@ -1,0 +1,125 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Socket is a unix socket a libvirt URI can be served on.
+type Socket struct {
+	Path string
+	// Daemon says which daemon listens there: "modular virtqemud",
+	// "monolithic libvirtd", or "from the URI" for ?socket=.
+	Daemon string
+}
+
+// Sockets lists the sockets that can serve uri, in the order lab's libvirt
+// provider prefers them: the socket named by ?socket=, else the modular
+// virtqemud's, else the monolithic libvirtd's. Only local qemu URIs are
+// supported; getenv supplies XDG_RUNTIME_DIR and HOME for qemu:///session.
+func Sockets(uri string, getenv func(string) string) ([]Socket, error) {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return nil, fmt.Errorf("parsing libvirt URI %q: %w", uri, err)
+	}
+	if (u.Scheme != "qemu" && u.Scheme != "qemu+unix") || u.Host != "" {
+		return nil, fmt.Errorf("libvirt URI %q is not a local qemu URI (qemu:///system or qemu:///session)", uri)
+	}
+	if s := u.Query().Get("socket"); s != "" {
+		return []Socket{{Path: s, Daemon: "from the URI"}}, nil
+	}
+	var dir string
+	switch u.Path {
+	case "/system":
+		dir = "/var/run/libvirt"
+	case "/session":
+		if rt := getenv("XDG_RUNTIME_DIR"); rt != "" {
+			dir = filepath.Join(rt, "libvirt")
+		} else {
+			dir = filepath.Join(getenv("HOME"), ".cache", "libvirt")
+		}
+	default:
+		return nil, fmt.Errorf("libvirt URI %q has path %q, want /system or /session", uri, u.Path)
+	}
+	return []Socket{
+		{Path: filepath.Join(dir, "virtqemud-sock"), Daemon: "modular virtqemud"},
+		{Path: filepath.Join(dir, "libvirt-sock"), Daemon: "monolithic libvirtd"},
+	}, nil
+}
+
+// checkLibvirt finds the socket lab will use for the URI and talks to the
+// daemon behind it.
+func checkLibvirt(ctx context.Context, p Probes, req Requirements) []Check {
+	const name = "libvirt socket"
+	uri := or(req.ConnectURI, "qemu:///system")
+	socks, err := Sockets(uri, p.Getenv)
+	if err != nil {
+		return []Check{fail(name, err.Error(), "lab --connect qemu:///system doctor", true)}
+	}
+	var missing []string
+	for _, s := range socks {
+		st, err := p.Stat(s.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			missing = append(missing, fmt.Sprintf("%s (%s)", s.Path, s.Daemon))
+			continue
+		}
+		if err != nil {
+			return []Check{fail(name, fmt.Sprintf("%s (%s): %v", s.Path, s.Daemon, err), req.setup(), true)}
+		}
+		if st.Mode.Type() != fs.ModeSocket {
+			return []Check{fail(name, fmt.Sprintf("%s (%s) is not a socket", s.Path, s.Daemon), req.setup(), true)}
+		}
+		info, err := p.Libvirt(ctx, s.Path, uri)
+		if err != nil {
+			return []Check{fail(name, fmt.Sprintf("%s (%s) does not answer for %s: %v", s.Path, s.Daemon, uri, err),
+				libvirtFix(err, p.Root(), uri, req), true)}
+		}
+		return []Check{ok(name, fmt.Sprintf("%s (%s, libvirt %s, QEMU %s)", s.Path, s.Daemon, info.Version, info.Hypervisor), true)}
+	}
+	return []Check{fail(name, fmt.Sprintf("no daemon serves %s: no %s", uri, strings.Join(missing, ", no ")), req.setup(), true)}
+}
+
+// libvirtFix is the fix for a daemon that is there but does not answer. A
+// refusal, or any failure of a non-root user on the system daemon (whose
+// access check may need polkit, which may not run), needs root or the
+// libvirt group; anything else, such as the stale socket of a dead daemon,
+// a restart.
+func libvirtFix(err error, root bool, uri string, req Requirements) string {
+	system := strings.HasSuffix(strings.SplitN(uri, "?", 2)[0], "/system")
+	if errors.Is(err, fs.ErrPermission) || (system && !root) {
+		return "run lab as root (sudo lab ...), or join the libvirt group: sudo usermod -aG libvirt $USER, then log in again"
+	}
+	return req.setup()
+}
+
+var qemuVersion = regexp.MustCompile(`QEMU emulator version (\S+)`)
+
+// checkQEMU finds qemu-system-x86_64 and asks for its version.
+func checkQEMU(ctx context.Context, p Probes, _ Requirements) []Check {
+	const name, bin = "qemu", "qemu-system-x86_64"
+	fix := aptInstall("qemu-system-x86")
+	path, err := p.LookPath(bin)
+	if err != nil {
+		return []Check{fail(name, bin+" not found", fix, true)}
+	}
+	out, err := p.Output(ctx, path, "--version")
+	if err != nil {
+		return []Check{fail(name, fmt.Sprintf("%s --version: %v", path, err), fix, true)}
+	}
+	m := qemuVersion.FindSubmatch(out)
+	if m == nil {
+		return []Check{fail(name, fmt.Sprintf("%s --version printed no version: %q", path, firstLine(out)), fix, true)}
+	}
+	return []Check{ok(name, fmt.Sprintf("%s (QEMU %s)", path, m[1]), true)}
+}
+
+func firstLine(b []byte) string {
+	s, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	return s
+}

@@ -1,0 +1,188 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestLibvirtSocket(t *testing.T) {
+	const mono, modular = "/var/run/libvirt/libvirt-sock", "/var/run/libvirt/virtqemud-sock"
+	sock := FileStat{Mode: fs.ModeSocket | 0o777, Owner: "root", Group: "root"}
+	refused := func(context.Context, string, string) (LibvirtInfo, error) {
+		return LibvirtInfo{}, fmt.Errorf("dial unix: %w", syscall.ECONNREFUSED)
+	}
+	tests := []struct {
+		name   string
+		change func(*fakeHost, *Requirements)
+		status Status
+		asked  []string
+		detail string
+		fix    string
+	}{{
+		name:   "monolithic libvirtd",
+		status: OK, asked: []string{mono},
+		detail: mono + " (monolithic libvirtd, libvirt 9.0.0, QEMU 7.2.22)",
+	}, {
+		name:   "modular virtqemud is preferred, as lab's provider does",
+		change: func(h *fakeHost, _ *Requirements) { h.files[modular] = sock },
+		status: OK, asked: []string{modular},
+		detail: modular + " (modular virtqemud, libvirt 9.0.0",
+	}, {
+		name: "socket named by the URI",
+		change: func(h *fakeHost, r *Requirements) {
+			r.ConnectURI = "qemu+unix:///system?socket=/srv/libvirt.sock"
+			h.files["/srv/libvirt.sock"] = sock
+		},
+		status: OK, asked: []string{"/srv/libvirt.sock"},
+		detail: "/srv/libvirt.sock (from the URI",
+	}, {
+		name: "session daemon under XDG_RUNTIME_DIR",
+		change: func(h *fakeHost, r *Requirements) {
+			r.ConnectURI = "qemu:///session"
+			h.env["XDG_RUNTIME_DIR"] = "/run/user/1000"
+			h.files["/run/user/1000/libvirt/libvirt-sock"] = sock
+		},
+		status: OK, asked: []string{"/run/user/1000/libvirt/libvirt-sock"},
+		detail: "/run/user/1000/libvirt/libvirt-sock (monolithic libvirtd",
+	}, {
+		name:   "no daemon at all",
+		change: func(h *fakeHost, _ *Requirements) { delete(h.files, mono) },
+		status: Fail,
+		detail: "no daemon serves qemu:///system: no " + modular + " (modular virtqemud), no " + mono + " (monolithic libvirtd)",
+		fix:    DefaultSetupCommand,
+	}, {
+		name: "stale socket of a dead daemon",
+		change: func(h *fakeHost, _ *Requirements) {
+			h.libvirt = refused
+		},
+		status: Fail, asked: []string{mono},
+		detail: mono + " (monolithic libvirtd) does not answer for qemu:///system: dial unix: connection refused",
+		fix:    DefaultSetupCommand,
+	}, {
+		name: "setup command from the requirements",
+		change: func(h *fakeHost, r *Requirements) {
+			h.libvirt = refused
+			r.SetupCommand = "sudo make host"
+		},
+		status: Fail, asked: []string{mono},
+		fix: "sudo make host",
+	}, {
+		name: "daemon refuses the user",
+		change: func(h *fakeHost, _ *Requirements) {
+			h.libvirt = func(context.Context, string, string) (LibvirtInfo, error) {
+				return LibvirtInfo{}, fmt.Errorf("%w: authentication failed", fs.ErrPermission)
+			}
+		},
+		status: Fail, asked: []string{mono},
+		fix: "sudo usermod -aG libvirt $USER",
+	}, {
+		name: "non-root user on the system daemon",
+		change: func(h *fakeHost, _ *Requirements) {
+			h.root = false
+			h.libvirt = func(context.Context, string, string) (LibvirtInfo, error) {
+				return LibvirtInfo{}, fmt.Errorf("internal error: Unable to get system bus connection")
+			}
+		},
+		status: Fail, asked: []string{mono},
+		fix: "run lab as root (sudo lab ...)",
+	}, {
+		name: "not a socket",
+		change: func(h *fakeHost, _ *Requirements) {
+			h.files[mono] = FileStat{Mode: 0o644}
+		},
+		status: Fail,
+		detail: mono + " (monolithic libvirtd) is not a socket",
+		fix:    DefaultSetupCommand,
+	}, {
+		name:   "remote URI",
+		change: func(_ *fakeHost, r *Requirements) { r.ConnectURI = "qemu+ssh://host/system" },
+		status: Fail,
+		detail: `"qemu+ssh://host/system" is not a local qemu URI`,
+		fix:    "lab --connect qemu:///system doctor",
+	}, {
+		name:   "unknown path",
+		change: func(_ *fakeHost, r *Requirements) { r.ConnectURI = "qemu:///embed" },
+		status: Fail,
+		detail: `has path "/embed", want /system or /session`,
+		fix:    "lab --connect qemu:///system doctor",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, req := newFakeHost(), story()
+			if tt.change != nil {
+				tt.change(h, &req)
+			}
+			c := check(t, h, req, "libvirt socket")
+			want(t, c, tt.status, true, tt.detail, tt.fix)
+			if !slices.Equal(h.asked, tt.asked) {
+				t.Errorf("asked the daemons on %v, want %v", h.asked, tt.asked)
+			}
+		})
+	}
+}
+
+func TestLibvirtHangingDaemonEndsWithTheContext(t *testing.T) {
+	h := newFakeHost()
+	h.libvirt = func(ctx context.Context, _, _ string) (LibvirtInfo, error) {
+		<-ctx.Done()
+		return LibvirtInfo{}, ctx.Err()
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	r := Run(ctx, h.probes(), story())
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Run took %s with a hanging daemon", d)
+	}
+	want(t, r.Checks[0], Fail, true, "context deadline exceeded", DefaultSetupCommand)
+}
+
+func TestQEMU(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*fakeHost)
+		status Status
+		detail string
+	}{
+		{"found with its version", nil, OK, "/usr/bin/qemu-system-x86_64 (QEMU 7.2.22)"},
+		{"not installed", func(h *fakeHost) { delete(h.bins, "qemu-system-x86_64") }, Fail, "qemu-system-x86_64 not found"},
+		{"broken binary", func(h *fakeHost) { h.qemuErr = fmt.Errorf("exit status 127") }, Fail, "--version: exit status 127"},
+		{"no version printed", func(h *fakeHost) { h.qemuOut = "something else\n" }, Fail, `printed no version: "something else"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newFakeHost()
+			if tt.change != nil {
+				tt.change(h)
+			}
+			fix := ""
+			if tt.status != OK {
+				fix = "sudo apt-get install -y --no-install-recommends qemu-system-x86"
+			}
+			want(t, check(t, h, story(), "qemu"), tt.status, true, tt.detail, fix)
+		})
+	}
+}
+
+func TestSockets(t *testing.T) {
+	env := map[string]string{"HOME": "/home/ann"}
+	got, err := Sockets("qemu:///session", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSocks := []Socket{
+		{Path: "/home/ann/.cache/libvirt/virtqemud-sock", Daemon: "modular virtqemud"},
+		{Path: "/home/ann/.cache/libvirt/libvirt-sock", Daemon: "monolithic libvirtd"},
+	}
+	if !slices.Equal(got, wantSocks) {
+		t.Errorf("Sockets(qemu:///session) = %v, want %v", got, wantSocks)
+	}
+	if _, err := Sockets("://", nil); err == nil {
+		t.Error("Sockets accepted an unparsable URI")
+	}
+}

@@ -1,0 +1,140 @@
+package doctor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
+
+func TestFailed(t *testing.T) {
+	tests := []struct {
+		name   string
+		checks []Check
+		failed bool
+	}{
+		{"empty", nil, false},
+		{"all ok", []Check{ok("a", "", true), ok("b", "", false)}, false},
+		{"warnings only", []Check{warn("a", "", "x", true), warn("b", "", "x", false)}, false},
+		{"optional failure", []Check{ok("a", "", true), fail("b", "", "x", false)}, false},
+		{"required failure", []Check{ok("a", "", true), fail("b", "", "x", true)}, true},
+	}
+	for _, tt := range tests {
+		if got := (Report{Checks: tt.checks}).Failed(); got != tt.failed {
+			t.Errorf("%s: Failed() = %v, want %v", tt.name, got, tt.failed)
+		}
+	}
+}
+
+func TestHealthyHostIsReady(t *testing.T) {
+	r := Run(t.Context(), newFakeHost().probes(), story())
+	if r.Failed() {
+		t.Fatalf("healthy host failed: %+v", r.Checks)
+	}
+	for _, c := range r.Checks {
+		if c.Status != OK && c.Name != "kvm guests" {
+			t.Errorf("%s = %s %q on a healthy host", c.Name, c.Status, c.Detail)
+		}
+	}
+}
+
+// freshHost is a Debian host before the setup script: libvirt installed
+// but not started, no /dev/kvm, no image, no etcd, debootstrap missing,
+// little memory.
+func freshHost() *fakeHost {
+	h := newFakeHost()
+	h.libvirt = func(context.Context, string, string) (LibvirtInfo, error) {
+		return LibvirtInfo{}, fmt.Errorf("dial unix /var/run/libvirt/libvirt-sock: connect: %w", syscall.ECONNREFUSED)
+	}
+	delete(h.files, KVMDevice)
+	delete(h.bins, "debootstrap")
+	h.mem = 3 * gib
+	h.image = func(context.Context) (string, error) {
+		return "", errors.New(`no base image "debian-12" in /var/cache/lab`)
+	}
+	h.etcd = func(context.Context) (string, error) { return "", errors.New("no etcd v3.6.16 in /var/cache/lab") }
+	return h
+}
+
+func TestRenderGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		host *fakeHost
+	}{
+		{"healthy", newFakeHost()},
+		{"fresh", freshHost()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Run(t.Context(), tt.host.probes(), story())
+			var text bytes.Buffer
+			if err := Render(&text, r); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "testdata/"+tt.name+".golden.txt", text.Bytes())
+			js, err := json.MarshalIndent(r, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "testdata/"+tt.name+".golden.json", append(js, '\n'))
+		})
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	r := Run(t.Context(), freshHost().probes(), story())
+	js, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Checks) != len(r.Checks) || !back.Failed() {
+		t.Fatalf("round trip lost checks: %s", js)
+	}
+	for i := range r.Checks {
+		if back.Checks[i] != r.Checks[i] {
+			t.Errorf("check %d: %+v after the round trip, want %+v", i, back.Checks[i], r.Checks[i])
+		}
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestRenderWriteError(t *testing.T) {
+	err := Render(failingWriter{}, Report{Checks: []Check{ok("a", "b", true)}})
+	if err == nil || err.Error() != "writing the doctor report: disk full" {
+		t.Fatalf("Render = %v", err)
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantB, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run with -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, wantB) {
+		t.Errorf("%s differs (run with -update if the change is intended)\n--- got\n%s\n--- want\n%s", path, got, wantB)
+	}
+}
