@@ -17,7 +17,18 @@ import (
 	"go.uber.org/zap"
 )
 
-var updateUnit = flag.Bool("update", false, "rewrite testdata/unit*.golden from the current output")
+// The -update flag may also be wanted by other tests of this package:
+// package variables initialise before init functions run, so one declared
+// as var update = flag.Bool("update", ...) elsewhere wins and is shared.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+	}
+}
+
+func updateGolden() bool {
+	return flag.Lookup("update").Value.(flag.Getter).Get().(bool)
+}
 
 // defaultLab is k8smaster0 of the default three-node lab.
 func defaultLab() UnitOptions {
@@ -35,7 +46,7 @@ func TestUnitGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := filepath.Join("testdata", "unit-k8smaster0.golden")
-	if *updateUnit {
+	if updateGolden() {
 		if err := os.WriteFile(p, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
