@@ -201,6 +201,18 @@ fresh_host_with_systemd() {
 	expect_out '^libvirtd +already running \(systemd\)$'
 }
 
+socket_activated_daemons_are_left_alone() {
+	installed_all
+	mkdir -p "$S/systemd"
+	touch "$S/active-virtlogd.socket" "$S/active-libvirtd.socket" "$S/up"
+	echo kvm >"$S/kvm-group"
+	echo 660 >"$S/kvm-mode"
+	host
+	expect_status 0
+	expect_unchanged
+	expect_out '^libvirtd +already listening \(libvirtd.socket\)$'
+}
+
 only_missing_packages_are_installed() {
 	installed_all
 	rm "$S/installed/debootstrap" "$S/installed/dnsmasq-base"
@@ -317,7 +329,8 @@ kvm_group_and_membership_are_fixed() {
 	expect_unchanged
 }
 
-for c in fresh_host_without_systemd fresh_host_with_systemd only_missing_packages_are_installed \
+for c in fresh_host_without_systemd fresh_host_with_systemd socket_activated_daemons_are_left_alone \
+	only_missing_packages_are_installed \
 	failed_update_still_installs failed_install_fails not_root_says_sudo dry_run_changes_nothing \
 	libvirt_never_answers daemon_start_fails_but_another_started_it modular_daemons \
 	kvm_absent_is_reported kvm_wider_mode_is_left_alone kvm_group_and_membership_are_fixed; do

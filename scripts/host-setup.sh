@@ -135,6 +135,12 @@ start_daemon() {
 			report "$d" "already running (systemd)"
 			return
 		fi
+		# Debian's units exit when idle and come back through their sockets:
+		# a listening socket is as good as a running daemon.
+		if systemctl is-active --quiet "$d.socket"; then
+			report "$d" "already listening ($d.socket)"
+			return
+		fi
 		run systemctl start "$d" || die "systemctl start $d failed; see: journalctl -u $d"
 		report "$d" "started (systemctl start $d)"
 		return

@@ -12,8 +12,8 @@ type Probes struct {
 	// Getenv reads an environment variable (XDG_RUNTIME_DIR and HOME for
 	// qemu:///session sockets).
 	Getenv func(key string) string
-	// Stat describes a file without following a final symlink's target
-	// being missing: fs.ErrNotExist when there is nothing at path.
+	// Stat describes the file at path, following symlinks
+	// (/var/run → /run); an error wrapping fs.ErrNotExist when there is none.
 	Stat func(path string) (FileStat, error)
 	// Root reports whether the doctor runs as root.
 	Root func() bool
