@@ -228,8 +228,13 @@ func TestSpecValidation(t *testing.T) {
 			_, err := DomainXML(s)
 			return err
 		},
-		"relative disk": func() error { s := testDomainSpec(AccelTCG); s.DataDisk = "data.raw"; _, err := DomainXML(s); return err },
-		"no lab":        func() error { s := testDomainSpec(AccelTCG); s.Lab = ""; _, err := DomainXML(s); return err },
+		"relative disk": func() error {
+			s := testDomainSpec(AccelTCG)
+			s.DataDisk = "data.raw"
+			_, err := DomainXML(s)
+			return err
+		},
+		"no lab": func() error { s := testDomainSpec(AccelTCG); s.Lab = ""; _, err := DomainXML(s); return err },
 	}
 	for name, f := range bad {
 		if err := f(); err == nil {

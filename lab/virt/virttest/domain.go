@@ -140,17 +140,34 @@ func (f *Fake) DomainCreate(h libvirt.Domain) error {
 	return nil
 }
 
+// canStart checks, in the daemon's order, what qemu needs: the networks
+// (allocated while preparing the domain), then the files (checked while
+// preparing the host).
 func (f *Fake) canStart(def libvirtxml.Domain) error {
+	if def.Devices != nil {
+		for _, iface := range def.Devices.Interfaces {
+			if iface.Source == nil || iface.Source.Network == nil {
+				continue
+			}
+			name := iface.Source.Network.Network
+			n, ok := f.networks[name]
+			if !ok {
+				return noNetwork(name)
+			}
+			if !n.active {
+				return lverr(libvirt.ErrOperationInvalid, "Requested operation is not valid: network '%s' is not active", name)
+			}
+		}
+	}
 	var paths []string
 	if def.OS != nil {
 		paths = append(paths, def.OS.Kernel, def.OS.Initrd)
 	}
-	if def.Devices == nil {
-		return nil
-	}
-	for _, disk := range def.Devices.Disks {
-		if disk.Source != nil && disk.Source.File != nil {
-			paths = append(paths, disk.Source.File.File)
+	if def.Devices != nil {
+		for _, disk := range def.Devices.Disks {
+			if disk.Source != nil && disk.Source.File != nil {
+				paths = append(paths, disk.Source.File.File)
+			}
 		}
 	}
 	for _, p := range paths {
@@ -159,19 +176,6 @@ func (f *Fake) canStart(def libvirtxml.Domain) error {
 		}
 		if _, ok := f.files[filepath.Clean(p)]; !ok {
 			return lverr(libvirt.ErrInternalError, "Cannot access storage file '%s': No such file or directory", p)
-		}
-	}
-	for _, iface := range def.Devices.Interfaces {
-		if iface.Source == nil || iface.Source.Network == nil {
-			continue
-		}
-		name := iface.Source.Network.Network
-		n, ok := f.networks[name]
-		if !ok {
-			return noNetwork(name)
-		}
-		if !n.active {
-			return lverr(libvirt.ErrOperationInvalid, "Requested operation is not valid: network '%s' is not active", name)
 		}
 	}
 	return nil

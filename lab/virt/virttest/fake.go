@@ -126,26 +126,26 @@ func (f *Fake) enter(method string, change bool) error {
 	return nil
 }
 
-// Objects lists what exists, sorted: "domain/NAME", "file/PATH" (volumes,
+// Objects lists what exists, sorted: "domain:NAME", "file:PATH" (volumes,
 // also those whose pool is gone; not files added with AddFile),
-// "network/NAME", "pool/NAME".
+// "network:NAME", "pool:NAME".
 func (f *Fake) Objects() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
 	for n := range f.networks {
-		out = append(out, "network/"+n)
+		out = append(out, "network:"+n)
 	}
 	for n := range f.pools {
-		out = append(out, "pool/"+n)
+		out = append(out, "pool:"+n)
 	}
 	for p, fl := range f.files {
 		if !fl.host {
-			out = append(out, "file/"+p)
+			out = append(out, "file:"+p)
 		}
 	}
 	for n := range f.domains {
-		out = append(out, "domain/"+n)
+		out = append(out, "domain:"+n)
 	}
 	slices.Sort(out)
 	return out
