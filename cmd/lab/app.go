@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/kthw-lab/lab/images/cache"
+	"github.com/kthw-lab/lab/lab/progress"
+)
+
+// streams are the process's standard files, injected so tests can run the
+// whole CLI in memory.
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// globals are the flags every command shares (DESIGN.md's command contract).
+type globals struct {
+	Lab      string
+	Connect  string
+	StateDir string
+	CacheDir string
+	Output   string
+	Verbose  bool
+	Quiet    bool
+
+	streams streams
+}
+
+// run is the whole CLI: it parses args and runs one command. It never exits
+// the process; main does that with the error it returns.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	g := &globals{streams: streams{in: stdin, out: stdout, err: stderr}}
+	app := &cli.App{
+		Name:  "lab",
+		Usage: "a three-node etcd control plane in libvirt VMs, and the slow-disk experiment",
+		Description: `lab builds the etcd control plane of "Kubernetes the hard way" (k8smaster0..2 at
+192.168.199.200-.202, etcd with mutual TLS) in libvirt/KVM virtual machines on this
+machine, and reproduces, measures and compares the leader-election failure that a
+slow disk causes.
+
+Getting started (as root):
+   lab doctor                 check this host and print how to fix what is missing
+   lab image build            build the base guest image from Debian packages
+   lab etcd build             build etcd and etcdctl for the guests`,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		Reader:          stdin,
+		HideVersion:     true,
+		ExitErrHandler:  func(*cli.Context, error) {}, // main decides the exit status
+		Flags:           g.flags(),
+		Before:          g.validate,
+		Commands:        commands(g),
+		CommandNotFound: commandNotFound,
+	}
+	return app.RunContext(ctx, args)
+}
+
+func commands(g *globals) []*cli.Command {
+	return []*cli.Command{
+		doctorCommand(g),
+		imageCommand(g),
+		etcdCommand(g),
+		versionCommand(g),
+	}
+}
+
+func commandNotFound(c *cli.Context, name string) {
+	fmt.Fprintf(c.App.ErrWriter, "lab: no command %q; run 'lab --help' for the list\n", name)
+}
+
+func (g *globals) flags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "lab", Value: "kthw", EnvVars: []string{"LAB_NAME"}, Destination: &g.Lab,
+			Usage: "name of the lab to act on (several labs can coexist)"},
+		&cli.StringFlag{Name: "connect", Value: "qemu:///system", EnvVars: []string{"LAB_CONNECT"}, Destination: &g.Connect,
+			Usage: "libvirt connection URI"},
+		&cli.StringFlag{Name: "state-dir", EnvVars: []string{"LAB_STATE_DIR"}, Destination: &g.StateDir,
+			Usage: "where labs keep their state, keys and certificates (default: $XDG_DATA_HOME/lab)"},
+		&cli.StringFlag{Name: "cache-dir", EnvVars: []string{"LAB_CACHE_DIR"}, Destination: &g.CacheDir,
+			Usage: "where base images and etcd binaries are cached (default: /var/cache/lab for root, $XDG_CACHE_HOME/lab otherwise)"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Destination: &g.Output,
+			Usage: "output format: text or json"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Destination: &g.Verbose, Usage: "show debug logs"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Destination: &g.Quiet, Usage: "show only results and errors"},
+	}
+}
+
+func (g *globals) validate(*cli.Context) error {
+	if g.Output != "text" && g.Output != "json" {
+		return fmt.Errorf("--output %q is not supported: use text or json", g.Output)
+	}
+	if g.Verbose && g.Quiet {
+		return fmt.Errorf("--verbose and --quiet contradict each other: pick one")
+	}
+	if g.StateDir == "" {
+		g.StateDir = defaultStateDir()
+	}
+	if g.CacheDir == "" {
+		g.CacheDir = cache.DefaultRoot()
+	}
+	return nil
+}
+
+func defaultStateDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "lab")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "lab")
+	}
+	return filepath.Join(os.TempDir(), "lab")
+}
+
+// status returns where progress lines go: stderr, drawn when stderr is a
+// terminal, nowhere with --quiet.
+func (g *globals) status() *progress.Status {
+	if g.Quiet {
+		return progress.Discard
+	}
+	return progress.New(g.streams.err, isTerminal(g.streams.err))
+}
+
+// logger returns the debug logger, on stderr with -v and silent otherwise.
+func (g *globals) logger() *slog.Logger {
+	if !g.Verbose {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(g.streams.err, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func (g *globals) cache() *cache.Cache { return &cache.Cache{Root: g.CacheDir} }
+
+func (g *globals) json() bool { return g.Output == "json" }
+
+// printJSON writes v as indented JSON to stdout.
+func (g *globals) printJSON(v any) error {
+	enc := json.NewEncoder(g.streams.out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// exitError carries an exit status without a message of its own, for
+// commands such as doctor whose output already explains the failure.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }
+func (e exitError) ExitCode() int { return e.code }

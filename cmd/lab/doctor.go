@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kthw-lab/lab/images"
+	"github.com/kthw-lab/lab/images/etcdbin"
+	"github.com/kthw-lab/lab/lab/doctor"
+	"github.com/kthw-lab/lab/lab/spec"
+)
+
+// defaultImage is the base image commands use when --image is not given.
+var defaultImage = images.BuiltName(images.DefaultSuite)
+
+func doctorCommand(g *globals) *cli.Command {
+	return &cli.Command{
+		Name:  "doctor",
+		Usage: "check this host and print how to fix each problem",
+		Description: `Checks, one line each, what a lab needs: the libvirt socket (and which daemon
+answers), qemu, /dev/kvm and whether the qemu user may open it, free memory and
+disk for a three-node lab, the cached base image and etcd binaries. Every failure
+comes with the command that fixes it. Exits 1 when a required check fails.`,
+		Action: func(c *cli.Context) error {
+			report := doctor.Run(c.Context, doctor.DefaultProbes(g.describeImage, g.describeEtcd), g.requirements())
+			if g.json() {
+				if err := g.printJSON(report); err != nil {
+					return err
+				}
+			} else if err := doctor.Render(g.streams.out, report); err != nil {
+				return err
+			}
+			if report.Failed() {
+				return exitError{code: 1}
+			}
+			return nil
+		},
+	}
+}
+
+func (g *globals) requirements() doctor.Requirements {
+	d := spec.Defaults()
+	return doctor.Requirements{
+		ConnectURI: g.Connect,
+		Accel:      d.Accel,
+		Nodes:      d.Nodes,
+		NodeMemory: uint64(d.MemoryMiB) << 20,
+		// Zero would mean "no overhead", not "the default".
+		NodeOverhead: doctor.DefaultNodeOverhead,
+		HostOverhead: doctor.DefaultHostOverhead,
+		Disks: []doctor.DiskNeed{
+			{Label: "image cache", Path: g.CacheDir, Need: 3 << 30, Fix: "lab --cache-dir DIR ..."},
+			{Label: "ssd pool", Path: spec.PoolPath(g.Lab, spec.PoolSSD), Need: uint64(d.Nodes) * 3 << 30, Fix: "lab create --ssd-path DIR"},
+		},
+	}
+}
+
+func (g *globals) describeImage(context.Context) (string, error) {
+	img, err := images.Resolve(g.cache(), defaultImage)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s (%s, %s boot) at %s", img.Name, img.Digest[:min(len(img.Digest), 19)], img.Boot, img.Disk), nil
+}
+
+func (g *globals) describeEtcd(context.Context) (string, error) {
+	bins, err := etcdbin.Resolve(g.cache(), "")
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("etcd %s (%s) at %s", bins.Version, bins.Source, bins.Etcd), nil
+}

@@ -1,0 +1,37 @@
+// Command lab builds a three-node etcd control plane of "Kubernetes the hard
+// way" in libvirt VMs and reproduces the leader-election failure a slow disk
+// causes. See `lab --help`.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode prints err and maps it to the process exit status: 0 for none,
+// the code an ExitCoder carries, 1 otherwise.
+func exitCode(err error, stderr *os.File) int {
+	if err == nil {
+		return 0
+	}
+	var coder interface{ ExitCode() int }
+	if errors.As(err, &coder) {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintln(stderr, "lab:", msg)
+		}
+		return coder.ExitCode()
+	}
+	fmt.Fprintln(stderr, "lab:", err)
+	return 1
+}
