@@ -67,6 +67,7 @@ type NotCachedError struct {
 	Root    string
 }
 
+// Error names the version, the cache and the commands that would fill it.
 func (e *NotCachedError) Error() string {
 	hint := fmt.Sprintf("run `lab etcd fetch --version %s`", e.Version)
 	if v, err := parseVersion(e.Version); err == nil && v.buildable() {
@@ -78,7 +79,7 @@ func (e *NotCachedError) Error() string {
 // Is makes errors.Is(err, fs.ErrNotExist) true.
 func (e *NotCachedError) Is(target error) bool { return target == fs.ErrNotExist }
 
-// Resolve finds cached binaries of version (empty means PinnedVersion),
+// Resolve finds cached binaries of versionName (empty means PinnedVersion),
 // preferring ones built from Go modules over a fetched release. When
 // neither is cached the error is a *NotCachedError naming the command that
 // fills the cache.
