@@ -129,6 +129,17 @@ func (c *Cache) Lookup(kind, key string) (*Entry, error) {
 	return e, nil
 }
 
+// ReadEntry reads the entry in dir, for callers given an entry's path
+// rather than its kind and key. A directory without a manifest is not an
+// entry: the error then wraps fs.ErrNotExist.
+func ReadEntry(dir string) (*Entry, error) {
+	e, err := readEntry(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading cache entry %s: %w", dir, err)
+	}
+	return e, nil
+}
+
 func readEntry(dir string) (*Entry, error) {
 	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
 	if err != nil {
