@@ -1,0 +1,293 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"time"
+
+	"github.com/kthw-lab/lab/images"
+	"github.com/kthw-lab/lab/images/etcdbin"
+	"github.com/kthw-lab/lab/lab/pki"
+	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/lab/spec"
+	"github.com/kthw-lab/lab/lab/virt"
+)
+
+// Sizes of the volumes create makes.
+const (
+	// DataVolumeBytes is the etcd data disk: etcd's default quota is 2 GiB.
+	DataVolumeBytes = 4 << 30
+	// kernelCmdline boots the image's root file system from the OS disk with
+	// the console on the serial port the domain logs.
+	kernelCmdline = "root=/dev/vda rw console=ttyS0,115200n8 net.ifnames=0 biosdevname=0"
+)
+
+// Waiter blocks until a created lab is usable: domains running, SSH with
+// the pinned host keys, cloud-init done, etcd healthy. Tests without VMs
+// substitute their own.
+type Waiter interface {
+	Wait(ctx context.Context, st *State, store Store) error
+}
+
+// CreateOptions are the inputs of Create. Plan, Image and Etcd come
+// validated from the caller; nothing has been created when they fail.
+type CreateOptions struct {
+	Store    Store
+	Provider *virt.Provider
+	Plan     *spec.Plan
+	Connect  string
+	// Accel is the resolved accelerator: virt.AccelKVM or virt.AccelTCG.
+	Accel  string
+	Image  *images.Image
+	Etcd   *etcdbin.Binaries
+	Waiter Waiter
+	Status *progress.Status
+	Logger *slog.Logger
+	// HostPrefixes are the host's own networks (interfaces and routes) the
+	// lab's subnet must not overlap; see HostPrefixes.
+	HostPrefixes []spec.NamedPrefix
+}
+
+// Create builds the lab or finishes an interrupted create of the same
+// spec. The state is saved before each libvirt object is made, so whatever
+// happens (an error, Ctrl-C), Destroy can remove what exists.
+func Create(ctx context.Context, o CreateOptions) (*State, error) {
+	st, err := o.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &creator{CreateOptions: o, st: st}
+	steps := []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"preparing keys and seeds", c.seeds},
+		{"creating network " + o.Plan.Network.Name, c.network},
+		{"creating storage pools", c.pools},
+		{"creating volumes", c.volumes},
+		{"starting domains", c.domains},
+	}
+	for _, s := range steps {
+		end := o.Status.Start("%s", s.name)
+		err := s.run(ctx)
+		end(err)
+		if err != nil {
+			return st, c.explain(err)
+		}
+	}
+	if o.Waiter != nil {
+		if err := o.Waiter.Wait(ctx, st, o.Store); err != nil {
+			return st, c.explain(err)
+		}
+	}
+	st.Phase = PhaseReady
+	return st, o.Store.Save(st)
+}
+
+// begin loads or starts the state, refusing a lab that is already complete
+// or an interrupted one of another spec, and checks the host's networks.
+func (o CreateOptions) begin(ctx context.Context) (*State, error) {
+	st, err := o.Store.Load()
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		now := time.Now().UTC()
+		st = &State{Name: o.Plan.Spec.Name, Phase: PhaseCreating, Connect: o.Connect, Plan: *o.Plan,
+			Accel: o.Accel, Image: *o.Image, Etcd: *o.Etcd, Created: now}
+	case err != nil:
+		return nil, err
+	case st.Phase == PhaseReady:
+		return nil, fmt.Errorf("lab %q already exists: see 'lab status', or remove it with 'lab destroy'", st.Name)
+	case !reflect.DeepEqual(st.Plan, *o.Plan):
+		return nil, fmt.Errorf("lab %q has an interrupted create with other settings: run 'lab destroy' first, or repeat the same 'lab create' command to finish it", st.Name)
+	default:
+		o.Status.Printf("resuming the interrupted create of lab %q", st.Name)
+		st.Accel, st.Image, st.Etcd = o.Accel, *o.Image, *o.Etcd
+	}
+	if err := o.checkSubnet(ctx, st); err != nil {
+		return nil, err
+	}
+	return st, o.Store.Save(st)
+}
+
+// checkSubnet refuses a subnet that a foreign libvirt network or a host
+// interface or route already uses. The lab's own network is left out, so a
+// resumed create does not clash with itself.
+func (o CreateOptions) checkSubnet(ctx context.Context, st *State) error {
+	nets, err := o.Provider.Networks(ctx)
+	if err != nil {
+		return err
+	}
+	ours := st.Has(Resource{Kind: KindNetwork, Name: o.Plan.Network.Name})
+	var existing []spec.NamedPrefix
+	for _, n := range nets {
+		if ours && n.Name == o.Plan.Network.Name {
+			continue
+		}
+		for _, p := range n.Prefixes {
+			existing = append(existing, spec.NamedPrefix{Kind: "libvirt network", Name: n.Name, Prefix: p})
+		}
+	}
+	for _, p := range o.HostPrefixes {
+		if ours && p.Name == o.Plan.Network.Bridge {
+			continue
+		}
+		existing = append(existing, p)
+	}
+	return spec.CheckOverlap(o.Plan, existing)
+}
+
+type creator struct {
+	CreateOptions
+	st *State
+}
+
+// record saves r in the state before it is created.
+func (c *creator) record(r Resource) error {
+	if c.st.Has(r) {
+		return nil
+	}
+	c.st.Resources = append(c.st.Resources, r)
+	return c.Store.Save(c.st)
+}
+
+func (c *creator) explain(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("create of lab %q interrupted: %w; run 'lab destroy' to remove what was made, or the same 'lab create' to finish", c.st.Name, err)
+	}
+	return fmt.Errorf("creating lab %q: %w\n(the state is kept: 'lab destroy' removes what was made; the same 'lab create' retries)", c.st.Name, err)
+}
+
+func (c *creator) seeds(context.Context) error {
+	req := pki.Request{Lab: c.Plan.Spec.Name}
+	for _, n := range c.Plan.Nodes {
+		req.Nodes = append(req.Nodes, pki.Node{Name: n.Name, IP: n.IP})
+	}
+	keys, _, err := pki.LoadOrGenerate(c.Store.PKIDir(), req)
+	if err != nil {
+		return err
+	}
+	seeds, err := Render(Inputs{Plan: c.Plan, PKI: keys, Etcd: c.Etcd})
+	if err != nil {
+		return err
+	}
+	for _, s := range seeds {
+		if err := writeISO(c.Store.SeedISO(s.Node.Name), s.Seed); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(c.Store.ConsoleLog("any")), 0o700); err != nil {
+		return fmt.Errorf("creating the console log directory: %w", err)
+	}
+	return nil
+}
+
+func (c *creator) network(ctx context.Context) error {
+	n := c.Plan.Network
+	if err := c.record(Resource{Kind: KindNetwork, Name: n.Name}); err != nil {
+		return err
+	}
+	_, err := c.Provider.EnsureNetwork(ctx, virt.NetworkSpec{
+		Name: n.Name, Bridge: n.Bridge, Gateway: n.Gateway, Prefix: n.Subnet.Bits(), Mode: n.Mode, Lab: c.st.Name,
+	})
+	return err
+}
+
+func (c *creator) pools(ctx context.Context) error {
+	for _, p := range c.Plan.Pools {
+		if err := c.record(Resource{Kind: KindPool, Name: p.Name}); err != nil {
+			return err
+		}
+		if _, err := c.Provider.EnsurePool(ctx, virt.PoolSpec{Name: p.Name, Path: p.Path, Lab: c.st.Name}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *creator) volumes(ctx context.Context) error {
+	for _, n := range c.Plan.Nodes {
+		osVol := virt.VolumeSpec{Name: n.OS.Name, Lab: c.st.Name, Format: virt.FormatQcow2,
+			BackingPath: c.Image.Disk, BackingFormat: virt.FormatQcow2}
+		data := virt.VolumeSpec{Name: n.Data.Name, Lab: c.st.Name, Format: virt.FormatRaw, CapacityBytes: DataVolumeBytes}
+		if err := c.volume(ctx, n.OS, osVol); err != nil {
+			return err
+		}
+		if err := c.volume(ctx, n.Data, data); err != nil {
+			return err
+		}
+		if err := c.seedVolume(ctx, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *creator) volume(ctx context.Context, v spec.Volume, s virt.VolumeSpec) error {
+	if err := c.record(Resource{Kind: KindVolume, Name: v.Name, Pool: v.Pool}); err != nil {
+		return err
+	}
+	_, err := c.Provider.CreateVolume(ctx, v.Pool, s)
+	return err
+}
+
+func (c *creator) seedVolume(ctx context.Context, n spec.Node) error {
+	f, err := os.Open(c.Store.SeedISO(n.Name))
+	if err != nil {
+		return fmt.Errorf("opening the seed of %s: %w", n.Name, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	s := virt.VolumeSpec{Name: n.Seed.Name, Lab: c.st.Name, Format: virt.FormatRaw, CapacityBytes: uint64(fi.Size())}
+	if err := c.volume(ctx, n.Seed, s); err != nil {
+		return err
+	}
+	return c.Provider.UploadVolume(ctx, n.Seed.Pool, n.Seed.Name, c.st.Name, f, fi.Size())
+}
+
+func (c *creator) domains(ctx context.Context) error {
+	for _, n := range c.Plan.Nodes {
+		if err := c.record(Resource{Kind: KindDomain, Name: n.Domain}); err != nil {
+			return err
+		}
+		if err := c.Provider.DefineDomain(ctx, c.domainSpec(n)); err != nil {
+			return err
+		}
+	}
+	// Started together: an etcd member waits for its peers, and TCG guests
+	// boot in about a minute each way.
+	for _, n := range c.Plan.Nodes {
+		state, err := c.Provider.DomainState(ctx, n.Domain)
+		if err != nil {
+			return err
+		}
+		if state == virt.StateRunning {
+			continue
+		}
+		if err := c.Provider.StartDomain(ctx, n.Domain); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *creator) domainSpec(n spec.Node) virt.DomainSpec {
+	s := virt.DomainSpec{
+		Name: n.Domain, Lab: c.st.Name, Node: n.Name,
+		VCPUs: uint(c.Plan.Spec.CPUs), MemoryMiB: uint(c.Plan.Spec.MemoryMiB), Accel: c.Accel,
+		OSDisk: n.OS.Path, DataDisk: n.Data.Path, DataDiskFormat: virt.FormatRaw, SeedISO: n.Seed.Path,
+		Network: c.Plan.Network.Name, MAC: n.MAC, ConsoleLog: c.Store.ConsoleLog(n.Name),
+	}
+	if c.Image.Boot == images.BootKernel {
+		s.Boot = virt.Boot{Kernel: c.Image.Kernel, Initrd: c.Image.Initrd, Cmdline: kernelCmdline}
+	}
+	return s
+}

@@ -1,0 +1,220 @@
+package lab
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+
+	"github.com/kthw-lab/lab/cloudinit"
+	"github.com/kthw-lab/lab/images/etcdbin"
+	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/pki"
+	"github.com/kthw-lab/lab/lab/spec"
+)
+
+// User is the login the lab's SSH key opens on every node.
+const User = "lab"
+
+// seedMount is where the runcmd mounts the seed ISO to install binaries.
+const seedMount = "/run/lab-seed"
+
+// Inputs are everything a node's seed is made from. The same inputs give
+// the same bytes, which is how `lab render` shows exactly what create sends.
+type Inputs struct {
+	Plan *spec.Plan
+	PKI  *pki.PKI
+	Etcd *etcdbin.Binaries
+}
+
+// NodeSeed is what one node receives.
+type NodeSeed struct {
+	Node spec.Node
+	Seed cloudinit.Seed
+	// Unit is the etcd systemd unit, also inside the user-data.
+	Unit []byte
+}
+
+// Render builds every node's seed.
+func Render(in Inputs) ([]NodeSeed, error) {
+	if in.Etcd == nil || in.Etcd.Etcd == "" {
+		return nil, fmt.Errorf("rendering seeds: no etcd binary: run 'lab etcd build' or pass --etcd-binary PATH")
+	}
+	seeds := make([]NodeSeed, 0, len(in.Plan.Nodes))
+	for _, n := range in.Plan.Nodes {
+		s, err := renderNode(in, n)
+		if err != nil {
+			return nil, fmt.Errorf("rendering the seed of %s: %w", n.Name, err)
+		}
+		seeds = append(seeds, s)
+	}
+	return seeds, nil
+}
+
+func renderNode(in Inputs, n spec.Node) (NodeSeed, error) {
+	p := in.Plan
+	unit, err := etcd.Unit(etcd.UnitOptions{
+		Name: n.Name, IP: n.IP,
+		InitialCluster: p.Etcd.InitialCluster, ClusterToken: p.Etcd.Token,
+		HeartbeatInterval: p.Etcd.HeartbeatInterval, ElectionTimeout: p.Etcd.ElectionTimeout,
+	})
+	if err != nil {
+		return NodeSeed{}, err
+	}
+	meta, err := cloudinit.MetaData{InstanceID: instanceID(in, n), LocalHostname: n.Name}.Marshal()
+	if err != nil {
+		return NodeSeed{}, err
+	}
+	eth := cloudinit.Ethernet{MACAddress: n.MAC, Addresses: []netip.Prefix{netip.PrefixFrom(n.IP, p.Network.Subnet.Bits())}}
+	if p.Network.Mode == spec.NetworkNAT {
+		eth.Gateway4 = p.Network.Gateway
+	}
+	network, err := cloudinit.NetworkConfig{Ethernets: map[string]cloudinit.Ethernet{"eth0": eth}}.Marshal()
+	if err != nil {
+		return NodeSeed{}, err
+	}
+	user, extra, err := userData(in, n, unit)
+	if err != nil {
+		return NodeSeed{}, err
+	}
+	userBytes, err := user.Marshal()
+	if err != nil {
+		return NodeSeed{}, err
+	}
+	return NodeSeed{
+		Node: n,
+		Seed: cloudinit.Seed{MetaData: meta, UserData: userBytes, NetworkConfig: network, ExtraFiles: extra},
+		Unit: unit,
+	}, nil
+}
+
+// instanceID changes whenever the lab's PKI does, so a recreated lab's
+// nodes run cloud-init's per-instance modules again.
+func instanceID(in Inputs, n spec.Node) string {
+	sum := sha256.Sum256(in.PKI.CACertPEM)
+	return n.Domain + "-" + hex.EncodeToString(sum[:4])
+}
+
+func userData(in Inputs, n spec.Node, unit []byte) (cloudinit.CloudConfig, map[string]string, error) {
+	host, ok := in.PKI.HostKeys[n.Name]
+	if !ok {
+		return cloudinit.CloudConfig{}, nil, fmt.Errorf("the lab's PKI has no SSH host key for %s", n.Name)
+	}
+	installs := []cloudinit.Install{{Name: "etcd", SHA256: in.Etcd.SHA256[etcdbin.EtcdFile], Dest: "/usr/local/bin/etcd", Mode: 0o755}}
+	extra := map[string]string{"etcd": in.Etcd.Etcd}
+	if in.Etcd.Etcdctl != "" {
+		installs = append(installs, cloudinit.Install{Name: "etcdctl", SHA256: in.Etcd.SHA256[etcdbin.EtcdctlFile], Dest: "/usr/local/bin/etcdctl", Mode: 0o755})
+		extra["etcdctl"] = in.Etcd.Etcdctl
+	}
+	install, err := cloudinit.InstallCommands(seedMount, installs...)
+	if err != nil {
+		return cloudinit.CloudConfig{}, nil, err
+	}
+	no, yes := false, true
+	cfg := cloudinit.CloudConfig{
+		Hostname:       n.Name,
+		ManageEtcHosts: true,
+		Locale:         "C.UTF-8",
+		Users: []cloudinit.User{{
+			Name:              User,
+			Sudo:              "ALL=(ALL) NOPASSWD:ALL",
+			Shell:             "/bin/bash",
+			Groups:            []string{"adm", "systemd-journal"},
+			SSHAuthorizedKeys: []string{string(trimNewline(in.PKI.User.AuthorizedKey))},
+			LockPasswd:        &yes,
+		}},
+		SSHPasswordAuth: &no,
+		DisableRoot:     &yes,
+		SSHDeleteKeys:   &yes,
+		SSHKeys: &cloudinit.SSHHostKeys{
+			ED25519Private: string(host.PrivatePEM),
+			ED25519Public:  string(trimNewline(host.AuthorizedKey)),
+		},
+		FSSetup: []cloudinit.Filesystem{{Label: "etcd-data", Filesystem: "ext4", Device: "/dev/vdb", Partition: "auto"}},
+		Mounts:  []cloudinit.Mount{{Device: "/dev/vdb", Dir: etcd.DefaultDataDir, Type: "ext4", Options: cloudinit.DefaultMountOptions, PassNo: 2}},
+		WriteFiles: []cloudinit.File{
+			{Path: "/etc/etcd/" + etcd.CAFileName, Content: string(in.PKI.CACertPEM), Permissions: 0o644},
+			{Path: "/etc/etcd/" + etcd.CertFileName, Content: string(in.PKI.CertPEM), Permissions: 0o600},
+			{Path: "/etc/etcd/" + etcd.KeyFileName, Content: string(in.PKI.KeyPEM), Permissions: 0o600},
+			{Path: "/etc/systemd/system/etcd.service", Content: string(unit), Permissions: 0o644},
+		},
+		RunCmd: append(append([]cloudinit.Command{
+			cloudinit.Exec("chmod", "0700", etcd.DefaultDataDir)},
+			install...),
+			cloudinit.Exec("systemctl", "daemon-reload"),
+			// --no-block: every member must start before any can finish
+			// starting (Type=notify waits for a quorum).
+			cloudinit.Exec("systemctl", "enable", "--now", "--no-block", "etcd"),
+		),
+		FinalMessage: "lab: cloud-init finished after $UPTIME seconds",
+	}
+	return cfg, extra, cfg.Validate()
+}
+
+func trimNewline(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// WriteRender writes what create sends, for people to read: per node its
+// seed files, etcd.service and seed.iso (0600: they hold private keys), and
+// the certificates etcd uses (the key 0600).
+func WriteRender(dir string, in Inputs, seeds []NodeSeed) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+		mode os.FileMode
+	}{
+		{"ca.pem", in.PKI.CACertPEM, 0o644},
+		{"kubernetes.pem", in.PKI.CertPEM, 0o644},
+		{"kubernetes-key.pem", in.PKI.KeyPEM, 0o600},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
+			return fmt.Errorf("writing %s: %w", f.name, err)
+		}
+	}
+	for _, s := range seeds {
+		nodeDir := filepath.Join(dir, s.Node.Name)
+		if err := cloudinit.WriteDir(nodeDir, s.Seed); err != nil {
+			return fmt.Errorf("writing the seed of %s: %w", s.Node.Name, err)
+		}
+		if err := os.WriteFile(filepath.Join(nodeDir, "etcd.service"), s.Unit, 0o644); err != nil {
+			return fmt.Errorf("writing etcd.service of %s: %w", s.Node.Name, err)
+		}
+		if err := writeISO(filepath.Join(nodeDir, "seed.iso"), s.Seed); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeISO writes the seed ISO through a temporary file, so a failed write
+// never leaves a truncated ISO to be uploaded later.
+func writeISO(path string, seed cloudinit.Seed) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".seed-*.iso")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := cloudinit.WriteISO(tmp, seed); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o600); err != nil { // it holds private keys
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
