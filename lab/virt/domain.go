@@ -245,9 +245,9 @@ func (p *Provider) domainDef(dom libvirt.Domain) (libvirtxml.Domain, error) {
 	return def, nil
 }
 
-func domainMarker(def libvirtxml.Domain) (Marker, bool) {
+func domainMarker(def libvirtxml.Domain) (marker, bool) {
 	if def.Metadata == nil {
-		return Marker{}, false
+		return marker{}, false
 	}
 	return parseMarker(def.Metadata.XML)
 }

@@ -160,7 +160,7 @@ func (p *Provider) EnsureNetwork(ctx context.Context, s NetworkSpec) (created bo
 // and matches s, and starts it when it is down.
 func (p *Provider) startExistingNetwork(ctx context.Context, s NetworkSpec, have NetworkInfo) error {
 	if have.Lab != s.Lab {
-		owner := ownerText(Marker{Lab: have.Lab}, have.Lab != "")
+		owner := ownerText(marker{Lab: have.Lab}, have.Lab != "")
 		return fmt.Errorf("creating network %q: a network of that name exists and %s: %w", s.Name, owner, ErrNotOwned)
 	}
 	if have.Bridge != s.Bridge || !slices.Equal(have.Prefixes, []netip.Prefix{netip.PrefixFrom(s.Gateway, s.Prefix)}) {
@@ -224,7 +224,7 @@ func (p *Provider) DeleteNetwork(ctx context.Context, name, lab string) error {
 		return err
 	}
 	if info.Lab != lab || lab == "" {
-		owner := ownerText(Marker{Lab: info.Lab}, info.Lab != "")
+		owner := ownerText(marker{Lab: info.Lab}, info.Lab != "")
 		return fmt.Errorf("refusing to delete network %q: %s, not to lab %q: %w", name, owner, lab, ErrNotOwned)
 	}
 	if info.Active {

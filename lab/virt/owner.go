@@ -10,8 +10,8 @@ import (
 // <lab:lab name="LAB" node="NODE"/> inside a network's or domain's <metadata>.
 const Namespace = "https://github.com/kthw-lab/lab/ns/1"
 
-// Marker is the ownership marker read from an object's metadata.
-type Marker struct {
+// marker is the ownership marker read from an object's metadata.
+type marker struct {
 	Lab  string // the lab that created the object
 	Node string // the node a domain belongs to; empty on networks
 }
@@ -38,18 +38,18 @@ func metadataXML(lab, node string) string {
 
 // parseMarker finds the lab's marker among the elements of a <metadata>
 // element's inner XML, which may hold other applications' elements too.
-func parseMarker(inner string) (Marker, bool) {
+func parseMarker(inner string) (marker, bool) {
 	d := xml.NewDecoder(strings.NewReader(inner))
 	for {
 		tok, err := d.Token()
 		if err != nil { // io.EOF or malformed metadata: no marker
-			return Marker{}, false
+			return marker{}, false
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok || se.Name.Space != Namespace || se.Name.Local != "lab" {
 			continue
 		}
-		var m Marker
+		var m marker
 		for _, a := range se.Attr {
 			switch a.Name.Local {
 			case "name":
@@ -69,7 +69,7 @@ func Owned(name, lab string) bool {
 }
 
 // ownerText describes who owns an object for an error message.
-func ownerText(m Marker, ok bool) string {
+func ownerText(m marker, ok bool) string {
 	if !ok {
 		return "it has no lab metadata"
 	}

@@ -169,7 +169,7 @@ func TestDomainXMLSemantics(t *testing.T) {
 		if len(def.Devices.Controllers) != 1 || def.Devices.Controllers[0].Model != "virtio-scsi" {
 			t.Errorf("controllers = %+v", def.Devices.Controllers)
 		}
-		if m, ok := parseMarker(def.Metadata.XML); !ok || m != (Marker{Lab: "kthw", Node: "k8smaster0"}) {
+		if m, ok := parseMarker(def.Metadata.XML); !ok || m != (marker{Lab: "kthw", Node: "k8smaster0"}) {
 			t.Errorf("marker = %+v, %v", m, ok)
 		}
 		if !strings.Contains(def.OS.Cmdline, "root=/dev/vda") {
@@ -248,7 +248,7 @@ func TestSpecValidation(t *testing.T) {
 func TestMarkerRoundTrip(t *testing.T) {
 	inner := `<other:x xmlns:other="urn:other" name="kthw"/>` + metadataXML(`a"b<c`, "n")
 	m, ok := parseMarker(inner)
-	if !ok || m != (Marker{Lab: `a"b<c`, Node: "n"}) {
+	if !ok || m != (marker{Lab: `a"b<c`, Node: "n"}) {
 		t.Errorf("got %+v, %v", m, ok)
 	}
 	if _, ok := parseMarker(`<other:lab xmlns:other="urn:other" name="kthw"/>`); ok {
