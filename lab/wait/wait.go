@@ -74,6 +74,9 @@ func until(ctx context.Context, status *progress.Status, c Condition, timeout, i
 		if checkErr == nil {
 			return nil
 		}
+		if p, ok := errors.AsType[*permanentError](checkErr); ok {
+			return fmt.Errorf("waiting for %s: %w", c.Name, p.err)
+		}
 		// An attempt cut short by the deadline usually just says "context
 		// deadline exceeded"; the error before it is the informative one.
 		if wctx.Err() == nil || last == nil {
@@ -93,6 +96,15 @@ func until(ctx context.Context, status *progress.Status, c Condition, timeout, i
 		}
 	}
 }
+
+// Permanent marks a check's error as final: waiting longer cannot help (a
+// boot that failed, a wrong host key), so Until returns it at once.
+func Permanent(err error) error { return &permanentError{err} }
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
 
 // stopped builds the error for a wait that ended before its condition held:
 // either our own deadline passed or the caller's ctx ended.

@@ -180,3 +180,18 @@ func TestAllWaitsInParallelAndJoins(t *testing.T) {
 		t.Errorf("joined error does not unwrap to the timeouts: %v", err)
 	}
 }
+
+func TestPermanentErrorEndsTheWaitAtOnce(t *testing.T) {
+	boom := errors.New("cloud-init failed")
+	calls := 0
+	err := Until(t.Context(), nil, Condition{Name: "boot", Check: func(context.Context) error {
+		calls++
+		return Permanent(boom)
+	}}, time.Hour, time.Millisecond)
+	if !errors.Is(err, boom) || calls != 1 {
+		t.Fatalf("err = %v after %d checks, want %v after 1", err, calls, boom)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a permanent error is not a timeout: %v", err)
+	}
+}
