@@ -56,7 +56,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 		for _, v := range []string{lab + "-os.qcow2", lab + "-data.raw", lab + "-seed.iso"} {
 			errs = append(errs, p.DeleteVolume(ctx, poolSpec.Name, v, lab))
 		}
-		errs = append(errs, p.DeletePool(ctx, poolSpec.Name, lab), p.DeleteNetwork(ctx, netSpec.Name, lab))
+		errs = append(errs, p.DeletePool(ctx, poolSpec.Name, lab), p.DeletePool(ctx, lab+"-hdd", lab), p.DeleteNetwork(ctx, netSpec.Name, lab))
 		return errors.Join(errs...)
 	}
 	t.Cleanup(func() {
@@ -111,6 +111,30 @@ func TestIntegrationLifecycle(t *testing.T) {
 	if fi, err := os.Stat(poolDir); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o711 {
 		t.Errorf("pool directory: %v, %v", fi.Mode(), err)
 	}
+	// A pool on a directory that exists (the user's own disk) keeps the
+	// directory's mode and, when deleted, its files.
+	hddDir := poolDir + "-hdd"
+	hddSpec := PoolSpec{Name: lab + "-hdd", Path: hddDir, Lab: lab}
+	if err := os.MkdirAll(hddDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(hddDir) })
+	if err := os.WriteFile(filepath.Join(hddDir, "users-file"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if created, err := p.EnsurePool(ctx, hddSpec); err != nil || !created {
+		t.Fatalf("ensure pool on an existing directory: created=%v, %v", created, err)
+	}
+	if fi, err := os.Stat(hddDir); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("existing directory's mode changed: %v, %v", fi.Mode(), err)
+	}
+	if err := p.DeletePool(ctx, hddSpec.Name, lab); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(hddDir, "users-file")); err != nil || string(b) != "mine" {
+		t.Errorf("the user's file after deleting the pool: %q, %v", b, err)
+	}
+
 	base := filepath.Join(baseDir, "base.qcow2")
 	if err := os.MkdirAll(baseDir, 0o711); err != nil {
 		t.Fatal(err)

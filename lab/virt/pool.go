@@ -64,8 +64,9 @@ func (p *Provider) poolInfo(sp libvirt.StoragePool) (PoolInfo, error) {
 	return info, nil
 }
 
-// EnsurePool defines, builds (creating the directory) and starts the lab's
-// directory pool, or starts it when it exists already. It refuses
+// EnsurePool defines and starts the lab's directory pool, creating the
+// directory (mode 0711, so qemu can reach the volumes) when it is missing,
+// or starts the pool when it exists already. It refuses
 // (ErrConflict) when the pool exists with another directory or another pool
 // already uses the directory. created reports whether this call defined it.
 func (p *Provider) EnsurePool(ctx context.Context, s PoolSpec) (created bool, err error) {
@@ -110,9 +111,11 @@ func (p *Provider) EnsurePool(ctx context.Context, s PoolSpec) (created bool, er
 	return true, nil
 }
 
-// startPool starts a defined pool unless it is running, building it first
-// (mkdir, idempotent for directory pools) when build is set, and rescans its
-// directory so files left by an earlier run show as volumes.
+// startPool starts a defined pool unless it is running, and rescans its
+// directory so files left by an earlier run show as volumes. With build
+// set, a missing directory is created by a pool build (mode 0711); an
+// existing one is not built, because the build would also chmod it and it
+// may be the user's own.
 func (p *Provider) startPool(ctx context.Context, name string, build bool) (libvirt.StoragePool, error) {
 	if err := ctx.Err(); err != nil {
 		return libvirt.StoragePool{}, fmt.Errorf("starting storage pool %q: %w", name, err)
@@ -126,12 +129,16 @@ func (p *Provider) startPool(ctx context.Context, name string, build bool) (libv
 		return sp, fmt.Errorf("reading state of storage pool %q: %w", name, err)
 	}
 	if active != 1 {
-		if build {
+		err := p.c.StoragePoolCreate(sp, 0)
+		// A directory pool whose directory is missing fails to start with
+		// a system error ("cannot open directory").
+		if err != nil && build && hasCode(err, libvirt.ErrSystemError) {
 			if err := p.c.StoragePoolBuild(sp, 0); err != nil {
 				return sp, fmt.Errorf("building storage pool %q: %w", name, err)
 			}
+			err = p.c.StoragePoolCreate(sp, 0)
 		}
-		if err := p.c.StoragePoolCreate(sp, 0); err != nil {
+		if err != nil {
 			return sp, fmt.Errorf("starting storage pool %q: %w", name, err)
 		}
 	}

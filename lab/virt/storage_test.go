@@ -33,8 +33,8 @@ func TestEnsurePool(t *testing.T) {
 	if !ok || !active || def.Target.Path != "/srv/lab/ssd" || def.Target.Permissions.Mode != "0711" {
 		t.Errorf("pool ok=%v active=%v def=%+v", ok, active, def.Target)
 	}
-	if !f.Dir("/srv/lab/ssd") {
-		t.Error("directory not built")
+	if mode, ok := f.Dir("/srv/lab/ssd"); !ok || mode != "0711" {
+		t.Errorf("directory: built %v, mode %q", ok, mode)
 	}
 	if created, err := p.EnsurePool(t.Context(), ssdPool()); err != nil || created {
 		t.Errorf("second ensure: created=%v, %v", created, err)
@@ -42,6 +42,25 @@ func TestEnsurePool(t *testing.T) {
 	pools, err := p.Pools(t.Context())
 	if err != nil || len(pools) != 1 || pools[0] != (PoolInfo{Name: "kthw-ssd", Type: "dir", Path: "/srv/lab/ssd", Active: true}) {
 		t.Errorf("Pools = %+v, %v", pools, err)
+	}
+}
+
+// A directory that exists (the user's own disk) is used as it is: a pool
+// build would chmod it.
+func TestEnsurePoolKeepsExistingDirectory(t *testing.T) {
+	p, f := newFake(t)
+	f.AddFile("/srv/lab/ssd/users-file", []byte("x"))
+	if _, err := p.EnsurePool(t.Context(), ssdPool()); err != nil {
+		t.Fatal(err)
+	}
+	if mode, _ := f.Dir("/srv/lab/ssd"); mode != "0755" {
+		t.Errorf("existing directory's mode changed to %q", mode)
+	}
+	if err := p.DeletePool(t.Context(), "kthw-ssd", "kthw"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := f.Volume("/srv/lab/ssd/users-file"); !ok {
+		t.Error("the user's file went with the pool")
 	}
 }
 

@@ -19,8 +19,8 @@ type Fake struct {
 	mu       sync.Mutex
 	networks map[string]*network
 	pools    map[string]*pool
-	files    map[string]*file // by path: volumes are files and outlive their pool's definition
-	dirs     map[string]bool  // directories that exist
+	files    map[string]*file  // by path: volumes are files and outlive their pool's definition
+	dirs     map[string]string // directories that exist, with their mode
 	domains  map[string]*domain
 
 	calls   map[string]int
@@ -43,7 +43,7 @@ type pool struct {
 type file struct {
 	vol  libvirtxml.StorageVolume
 	data []byte
-	host bool // added with AddFile: not a volume the code under test made
+	host bool // added with AddFile: left out of Objects, which lists what the code under test made
 }
 
 type domain struct {
@@ -58,7 +58,7 @@ func New() *Fake {
 		networks: map[string]*network{},
 		pools:    map[string]*pool{},
 		files:    map[string]*file{},
-		dirs:     map[string]bool{},
+		dirs:     map[string]string{},
 		domains:  map[string]*domain{},
 		calls:    map[string]int{},
 		failOn:   map[string]map[int]error{},
@@ -195,11 +195,13 @@ func (f *Fake) Domain(name string) (def libvirtxml.Domain, state libvirt.DomainS
 	return d.def, d.state, true
 }
 
-// Dir reports whether a directory exists (a pool build makes one).
-func (f *Fake) Dir(path string) bool {
+// Dir reports whether a directory exists and its mode ("0755" for one
+// made by AddFile, AddPool or a pool build without permissions in its XML).
+func (f *Fake) Dir(path string) (mode string, ok bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.dirs[filepath.Clean(path)]
+	mode, ok = f.dirs[filepath.Clean(path)]
+	return mode, ok
 }
 
 // AddFile puts a host file outside any libvirt object, such as a base
@@ -209,8 +211,15 @@ func (f *Fake) AddFile(path string, data []byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	path = filepath.Clean(path)
-	f.dirs[filepath.Dir(path)] = true
+	f.mkdir(filepath.Dir(path), "0755")
 	f.files[path] = &file{vol: fileVolume(path, "raw", uint64(len(data))), data: slices.Clone(data), host: true}
+}
+
+// mkdir makes a directory unless it exists. Callers hold f.mu.
+func (f *Fake) mkdir(path, mode string) {
+	if _, ok := f.dirs[path]; !ok {
+		f.dirs[path] = mode
+	}
 }
 
 // uuidFor derives a stable UUID from a kind and a name, so XML and golden

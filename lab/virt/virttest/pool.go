@@ -18,7 +18,7 @@ func (f *Fake) AddPool(xml string, active bool) {
 		panic("virttest: AddPool: " + err.Error())
 	}
 	p := f.pools[h.Name]
-	f.dirs[poolPath(p)] = true
+	f.mkdir(poolPath(p), "0755")
 	p.active = active
 }
 
@@ -99,7 +99,8 @@ func (f *Fake) definePool(xml string) (libvirt.StoragePool, error) {
 	return poolHandle(def), nil
 }
 
-// StoragePoolBuild implements the libvirt call: it makes the directory.
+// StoragePoolBuild implements the libvirt call: it makes the directory and
+// sets its mode.
 func (f *Fake) StoragePoolBuild(h libvirt.StoragePool, _ libvirt.StoragePoolBuildFlags) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -113,7 +114,13 @@ func (f *Fake) StoragePoolBuild(h libvirt.StoragePool, _ libvirt.StoragePoolBuil
 	if p.active {
 		return lverr(libvirt.ErrOperationInvalid, "Requested operation is not valid: storage pool '%s' is already active", p.def.Name)
 	}
-	f.dirs[poolPath(p)] = true
+	// Like the daemon, a build sets the XML's mode on the directory, made
+	// now or already there.
+	mode := "0755"
+	if perm := p.def.Target.Permissions; perm != nil && perm.Mode != "" {
+		mode = perm.Mode
+	}
+	f.dirs[poolPath(p)] = mode
 	return nil
 }
 
@@ -131,7 +138,7 @@ func (f *Fake) StoragePoolCreate(h libvirt.StoragePool, _ libvirt.StoragePoolCre
 	if p.active {
 		return lverr(libvirt.ErrOperationInvalid, "Requested operation is not valid: storage pool '%s' is already active", p.def.Name)
 	}
-	if !f.dirs[poolPath(p)] {
+	if _, ok := f.dirs[poolPath(p)]; !ok {
 		return lverr(libvirt.ErrSystemError, "cannot open directory '%s': No such file or directory", poolPath(p))
 	}
 	p.active = true

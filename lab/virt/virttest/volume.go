@@ -171,7 +171,7 @@ func (f *Fake) StorageVolUpload(h libvirt.StorageVol, r io.Reader, offset, lengt
 func (f *Fake) volume(h libvirt.StorageVol) (*file, error) {
 	p, ok := f.pools[h.Pool]
 	fl, exists := f.files[h.Key]
-	if !ok || !exists || fl.host || filepath.Dir(h.Key) != poolPath(p) {
+	if !ok || !exists || filepath.Dir(h.Key) != poolPath(p) {
 		return nil, noVolume(h.Name)
 	}
 	if !p.active {
