@@ -172,7 +172,7 @@ func (p *Provider) DeleteDomain(ctx context.Context, name, lab string) error {
 		return err
 	}
 	if m, ok := domainMarker(def); !ok || m.Lab != lab || lab == "" {
-		return fmt.Errorf("refusing to delete domain %q: %s, not to lab %q: %w", name, ownerText(m, ok), lab, ErrNotOwned)
+		return fmt.Errorf("refusing to delete domain %q for lab %q: %s: %w", name, lab, ownerText(m, ok), ErrNotOwned)
 	}
 	state, _, err := p.c.DomainGetState(dom, 0)
 	if isNotFound(err) {

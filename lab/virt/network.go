@@ -225,7 +225,7 @@ func (p *Provider) DeleteNetwork(ctx context.Context, name, lab string) error {
 	}
 	if info.Lab != lab || lab == "" {
 		owner := ownerText(marker{Lab: info.Lab}, info.Lab != "")
-		return fmt.Errorf("refusing to delete network %q: %s, not to lab %q: %w", name, owner, lab, ErrNotOwned)
+		return fmt.Errorf("refusing to delete network %q for lab %q: %s: %w", name, lab, owner, ErrNotOwned)
 	}
 	if info.Active {
 		if err := p.c.NetworkDestroy(n); err != nil && !isNotFound(err) {
