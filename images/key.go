@@ -1,0 +1,96 @@
+package images
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// builderVersion changes whenever Build would produce a different image
+// from the same inputs (new configuration steps, different mkfs options),
+// so old cache entries are not mistaken for new ones.
+const builderVersion = "1"
+
+// DefaultSuite is the Debian suite Build uses when none is given.
+const DefaultSuite = "bookworm"
+
+// diskSize is the virtual size of a built image's disk. The qcow2 is
+// sparse, so only the used blocks take space; the rest is room in the
+// guest for logs and packages (etcd's data lives on a separate disk).
+const diskSize int64 = 4 << 30
+
+// debianVersions maps suites to release numbers for image names.
+var debianVersions = map[string]string{
+	"buster":   "10",
+	"bullseye": "11",
+	"bookworm": "12",
+	"trixie":   "13",
+}
+
+// BuiltName is the image name Build gives a suite: "debian-12" for
+// bookworm, "debian-<suite>" for suites it does not know the number of.
+func BuiltName(suite string) string {
+	if v, ok := debianVersions[suite]; ok {
+		return "debian-" + v
+	}
+	return "debian-" + suite
+}
+
+// Packages is the package list Build passes to debootstrap --include for
+// arch. The set is the one known to boot under direct kernel boot with
+// cloud-init (python3-cffi-backend must be named or debootstrap fails to
+// resolve cloud-init's dependencies), plus locales for cloud-init's locale
+// module, e2fsprogs for formatting the data disk and dmsetup for the
+// dm-delay slow-disk emulation.
+func Packages(arch string) []string {
+	pkgs := []string{
+		"ca-certificates",
+		"cloud-init",
+		"dmsetup",
+		"e2fsprogs",
+		"ifupdown",
+		"iproute2",
+		"isc-dhcp-client",
+		"kmod",
+		"linux-image-cloud-" + arch,
+		"locales",
+		"netbase",
+		"openssh-server",
+		"python3-cffi-backend",
+		"sudo",
+		"systemd-sysv",
+		"udev",
+	}
+	slices.Sort(pkgs)
+	return pkgs
+}
+
+// buildInputs is everything that decides what Build produces.
+type buildInputs struct {
+	Suite    string
+	Arch     string
+	Packages []string
+}
+
+// Key is the cache key of the image built from these inputs, such as
+// "debian-12-1f2e3d4c5b6a7988". The mirror is deliberately not part of it.
+func (in buildInputs) Key() string {
+	pkgs := slices.Clone(in.Packages)
+	slices.Sort(pkgs)
+	h := sha256.New()
+	fmt.Fprintf(h, "lab image build %s\nsuite %s\narch %s\nvariant minbase\ndisk ext4 %d\npackages %s\n",
+		builderVersion, in.Suite, in.Arch, diskSize, strings.Join(pkgs, ","))
+	return BuiltName(in.Suite) + "-" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// debArch maps a Go architecture to Debian's name for it. Debian ships a
+// cloud kernel (linux-image-cloud-*) for these two only.
+func debArch(goarch string) (string, error) {
+	switch goarch {
+	case "amd64", "arm64":
+		return goarch, nil
+	}
+	return "", fmt.Errorf("image build supports amd64 and arm64 hosts, not %s", goarch)
+}
