@@ -26,8 +26,8 @@ func TestPlanStory(t *testing.T) {
 		t.Errorf("network = %+v", p.Network)
 	}
 	wantPools := []Pool{
-		{Kind: "ssd", Name: "lab-kthw-ssd", Path: "/var/lib/libvirt/images/lab-kthw-ssd"},
-		{Kind: "hdd", Name: "lab-kthw-hdd", Path: "/var/lib/libvirt/images/lab-kthw-hdd"},
+		{Kind: "ssd", Name: "kthw-ssd", Path: "/var/lib/libvirt/images/lab-kthw-ssd"},
+		{Kind: "hdd", Name: "kthw-hdd", Path: "/var/lib/libvirt/images/lab-kthw-hdd"},
 	}
 	if fmt.Sprint(p.Pools) != fmt.Sprint(wantPools) {
 		t.Errorf("pools = %+v, want %+v", p.Pools, wantPools)
@@ -42,9 +42,9 @@ func TestPlanStory(t *testing.T) {
 	want := Node{
 		Index: 1, Name: "k8smaster1", Domain: "kthw-k8smaster1",
 		IP: netip.MustParseAddr("192.168.199.201"), MAC: n1.MAC, DataPool: "ssd",
-		OS:        Volume{Pool: "lab-kthw-ssd", Name: "lab-kthw-k8smaster1-os.qcow2", Path: "/var/lib/libvirt/images/lab-kthw-ssd/lab-kthw-k8smaster1-os.qcow2"},
-		Data:      Volume{Pool: "lab-kthw-ssd", Name: "lab-kthw-k8smaster1-data.raw", Path: "/var/lib/libvirt/images/lab-kthw-ssd/lab-kthw-k8smaster1-data.raw"},
-		Seed:      Volume{Pool: "lab-kthw-ssd", Name: "lab-kthw-k8smaster1-seed.iso", Path: "/var/lib/libvirt/images/lab-kthw-ssd/lab-kthw-k8smaster1-seed.iso"},
+		OS:        Volume{Pool: "kthw-ssd", Name: "kthw-k8smaster1-os.qcow2", Path: "/var/lib/libvirt/images/lab-kthw-ssd/kthw-k8smaster1-os.qcow2"},
+		Data:      Volume{Pool: "kthw-ssd", Name: "kthw-k8smaster1-data.raw", Path: "/var/lib/libvirt/images/lab-kthw-ssd/kthw-k8smaster1-data.raw"},
+		Seed:      Volume{Pool: "kthw-ssd", Name: "kthw-k8smaster1-seed.iso", Path: "/var/lib/libvirt/images/lab-kthw-ssd/kthw-k8smaster1-seed.iso"},
 		PeerURL:   "https://192.168.199.201:2380",
 		ClientURL: "https://192.168.199.201:2379",
 	}
@@ -148,10 +148,10 @@ func TestPlanPoolsAndSubnets(t *testing.T) {
 		if n.Name == "k8smaster2" {
 			wantKind, wantDir = "ssd", "/mnt/fast"
 		}
-		if n.DataPool != wantKind || n.Data.Pool != "lab-kthw-"+wantKind || filepath.Dir(n.Data.Path) != wantDir {
+		if n.DataPool != wantKind || n.Data.Pool != "kthw-"+wantKind || filepath.Dir(n.Data.Path) != wantDir {
 			t.Errorf("%s data = %s %+v, want pool %s in %s", n.Name, n.DataPool, n.Data, wantKind, wantDir)
 		}
-		if n.OS.Pool != "lab-kthw-ssd" || filepath.Dir(n.Seed.Path) != "/mnt/fast" {
+		if n.OS.Pool != "kthw-ssd" || filepath.Dir(n.Seed.Path) != "/mnt/fast" {
 			t.Errorf("%s OS/seed not on the ssd pool: %+v %+v", n.Name, n.OS, n.Seed)
 		}
 	}

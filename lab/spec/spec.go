@@ -112,23 +112,25 @@ func Defaults() Spec {
 // PoolPath is the default directory of a lab's pool:
 // /var/lib/libvirt/images/lab-<name>-<kind>.
 func PoolPath(name, kind string) string {
-	return filepath.Join(DefaultPoolDir, PoolName(name, kind))
+	return filepath.Join(DefaultPoolDir, ObjectPrefix(name)+"-"+kind)
 }
 
-// PoolName is the libvirt name of a lab's pool: lab-<name>-<kind>.
-func PoolName(name, kind string) string { return ObjectPrefix(name) + "-" + kind }
+// PoolName is the libvirt name of a lab's pool: <name>-<kind>. Pools and
+// volumes cannot carry metadata, so the lab's name as a prefix is their
+// ownership mark (lab/virt.Owned).
+func PoolName(name, kind string) string { return name + "-" + kind }
 
-// ObjectPrefix is the prefix of the lab's network, bridge and pools:
+// ObjectPrefix is the prefix of the lab's network, bridge and pool directories:
 // lab-<name>. Objects whose names carry it may belong to the lab; the lab's
 // state says which do.
 func ObjectPrefix(name string) string { return "lab-" + name }
 
 // VolumeName is the file name of one of a node's volumes:
-// lab-<name>-<node>-<what>. The prefix marks the file as the lab's even in a
+// <name>-<node>-<what>. The prefix marks the file as the lab's even in a
 // pool directory the user pointed at a disk that holds other files. The data
 // volume is raw so that fsync timings measure the disk, not qcow2 metadata.
 func VolumeName(name, node, what string) string {
-	return ObjectPrefix(name) + "-" + node + "-" + what
+	return name + "-" + node + "-" + what
 }
 
 // NodeName is the hostname and etcd member name of node i: k8smaster<i>.
