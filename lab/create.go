@@ -163,12 +163,22 @@ func (c *creator) explain(err error) error {
 	return fmt.Errorf("creating lab %q: %w\n(the state is kept: 'lab destroy' removes what was made; the same 'lab create' retries)", c.st.Name, err)
 }
 
-func (c *creator) seeds(context.Context) error {
-	req := pki.Request{Lab: c.Plan.Spec.Name}
-	for _, n := range c.Plan.Nodes {
+// Keys returns the lab's PKI, made on first use and reused after, so that
+// render and create send the same bytes.
+func Keys(store Store, plan *spec.Plan) (*pki.PKI, error) {
+	req := pki.Request{Lab: plan.Spec.Name}
+	for _, n := range plan.Nodes {
 		req.Nodes = append(req.Nodes, pki.Node{Name: n.Name, IP: n.IP})
 	}
-	keys, _, err := pki.LoadOrGenerate(c.Store.PKIDir(), req)
+	if err := os.MkdirAll(store.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating lab state directory: %w", err)
+	}
+	keys, _, err := pki.LoadOrGenerate(store.PKIDir(), req)
+	return keys, err
+}
+
+func (c *creator) seeds(context.Context) error {
+	keys, err := Keys(c.Store, c.Plan)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,247 @@
+package lab
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kthw-lab/lab/images"
+	"github.com/kthw-lab/lab/images/etcdbin"
+	"github.com/kthw-lab/lab/lab/spec"
+	"github.com/kthw-lab/lab/lab/virt"
+	"github.com/kthw-lab/lab/lab/virt/virttest"
+)
+
+// fixture is a lab on the fake libvirt: every piece real except the daemon
+// and the VMs (the waiter records that it was asked).
+type fixture struct {
+	fake   *virttest.Fake
+	prov   *virt.Provider
+	store  Store
+	opts   CreateOptions
+	waited int
+}
+
+func (f *fixture) Wait(context.Context, *State, Store) error { f.waited++; return nil }
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	s := spec.Defaults()
+	s.SSDPath = filepath.Join(dir, "pools", "ssd")
+	s.HDDPath = filepath.Join(dir, "pools", "hdd")
+	s.NodePools = map[string]string{"k8smaster2": spec.PoolHDD}
+	plan, err := s.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := &images.Image{Name: "debian-12", Boot: images.BootKernel,
+		Disk: filepath.Join(dir, "img", "disk.qcow2"), Kernel: filepath.Join(dir, "img", "vmlinuz"), Initrd: filepath.Join(dir, "img", "initrd.img")}
+	bins := fakeEtcd(t, dir)
+	f := &fixture{fake: virttest.New(), store: NewStore(filepath.Join(dir, "state"), s.Name)}
+	f.fake.AddFile(img.Disk, []byte("qcow2 base image"))
+	f.fake.AddFile(img.Kernel, []byte("kernel"))
+	f.fake.AddFile(img.Initrd, []byte("initrd"))
+	f.prov = virt.NewProvider(f.fake)
+	f.opts = CreateOptions{Store: f.store, Provider: f.prov, Plan: plan, Connect: "test:///fake",
+		Accel: virt.AccelTCG, Image: img, Etcd: bins, Waiter: f}
+	return f
+}
+
+func fakeEtcd(t *testing.T, dir string) *etcdbin.Binaries {
+	t.Helper()
+	b := &etcdbin.Binaries{Version: "v3.6.16", Source: "test", SHA256: map[string]string{}}
+	for _, name := range []string{etcdbin.EtcdFile, etcdbin.EtcdctlFile} {
+		p := filepath.Join(dir, "etcd", name)
+		data := []byte("#!/bin/sh\necho " + name + "\n")
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		b.SHA256[name] = hex.EncodeToString(sum[:])
+	}
+	b.Etcd, b.Etcdctl = filepath.Join(dir, "etcd", "etcd"), filepath.Join(dir, "etcd", "etcdctl")
+	return b
+}
+
+// labObjects are the objects a default three-node lab consists of.
+func labObjects(f *fixture) []string {
+	p := f.opts.Plan
+	want := []string{"network:lab-kthw", "pool:kthw-ssd", "pool:kthw-hdd"}
+	for _, n := range p.Nodes {
+		want = append(want, "domain:"+n.Domain, "file:"+n.OS.Path, "file:"+n.Data.Path, "file:"+n.Seed.Path)
+	}
+	slices.Sort(want)
+	return want
+}
+
+func TestCreateMakesTheLabAndDestroyRemovesIt(t *testing.T) {
+	f := newFixture(t)
+	st, err := Create(t.Context(), f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.fake.Objects(), labObjects(f); !slices.Equal(got, want) {
+		t.Fatalf("objects after create:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if st.Phase != PhaseReady || f.waited != 1 {
+		t.Fatalf("phase %q, waited %d times", st.Phase, f.waited)
+	}
+	// k8smaster2's data disk is on the hdd pool, the rest on ssd.
+	if n2 := st.Plan.Nodes[2]; n2.Data.Pool != "kthw-hdd" || !strings.HasPrefix(n2.Data.Path, f.opts.Plan.Spec.HDDPath) {
+		t.Errorf("k8smaster2 data volume = %+v, want it in the hdd pool", n2.Data)
+	}
+	loaded, err := f.store.Load()
+	if err != nil || loaded.Phase != PhaseReady || len(loaded.Resources) != len(labObjects(f)) {
+		t.Fatalf("state on disk = %+v, %v", loaded, err)
+	}
+	if fi, err := os.Stat(f.store.Dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("state dir mode = %v, %v; want 0700", fi.Mode().Perm(), err)
+	}
+	if _, err := Create(t.Context(), f.opts); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("second create: %v, want 'already exists'", err)
+	}
+
+	if err := Destroy(t.Context(), f.store, f.prov, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.fake.Objects(); len(got) != 0 {
+		t.Fatalf("objects left after destroy: %v", got)
+	}
+	if _, err := os.Stat(f.store.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("state left after destroy: %v", err)
+	}
+	// Destroying a lab that is gone succeeds.
+	if err := Destroy(t.Context(), f.store, f.prov, nil); err != nil {
+		t.Fatalf("second destroy: %v", err)
+	}
+}
+
+func TestInterruptedCreateAfterEachStepThenDestroyLeavesNothing(t *testing.T) {
+	total := func() int {
+		f := newFixture(t)
+		if _, err := Create(t.Context(), f.opts); err != nil {
+			t.Fatal(err)
+		}
+		return f.fake.Changes()
+	}()
+	if total < 10 {
+		t.Fatalf("create made only %d changes", total)
+	}
+	for n := 1; n <= total; n++ {
+		f := newFixture(t)
+		f.fake.FailAt(n, nil)
+		if _, err := Create(t.Context(), f.opts); err == nil {
+			t.Fatalf("change %d failing: create succeeded", n)
+		}
+		if err := Destroy(t.Context(), f.store, f.prov, nil); err != nil {
+			t.Fatalf("change %d failing: destroy: %v", n, err)
+		}
+		if got := f.fake.Objects(); len(got) != 0 {
+			t.Fatalf("change %d failing: left after destroy: %v", n, got)
+		}
+	}
+}
+
+func TestInterruptedCreateResumes(t *testing.T) {
+	f := newFixture(t)
+	f.fake.FailOn("DomainCreate", 2, nil)
+	if _, err := Create(t.Context(), f.opts); err == nil {
+		t.Fatal("create with a failing domain start succeeded")
+	}
+	st, err := Create(t.Context(), f.opts)
+	if err != nil {
+		t.Fatalf("resumed create: %v", err)
+	}
+	if got, want := f.fake.Objects(), labObjects(f); !slices.Equal(got, want) || st.Phase != PhaseReady {
+		t.Fatalf("after resume: phase %s, objects %v", st.Phase, got)
+	}
+	other := f.opts
+	p := *f.opts.Plan
+	p.Spec.CPUs = 1
+	other.Plan = &p
+	if err := Destroy(t.Context(), f.store, f.prov, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.fake.FailOn("DomainCreate", 5, nil)
+	Create(t.Context(), f.opts)
+	if _, err := Create(t.Context(), other); err == nil || !strings.Contains(err.Error(), "other settings") {
+		t.Fatalf("resume with other settings: %v", err)
+	}
+}
+
+func TestCreateCancelledThenDestroyed(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	f.opts.Waiter = waiterFunc(func(context.Context) error { cancel(); return context.Canceled })
+	_, err := Create(ctx, f.opts)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "lab destroy") {
+		t.Fatalf("err = %v, want cancellation that names 'lab destroy'", err)
+	}
+	if err := Destroy(t.Context(), f.store, f.prov, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.fake.Objects(); len(got) != 0 {
+		t.Fatalf("left after destroy: %v", got)
+	}
+}
+
+type waiterFunc func(context.Context) error
+
+func (w waiterFunc) Wait(ctx context.Context, _ *State, _ Store) error { return w(ctx) }
+
+const foreignNetwork = `<network><name>default</name><bridge name="virbr0"/>
+<ip address="192.168.199.1" netmask="255.255.255.0"/></network>`
+
+func TestForeignNetworkOnTheSubnetRefusedBeforeAnythingIsCreated(t *testing.T) {
+	f := newFixture(t)
+	f.fake.AddNetwork(foreignNetwork, true)
+	_, err := Create(t.Context(), f.opts)
+	if err == nil || !strings.Contains(err.Error(), `"default"`) || !strings.Contains(err.Error(), "--subnet") {
+		t.Fatalf("err = %v, want the other network named and --subnet suggested", err)
+	}
+	if got := f.fake.Objects(); !slices.Equal(got, []string{"network:default"}) {
+		t.Fatalf("objects = %v, want only the foreign network", got)
+	}
+	if _, err := os.Stat(f.store.StateFile()); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("state written for a refused create: %v", err)
+	}
+}
+
+func TestHostRouteOnTheSubnetRefused(t *testing.T) {
+	f := newFixture(t)
+	f.opts.HostPrefixes = []spec.NamedPrefix{{Kind: "host interface", Name: "eth1", Prefix: netip.MustParsePrefix("192.168.199.0/24")}}
+	_, err := Create(t.Context(), f.opts)
+	if err == nil || !strings.Contains(err.Error(), "eth1") {
+		t.Fatalf("err = %v, want the interface named", err)
+	}
+	if got := f.fake.Objects(); len(got) != 0 {
+		t.Fatalf("objects = %v, want none", got)
+	}
+}
+
+func TestDestroyNeverTouchesForeignObjects(t *testing.T) {
+	f := newFixture(t)
+	// A foreign domain with the lab's domain name and a foreign network on
+	// another subnet, both present before create.
+	f.fake.AddNetwork(strings.ReplaceAll(strings.ReplaceAll(foreignNetwork, "192.168.199.1", "192.168.122.1"), "default", "users-net"), true)
+	if _, err := Create(t.Context(), f.opts); err != nil {
+		t.Fatal(err)
+	}
+	if err := Destroy(t.Context(), f.store, f.prov, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.fake.Objects(); !slices.Equal(got, []string{"network:users-net"}) {
+		t.Fatalf("objects after destroy = %v, want only the user's network", got)
+	}
+}
