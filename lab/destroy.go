@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 
 	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/lab/spec"
 	"github.com/kthw-lab/lab/lab/virt"
 )
 
@@ -32,6 +34,9 @@ func Destroy(ctx context.Context, store Store, p *virt.Provider, status *progres
 		}
 		end := status.Start("removing %s %s", r.Kind, r.Name)
 		err := remove(ctx, p, st.Name, r)
+		if err == nil && r.Kind == KindPool {
+			err = removePoolDir(st, r.Name)
+		}
 		end(err)
 		if err != nil {
 			errs = append(errs, err)
@@ -41,6 +46,21 @@ func Destroy(ctx context.Context, store Store, p *virt.Provider, status *progres
 		return fmt.Errorf("destroying lab %q: %w", st.Name, err)
 	}
 	return store.Remove()
+}
+
+// removePoolDir removes the directory of a pool the lab made at its default
+// path, when it is empty. A directory the user named (--ssd-path) is theirs
+// and stays.
+func removePoolDir(st *State, pool string) error {
+	for _, p := range st.Plan.Pools {
+		if p.Name != pool || p.Path != spec.PoolPath(st.Name, p.Kind) {
+			continue
+		}
+		if err := os.Remove(p.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing the directory of pool %s: %w", pool, err)
+		}
+	}
+	return nil
 }
 
 func remove(ctx context.Context, p *virt.Provider, lab string, r Resource) error {
