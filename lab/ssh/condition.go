@@ -1,0 +1,47 @@
+package ssh
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+
+	xssh "golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/kthw-lab/lab/lab/wait"
+)
+
+// Condition is "ssh on NODE": it holds once the node accepts a connection
+// with the pinned host key and runs `true`.
+func Condition(cfg Config) wait.Condition {
+	return wait.Condition{
+		Name: "ssh on " + cfg.name(),
+		Check: func(ctx context.Context) error {
+			c, err := Dial(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			_, _, err = c.Run(ctx, "true")
+			return err
+		},
+	}
+}
+
+// WriteKnownHosts writes an OpenSSH known_hosts file pinning each address
+// ("192.168.199.201" or "host:port") to its key, sorted by address, so plain
+// `ssh -o UserKnownHostsFile=FILE` can reach the nodes as safely as Dial does.
+func WriteKnownHosts(w io.Writer, hosts map[string]xssh.PublicKey) error {
+	addrs := make([]string, 0, len(hosts))
+	for a := range hosts {
+		addrs = append(addrs, a)
+	}
+	sort.Strings(addrs)
+	for _, a := range addrs {
+		if _, err := fmt.Fprintln(w, knownhosts.Line([]string{knownhosts.Normalize(a)}, hosts[a])); err != nil {
+			return fmt.Errorf("writing known_hosts entry for %s: %w", a, err)
+		}
+	}
+	return nil
+}
