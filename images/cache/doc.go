@@ -11,6 +11,8 @@
 // filesystem) and renamed into place in one step after the manifest is
 // written, so an entry directory either is complete or does not exist: an
 // interrupted build or download never leaves a half-written entry visible.
-// Staging directories left behind by a killed process are removed by a later
-// Stage of the same kind.
+// Staging directories left behind by a killed process (unlocked and older
+// than an hour) are removed by a later Stage of the same kind, never through
+// a mount point a killed debootstrap left inside. Downloads in progress live
+// at PartialPath, outside any staging directory, so they resume across runs.
 package cache
