@@ -51,7 +51,10 @@ slow disk causes.
 Getting started (as root):
    lab doctor                 check this host and print how to fix what is missing
    lab image build            build the base guest image from Debian packages
-   lab etcd build             build etcd and etcdctl for the guests`,
+   lab etcd build             build etcd and etcdctl for the guests
+   lab create                 three VMs with etcd over mutual TLS; prints the member table
+   lab status                 where everything is, who leads
+   lab destroy                remove everything the lab made`,
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		Reader:          stdin,
@@ -70,6 +73,13 @@ func commands(g *globals) []*cli.Command {
 		doctorCommand(g),
 		imageCommand(g),
 		etcdCommand(g),
+		renderCommand(g),
+		createCommand(g),
+		statusCommand(g),
+		sshCommand(g),
+		logsCommand(g),
+		envCommand(g),
+		destroyCommand(g),
 		versionCommand(g),
 	}
 }

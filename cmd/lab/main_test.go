@@ -25,7 +25,7 @@ func TestHelpListsWorkingCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, cmd := range []string{"doctor", "image", "etcd", "version"} {
+	for _, cmd := range []string{"doctor", "image", "etcd", "render", "create", "status", "ssh", "logs", "env", "destroy", "version"} {
 		if !strings.Contains(out, "   "+cmd+" ") {
 			t.Errorf("--help does not list %q:\n%s", cmd, out)
 		}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/kthw-lab/lab/lab"
+	"github.com/kthw-lab/lab/lab/virt"
+)
+
+func createCommand(g *globals) *cli.Command {
+	var f specFlags
+	return &cli.Command{
+		Name:  "create",
+		Usage: "create the lab: network, pools, volumes, seeds and VMs, and wait for a healthy etcd",
+		Description: `Creates the lab's isolated network, the ssd and hdd storage pools, per node an
+OS disk (an overlay of the base image), an etcd data disk and a cloud-init seed,
+and the VMs. It returns when every node answers SSH with its pinned host key,
+cloud-init has finished and etcd has a quorum over mutual TLS, then prints the
+member table. Interrupted (Ctrl-C), 'lab destroy' removes what was made and the
+same 'lab create' finishes it.`,
+		Flags: f.flags(),
+		Action: func(c *cli.Context) error {
+			plan, img, bins, err := f.plan(g)
+			if err != nil {
+				return err
+			}
+			accel, why := resolveAccel(plan.Spec.Accel)
+			status := g.status()
+			if why != "" {
+				status.Printf("%s", why)
+			}
+			hostNets, err := lab.HostPrefixes()
+			if err != nil {
+				return err
+			}
+			p, err := virt.Dial(c.Context, g.Connect)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			st, err := lab.Create(c.Context, lab.CreateOptions{
+				Store: lab.NewStore(g.StateDir, g.Lab), Provider: p, Plan: plan, Connect: g.Connect,
+				Accel: accel, Image: img, Etcd: bins, HostPrefixes: hostNets,
+				Waiter: lab.NodeWaiter{Provider: p, Status: status},
+				Status: status, Logger: g.logger(),
+			})
+			if err != nil {
+				return err
+			}
+			return g.printMembers(c.Context, st)
+		},
+	}
+}
+
+func destroyCommand(g *globals) *cli.Command {
+	return &cli.Command{
+		Name:  "destroy",
+		Usage: "remove every resource the lab owns, and nothing else",
+		Description: `Stops and undefines the lab's VMs, deletes its volumes, pools and network and its
+state (keys, seeds, console logs). Objects the lab does not own are never
+touched. Succeeds when the lab is already gone.`,
+		Action: func(c *cli.Context) error {
+			p, err := virt.Dial(c.Context, g.Connect)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			return lab.Destroy(c.Context, lab.NewStore(g.StateDir, g.Lab), p, g.status())
+		},
+	}
+}

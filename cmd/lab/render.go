@@ -1,0 +1,46 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kthw-lab/lab/lab"
+)
+
+func renderCommand(g *globals) *cli.Command {
+	var f specFlags
+	var out string
+	return &cli.Command{
+		Name:  "render",
+		Usage: "write everything create would send to each node, without touching libvirt",
+		Description: `Writes, per node, the cloud-init seed (user-data, meta-data, network-config),
+etcd.service and the seed ISO, plus the certificates etcd uses, into --out. It
+uses the lab's keys (made now if the lab has none yet), so the files are byte for
+byte what 'lab create' with the same flags uploads. Private keys are 0600.`,
+		Flags: append(f.flags(), &cli.StringFlag{Name: "out", Required: true, Destination: &out, Usage: "directory to write into"}),
+		Action: func(c *cli.Context) error {
+			plan, _, bins, err := f.plan(g)
+			if err != nil {
+				return err
+			}
+			store := lab.NewStore(g.StateDir, g.Lab)
+			keys, err := lab.Keys(store, plan)
+			if err != nil {
+				return err
+			}
+			in := lab.Inputs{Plan: plan, PKI: keys, Etcd: bins}
+			seeds, err := lab.Render(in)
+			if err != nil {
+				return err
+			}
+			if err := lab.WriteRender(out, in, seeds); err != nil {
+				return err
+			}
+			for _, s := range seeds {
+				fmt.Fprintf(g.streams.out, "%s/%s/\t%s %s\n", out, s.Node.Name, s.Node.IP, "user-data meta-data network-config etcd.service seed.iso")
+			}
+			return nil
+		},
+	}
+}

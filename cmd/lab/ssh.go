@@ -1,0 +1,152 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kthw-lab/lab/lab"
+	"github.com/kthw-lab/lab/lab/pki"
+	labssh "github.com/kthw-lab/lab/lab/ssh"
+)
+
+func sshCommand(g *globals) *cli.Command {
+	return &cli.Command{
+		Name:      "ssh",
+		Usage:     "open a shell on a node, or run a command there",
+		ArgsUsage: "NODE [-- COMMAND...]",
+		Description: `Logs in as the lab user with the lab's key, accepting only the node's pinned
+host key. With a command after --, runs it and exits with its exit status:
+
+   lab ssh k8smaster1 -- systemctl is-active etcd`,
+		Action: func(c *cli.Context) error {
+			if c.NArg() < 1 {
+				return fmt.Errorf("which node? usage: lab ssh NODE [-- COMMAND...]")
+			}
+			client, err := g.dialNode(c, c.Args().First())
+			if err != nil {
+				return err
+			}
+			defer client.Close()
+			cmd := strings.Join(c.Args().Tail(), " ")
+			if cmd == "" {
+				return remoteExit(client.Shell(c.Context, g.streams.in, g.streams.out, g.streams.err, isTerminal(g.streams.out)))
+			}
+			return remoteExit(client.Stream(c.Context, cmd, g.streams.out, g.streams.err))
+		},
+	}
+}
+
+func logsCommand(g *globals) *cli.Command {
+	var follow bool
+	var lines int
+	return &cli.Command{
+		Name:      "logs",
+		Usage:     "show the etcd journal of a node",
+		ArgsUsage: "NODE",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Destination: &follow, Usage: "keep printing new lines"},
+			&cli.IntFlag{Name: "lines", Aliases: []string{"n"}, Destination: &lines, Usage: "show only the last N lines (0: all)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return fmt.Errorf("which node? usage: lab logs NODE [-f]")
+			}
+			client, err := g.dialNode(c, c.Args().First())
+			if err != nil {
+				return err
+			}
+			defer client.Close()
+			cmd := "sudo journalctl --no-pager -o short-precise -u etcd"
+			if lines > 0 {
+				cmd += fmt.Sprintf(" -n %d", lines)
+			}
+			if follow {
+				cmd += " -f"
+			}
+			err = client.Stream(c.Context, cmd, g.streams.out, g.streams.err)
+			if follow && errors.Is(err, c.Context.Err()) {
+				return nil // Ctrl-C ends following
+			}
+			return remoteExit(err)
+		},
+	}
+}
+
+func envCommand(g *globals) *cli.Command {
+	return &cli.Command{
+		Name:  "env",
+		Usage: "print the ETCDCTL_* exports that point the real etcdctl at the lab",
+		Description: `Prints shell exports for etcdctl (mutual TLS with the lab's certificates):
+
+   eval "$(lab env)"
+   etcdctl member list -w table`,
+		Action: func(c *cli.Context) error {
+			st, store, err := g.loadLab()
+			if err != nil {
+				return err
+			}
+			dir := store.PKIDir()
+			vars := [][2]string{
+				{"ETCDCTL_API", "3"},
+				{"ETCDCTL_ENDPOINTS", strings.Join(st.Plan.Etcd.Endpoints, ",")},
+				{"ETCDCTL_CACERT", filepath.Join(dir, pki.CACertFile)},
+				{"ETCDCTL_CERT", filepath.Join(dir, pki.CertFile)},
+				{"ETCDCTL_KEY", filepath.Join(dir, pki.KeyFile)},
+			}
+			if g.json() {
+				m := map[string]string{}
+				for _, v := range vars {
+					m[v[0]] = v[1]
+				}
+				return g.printJSON(m)
+			}
+			for _, v := range vars {
+				fmt.Fprintf(g.streams.out, "export %s=%q\n", v[0], v[1])
+			}
+			return nil
+		},
+	}
+}
+
+// loadLab reads the lab's state; a lab that does not exist says how to
+// create it.
+func (g *globals) loadLab() (*lab.State, lab.Store, error) {
+	store := lab.NewStore(g.StateDir, g.Lab)
+	st, err := store.Load()
+	return st, store, err
+}
+
+// dialNode connects to a node of the lab by name (or domain name).
+func (g *globals) dialNode(c *cli.Context, name string) (*labssh.Client, error) {
+	st, store, err := g.loadLab()
+	if err != nil {
+		return nil, err
+	}
+	node, ok := st.Plan.Node(name)
+	if !ok {
+		return nil, fmt.Errorf("lab %q has no node %q: its nodes are %s", st.Name, name, strings.Join(st.Plan.NodeNames(), ", "))
+	}
+	keys, err := pki.Load(store.PKIDir())
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := lab.SSHConfig(keys, node)
+	if err != nil {
+		return nil, err
+	}
+	return labssh.Dial(c.Context, cfg)
+}
+
+// remoteExit passes a remote command's exit status through as lab's own,
+// without a message: the command's stderr has already been shown.
+func remoteExit(err error) error {
+	var re *labssh.RemoteError
+	if errors.As(err, &re) && re.ExitStatus > 0 {
+		return exitError{code: re.ExitStatus}
+	}
+	return err
+}

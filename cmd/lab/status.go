@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kthw-lab/lab/lab"
+	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/pki"
+	"github.com/kthw-lab/lab/lab/virt"
+)
+
+func statusCommand(g *globals) *cli.Command {
+	return &cli.Command{
+		Name:  "status",
+		Usage: "show the lab's nodes: domain state, address, data pool, etcd member, leader, health",
+		Action: func(c *cli.Context) error {
+			st, store, err := g.loadLab()
+			if err != nil {
+				return err
+			}
+			p, err := virt.Dial(c.Context, g.Connect)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			r, err := lab.Status(c.Context, st, store, p)
+			if err != nil {
+				return err
+			}
+			if g.json() {
+				return g.printJSON(r)
+			}
+			fmt.Fprintf(g.streams.out, "lab %s (%s, accel %s, etcd %s)\n", r.Lab, r.Phase, r.Accel, r.Etcd)
+			w := tabwriter.NewWriter(g.streams.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NODE\tDOMAIN\tSTATE\tADDRESS\tDATA POOL\tMEMBER\tLEADER\tTERM\tHEALTHY\tERROR")
+			for _, n := range r.Nodes {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%t\t%d\t%t\t%s\n", n.Node, n.Domain, n.State, n.Address,
+					n.DataPool, n.Member, n.Leader, n.Term, n.Healthy, n.Error)
+			}
+			return w.Flush()
+		},
+	}
+}
+
+// printMembers prints the member table as `etcdctl member list -w table` does.
+func (g *globals) printMembers(ctx context.Context, st *lab.State) error {
+	keys, err := pki.Load(lab.NewStore(g.StateDir, st.Name).PKIDir())
+	if err != nil {
+		return err
+	}
+	tlsCfg, err := keys.ClientTLS()
+	if err != nil {
+		return err
+	}
+	c, err := etcd.New(ctx, etcd.ClientConfig{Endpoints: st.Plan.Etcd.Endpoints, TLS: tlsCfg})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	members, err := c.Members(ctx)
+	if err != nil {
+		return err
+	}
+	if g.json() {
+		return g.printJSON(members)
+	}
+	return etcd.MemberTable(g.streams.out, members)
+}

@@ -1,0 +1,223 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+	"github.com/digitalocean/go-libvirt/socket/dialers"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// The e2e lab: its own name and subnet, so it never meets a user's lab.
+const (
+	labName = "e2e"
+	subnet  = "192.168.197.0/24"
+)
+
+var labBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "lab-e2e-bin-")
+	if err != nil {
+		panic(err)
+	}
+	labBin = filepath.Join(dir, "lab")
+	build := exec.Command("go", "build", "-o", labBin, "../cmd/lab")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		panic("building lab: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// lab runs the CLI with the test's state directory and the shared cache
+// (LAB_CACHE_DIR, filled by 'make image etcd').
+func lab(t *testing.T, ctx context.Context, stateDir string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, labBin, append([]string{"--lab", labName, "--state-dir", stateDir}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &testWriter{t: t, prefix: "lab " + args[0] + ": "}
+	err := cmd.Run()
+	return out.String(), err
+}
+
+type testWriter struct {
+	t      *testing.T
+	prefix string
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		w.t.Log(w.prefix + line)
+	}
+	return len(p), nil
+}
+
+func connectLibvirt(t *testing.T) *libvirt.Libvirt {
+	t.Helper()
+	l := libvirt.NewWithDialer(dialers.NewLocal())
+	if err := l.ConnectToURI(libvirt.QEMUSystem); err != nil {
+		t.Fatalf("THE END-TO-END TESTS NEED A RUNNING libvirtd and could not reach it: %v\n"+
+			"start it with: sudo scripts/host-setup.sh (or run 'make test', which does)", err)
+	}
+	t.Cleanup(func() { l.Disconnect() })
+	return l
+}
+
+func TestCreateSSHEtcdDestroy(t *testing.T) {
+	lv := connectLibvirt(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Minute)
+	defer cancel()
+	state := t.TempDir()
+	// Whatever happens, leave nothing behind.
+	t.Cleanup(func() {
+		if _, err := lab(t, context.Background(), state, "destroy"); err != nil {
+			t.Errorf("cleanup destroy: %v", err)
+		}
+	})
+
+	start := time.Now()
+	out, err := lab(t, ctx, state, "create", "--subnet", subnet, "--accel", "tcg", "--cpus", "1", "--memory", "768")
+	if err != nil {
+		t.Fatalf("lab create: %v\n%s", err, out)
+	}
+	t.Logf("lab create took %s", time.Since(start).Round(time.Second))
+	for _, node := range []string{"k8smaster0", "k8smaster1", "k8smaster2"} {
+		if !strings.Contains(out, node) || !strings.Contains(out, "started") {
+			t.Fatalf("create's member table lacks %s started:\n%s", node, out)
+		}
+	}
+
+	// The cluster answers over mTLS with the lab's certificates ...
+	envOut, err := lab(t, ctx, state, "--output", "json", "env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env map[string]string
+	if err := json.Unmarshal([]byte(envOut), &env); err != nil {
+		t.Fatal(err)
+	}
+	endpoints := strings.Split(env["ETCDCTL_ENDPOINTS"], ",")
+	if len(endpoints) != 3 {
+		t.Fatalf("endpoints = %v", endpoints)
+	}
+	withCert := mtlsClient(t, env, true)
+	put, cancelPut := context.WithTimeout(ctx, 30*time.Second)
+	defer cancelPut()
+	if _, err := withCert(endpoints).Put(put, "/e2e/probe", "hello"); err != nil {
+		t.Fatalf("put over mTLS: %v", err)
+	}
+	resp, err := withCert(endpoints).Get(put, "/e2e/probe")
+	if err != nil || len(resp.Kvs) != 1 || string(resp.Kvs[0].Value) != "hello" {
+		t.Fatalf("get over mTLS: %v %v", resp, err)
+	}
+	// ... and refuses a client without a certificate.
+	noCert, cancelNoCert := context.WithTimeout(ctx, 15*time.Second)
+	defer cancelNoCert()
+	if _, err := mtlsClient(t, env, false)(endpoints[:1]).Get(noCert, "/e2e/probe"); err == nil {
+		t.Fatal("etcd answered a client without a certificate")
+	} else {
+		t.Logf("client without certificate refused: %v", err)
+	}
+
+	out, err = lab(t, ctx, state, "ssh", "k8smaster1", "--", "systemctl", "is-active", "etcd")
+	if err != nil || strings.TrimSpace(out) != "active" {
+		t.Fatalf("lab ssh k8smaster1 -- systemctl is-active etcd = %q, %v", out, err)
+	}
+	// The remote exit status comes back as lab's own.
+	_, err = lab(t, ctx, state, "ssh", "k8smaster1", "--", "exit", "3")
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 3 {
+		t.Fatalf("lab ssh -- exit 3: %v, want exit status 3", err)
+	}
+
+	start = time.Now()
+	if out, err := lab(t, ctx, state, "destroy"); err != nil {
+		t.Fatalf("lab destroy: %v\n%s", err, out)
+	}
+	t.Logf("lab destroy took %s", time.Since(start).Round(time.Second))
+	assertNothingLeft(t, lv)
+}
+
+// mtlsClient returns a constructor of etcd clients that trust the lab's CA,
+// with or without the lab's client certificate.
+func mtlsClient(t *testing.T, env map[string]string, withCert bool) func([]string) *clientv3.Client {
+	t.Helper()
+	ca, err := os.ReadFile(env["ETCDCTL_CACERT"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if withCert {
+		pair, err := tls.LoadX509KeyPair(env["ETCDCTL_CERT"], env["ETCDCTL_KEY"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return func(endpoints []string) *clientv3.Client {
+		c, err := clientv3.New(clientv3.Config{Endpoints: endpoints, TLS: cfg, DialTimeout: 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+}
+
+// assertNothingLeft asks libvirt for every domain, network, pool and volume
+// and fails on any that belongs to the e2e lab.
+func assertNothingLeft(t *testing.T, lv *libvirt.Libvirt) {
+	t.Helper()
+	doms, _, err := lv.ConnectListAllDomains(1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range doms {
+		if strings.HasPrefix(d.Name, labName+"-") {
+			t.Errorf("domain %s is left", d.Name)
+		}
+	}
+	nets, _, err := lv.ConnectListAllNetworks(1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nets {
+		if n.Name == "lab-"+labName {
+			t.Errorf("network %s is left", n.Name)
+		}
+	}
+	pools, _, err := lv.ConnectListAllStoragePools(1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pools {
+		if strings.HasPrefix(p.Name, labName+"-") {
+			t.Errorf("pool %s is left", p.Name)
+		}
+	}
+	for _, dir := range []string{"/var/lib/libvirt/images/lab-" + labName + "-ssd", "/var/lib/libvirt/images/lab-" + labName + "-hdd"} {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			t.Errorf("volume file %s/%s is left", dir, e.Name())
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package lab
+
+import (
+	"context"
+
+	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/pki"
+	"github.com/kthw-lab/lab/lab/virt"
+)
+
+// NodeStatus is one row of `lab status`.
+type NodeStatus struct {
+	Node     string        `json:"node"`
+	Domain   string        `json:"domain"`
+	State    virt.State    `json:"state"`
+	Address  string        `json:"address"`
+	DataPool string        `json:"dataPool"`
+	Member   etcd.MemberID `json:"member,omitempty"`
+	Leader   bool          `json:"leader"`
+	Term     uint64        `json:"raftTerm,omitempty"`
+	Healthy  bool          `json:"healthy"`
+	Error    string        `json:"error,omitempty"`
+}
+
+// Report is what `lab status` shows: the lab and each node.
+type Report struct {
+	Lab   string       `json:"lab"`
+	Phase Phase        `json:"phase"`
+	Accel string       `json:"accel"`
+	Etcd  string       `json:"etcd"`
+	Nodes []NodeStatus `json:"nodes"`
+}
+
+// Status reads the domains from libvirt and each member's view from etcd
+// over mTLS. Unreachable members are reported in their row, not as an error.
+func Status(ctx context.Context, st *State, store Store, p *virt.Provider) (*Report, error) {
+	r := &Report{Lab: st.Name, Phase: st.Phase, Accel: st.Accel, Etcd: st.Etcd.Version}
+	for _, n := range st.Plan.Nodes {
+		state, err := p.DomainState(ctx, n.Domain)
+		ns := NodeStatus{Node: n.Name, Domain: n.Domain, State: state, Address: n.IP.String(), DataPool: n.DataPool}
+		if err != nil {
+			ns.Error = err.Error()
+		}
+		r.Nodes = append(r.Nodes, ns)
+	}
+	keys, err := pki.Load(store.PKIDir())
+	if err != nil {
+		return r, err
+	}
+	tlsCfg, err := keys.ClientTLS()
+	if err != nil {
+		return r, err
+	}
+	c, err := etcd.New(ctx, etcd.ClientConfig{Endpoints: st.Plan.Etcd.Endpoints, TLS: tlsCfg})
+	if err != nil {
+		return r, err
+	}
+	defer c.Close()
+	statuses, _ := c.EndpointStatus(ctx)
+	health, _ := c.Health(ctx)
+	for i := range r.Nodes {
+		if i < len(statuses) {
+			s := statuses[i]
+			if s.Err != nil {
+				r.Nodes[i].Error = s.Err.Error()
+				continue
+			}
+			r.Nodes[i].Member, r.Nodes[i].Leader, r.Nodes[i].Term = s.ID, s.IsLeader(), s.RaftTerm
+		}
+		if i < len(health) {
+			r.Nodes[i].Healthy = health[i].Healthy
+		}
+	}
+	return r, nil
+}

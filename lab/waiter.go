@@ -1,0 +1,176 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/pki"
+	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/lab/spec"
+	labssh "github.com/kthw-lab/lab/lab/ssh"
+	"github.com/kthw-lab/lab/lab/virt"
+	"github.com/kthw-lab/lab/lab/wait"
+)
+
+// Timeouts of create's waits. TCG guests reach SSH in 50–80 s here; the
+// limits leave room for a loaded machine.
+const (
+	DomainTimeout    = time.Minute
+	SSHTimeout       = 8 * time.Minute
+	CloudInitTimeout = 8 * time.Minute
+	QuorumTimeout    = 4 * time.Minute
+)
+
+// NodeWaiter waits for real VMs: each a named condition with a deadline.
+type NodeWaiter struct {
+	Provider *virt.Provider
+	Status   *progress.Status
+}
+
+// Wait waits for the domains to run, then per node (in parallel) for SSH
+// with the pinned host key and cloud-init, then for the etcd quorum.
+func (w NodeWaiter) Wait(ctx context.Context, st *State, store Store) error {
+	keys, err := pki.Load(store.PKIDir())
+	if err != nil {
+		return err
+	}
+	var running []wait.Condition
+	for _, n := range st.Plan.Nodes {
+		running = append(running, w.domainRunning(n))
+	}
+	if err := wait.All(ctx, w.Status, DomainTimeout, running...); err != nil {
+		return err
+	}
+	errs := make([]error, len(st.Plan.Nodes))
+	done := make(chan struct{})
+	for i, n := range st.Plan.Nodes {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			cfg, err := SSHConfig(keys, n)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if err := wait.Until(ctx, w.Status, labssh.Condition(cfg), SSHTimeout, 2*time.Second); err != nil {
+				errs[i] = fmt.Errorf("%w\n(console log: %s)", err, store.ConsoleLog(n.Name))
+				return
+			}
+			errs[i] = wait.Until(ctx, w.Status, cloudInitDone(cfg, n, store), CloudInitTimeout, 3*time.Second)
+		}()
+	}
+	for range st.Plan.Nodes {
+		<-done
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	tlsCfg, err := keys.ClientTLS()
+	if err != nil {
+		return err
+	}
+	cond := etcd.QuorumCondition(etcd.ClientConfig{Endpoints: st.Plan.Etcd.Endpoints, TLS: tlsCfg}, st.Plan.NodeNames())
+	return wait.Until(ctx, w.Status, cond, QuorumTimeout, 2*time.Second)
+}
+
+func (w NodeWaiter) domainRunning(n spec.Node) wait.Condition {
+	return wait.Condition{
+		Name: "domain " + n.Domain + " running",
+		Check: func(ctx context.Context) error {
+			state, err := w.Provider.DomainState(ctx, n.Domain)
+			if err != nil {
+				return err
+			}
+			switch state {
+			case virt.StateRunning:
+				return nil
+			case virt.StateShutOff, virt.StateCrashed, virt.StateAbsent:
+				return wait.Permanent(fmt.Errorf("domain %s is %s", n.Domain, state))
+			}
+			return fmt.Errorf("domain %s is %s", n.Domain, state)
+		},
+	}
+}
+
+// SSHConfig is how the host reaches node n: as the lab user, with the lab's
+// key, accepting only the node's pinned host key.
+func SSHConfig(keys *pki.PKI, n spec.Node) (labssh.Config, error) {
+	signer, err := keys.SSHSigner()
+	if err != nil {
+		return labssh.Config{}, err
+	}
+	host := keys.HostKey(n.Name)
+	if host == nil {
+		return labssh.Config{}, fmt.Errorf("the lab's PKI has no host key for %s", n.Name)
+	}
+	return labssh.Config{Name: n.Name, Addr: net.JoinHostPort(n.IP.String(), "22"), User: User, Signer: signer, HostKey: host}, nil
+}
+
+// cloudInitDone holds when cloud-init has finished on the node. A boot
+// that finished with errors fails the wait at once, showing the guest's
+// error lines and where the console log is.
+func cloudInitDone(cfg labssh.Config, n spec.Node, store Store) wait.Condition {
+	return wait.Condition{
+		Name: "cloud-init on " + n.Name,
+		Check: func(ctx context.Context) error {
+			c, err := labssh.Dial(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			out, _, err := c.Run(ctx, "cloud-init status")
+			status := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(out)), "status:"))
+			switch {
+			case status == "done":
+				return nil
+			case status == "error" || status == "degraded done":
+				lines, _, _ := c.Run(ctx, "sudo grep -hE 'ERROR|WARNING|Traceback|FAIL' /var/log/cloud-init.log /var/log/cloud-init-output.log | tail -n 20")
+				return wait.Permanent(fmt.Errorf("cloud-init on %s finished with errors:\n%s\n(console log: %s)",
+					n.Name, strings.TrimSpace(string(lines)), store.ConsoleLog(n.Name)))
+			case err != nil && status == "":
+				return err
+			}
+			return fmt.Errorf("cloud-init on %s: %s", n.Name, status)
+		},
+	}
+}
+
+// HostPrefixes lists the networks of this host's interfaces (other than
+// loopback) as named prefixes for the subnet overlap check.
+func HostPrefixes() ([]spec.NamedPrefix, error) {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("listing host interfaces: %w", err)
+	}
+	var out []spec.NamedPrefix
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok || ipn.IP.To4() == nil {
+				continue
+			}
+			ones, _ := ipn.Mask.Size()
+			p, err := netipPrefix(ipn.IP.To4(), ones)
+			if err == nil {
+				out = append(out, spec.NamedPrefix{Kind: "host interface", Name: ifc.Name, Prefix: p})
+			}
+		}
+	}
+	routes, err := os.ReadFile("/proc/net/route")
+	if err == nil {
+		out = append(out, parseRoutes(string(routes))...)
+	}
+	return out, nil
+}
