@@ -1,0 +1,17 @@
+// Package etcd is everything the lab knows about etcd.
+//
+// Unit renders the systemd unit of the story (etcd.service from Kubernetes
+// the hard way) for one member, with that node's name, addresses and raft
+// timing, validated as etcd would validate it.
+//
+// The client side talks to the running cluster over mutual TLS through
+// clientv3: Members and MemberTable (printed exactly as `etcdctl member list
+// -w table` prints it), EndpointStatus (leader, raft term, version, database
+// size per endpoint), Health (as `etcdctl endpoint health` judges it) and
+// Quorum, the check `lab create` waits for through QuorumCondition: every
+// expected member started, one leader agreed by every endpoint, and a probe
+// key written, read back and deleted.
+//
+// Sub-package etcdtest starts real embedded clusters with mutual TLS for
+// tests.
+package etcd
