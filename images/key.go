@@ -42,12 +42,14 @@ func BuiltName(suite string) string {
 // arch. The set is the one known to boot under direct kernel boot with
 // cloud-init (python3-cffi-backend must be named or debootstrap fails to
 // resolve cloud-init's dependencies), plus locales for cloud-init's locale
-// module, e2fsprogs for formatting the data disk and dmsetup for the
-// dm-delay slow-disk emulation.
+// module, e2fsprogs for formatting the data disk, dmsetup for the dm-delay
+// slow-disk emulation, and dbus, without which systemctl and journalctl
+// fail for any user but root ("Failed to connect to bus").
 func Packages(arch string) []string {
 	pkgs := []string{
 		"ca-certificates",
 		"cloud-init",
+		"dbus",
 		"dmsetup",
 		"e2fsprogs",
 		"ifupdown",

@@ -31,7 +31,7 @@ host key. With a command after --, runs it and exits with its exit status:
 				return err
 			}
 			defer client.Close()
-			cmd := strings.Join(c.Args().Tail(), " ")
+			cmd := strings.Join(remoteArgs(c.Args().Tail()), " ")
 			if cmd == "" {
 				return remoteExit(client.Shell(c.Context, g.streams.in, g.streams.out, g.streams.err, isTerminal(g.streams.out)))
 			}
@@ -46,14 +46,14 @@ func logsCommand(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:      "logs",
 		Usage:     "show the etcd journal of a node",
-		ArgsUsage: "NODE",
+		ArgsUsage: "NODE (flags first: lab logs -f -n 50 k8smaster0)",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Destination: &follow, Usage: "keep printing new lines"},
 			&cli.IntFlag{Name: "lines", Aliases: []string{"n"}, Destination: &lines, Usage: "show only the last N lines (0: all)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return fmt.Errorf("which node? usage: lab logs NODE [-f]")
+				return fmt.Errorf("usage: lab logs [-f] [-n N] NODE (flags go before the node)")
 			}
 			client, err := g.dialNode(c, c.Args().First())
 			if err != nil {
@@ -139,6 +139,15 @@ func (g *globals) dialNode(c *cli.Context, name string) (*labssh.Client, error) 
 		return nil, err
 	}
 	return labssh.Dial(c.Context, cfg)
+}
+
+// remoteArgs drops the "--" that separates lab's arguments from the remote
+// command (the flag parser leaves it in when it follows the node).
+func remoteArgs(args []string) []string {
+	if len(args) > 0 && args[0] == "--" {
+		return args[1:]
+	}
+	return args
 }
 
 // remoteExit passes a remote command's exit status through as lab's own,
