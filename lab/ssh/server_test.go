@@ -26,13 +26,15 @@ import (
 //	exit N      print "failing" to stderr, exit N
 //	sleep       block until the session is closed or signalled
 //
-// A shell echoes its stdin to stdout and exits 0.
+// A shell echoes its stdin to stdout and exits 0; on a terminal it calls
+// onShell and exits 0 without reading.
 type testServer struct {
 	Addr     string
 	HostKeys []xssh.Signer // Ed25519 first, then ECDSA
 	UserKey  xssh.Signer
 
 	mu      sync.Mutex
+	onShell func() // runs when a shell starts on a terminal, which then exits 0
 	ptys    []ptyRequest
 	signals []string
 	started chan string // commands as they start
@@ -131,6 +133,7 @@ func (s *testServer) session(ch xssh.Channel, reqs <-chan *xssh.Request) {
 	defer ch.Close()
 	cmd := ""
 	defer func() { notify(s.ended, cmd) }()
+	tty := false
 	signalled := make(chan struct{})
 	closed := make(chan struct{})
 	result := make(chan uint32, 1)
@@ -155,6 +158,7 @@ func (s *testServer) session(ch xssh.Channel, reqs <-chan *xssh.Request) {
 				s.ptys = append(s.ptys, p)
 				s.mu.Unlock()
 			}
+			tty = true
 			req.Reply(true, nil)
 		case "signal":
 			var sig struct{ Name string }
@@ -166,8 +170,15 @@ func (s *testServer) session(ch xssh.Channel, reqs <-chan *xssh.Request) {
 		case "shell":
 			req.Reply(true, nil)
 			cmd = "shell"
+			s.mu.Lock()
+			hook := s.onShell
+			s.mu.Unlock()
 			go func() {
-				io.Copy(ch, ch)
+				if tty && hook != nil {
+					hook()
+				} else {
+					io.Copy(ch, ch)
+				}
 				result <- 0
 			}()
 		case "exec":
