@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -243,5 +244,56 @@ func TestDestroyNeverTouchesForeignObjects(t *testing.T) {
 	}
 	if got := f.fake.Objects(); !slices.Equal(got, []string{"network:users-net"}) {
 		t.Fatalf("objects after destroy = %v, want only the user's network", got)
+	}
+}
+
+func TestRenderIsByteForByteWhatCreateSends(t *testing.T) {
+	f := newFixture(t)
+	keys, err := Keys(f.store, f.opts.Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Inputs{Plan: f.opts.Plan, PKI: keys, Etcd: f.opts.Etcd}
+	seeds, err := Render(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if err := WriteRender(out, in, seeds); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(t.Context(), f.opts); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range f.opts.Plan.Nodes {
+		rendered, err := os.ReadFile(filepath.Join(out, n.Name, "seed.iso"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent, err := os.ReadFile(f.store.SeedISO(n.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(rendered, sent) {
+			t.Errorf("%s: rendered seed.iso differs from the one create uploads", n.Name)
+		}
+		user, err := os.ReadFile(filepath.Join(out, n.Name, "user-data"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"hostname: " + n.Name, "--name " + n.Name, "--heartbeat-interval=100", "--election-timeout=1000",
+			"/etc/etcd/kubernetes-key.pem", "ed25519_private", "systemctl", "/var/lib/etcd"} {
+			if !bytes.Contains(user, []byte(want)) {
+				t.Errorf("%s user-data lacks %q", n.Name, want)
+			}
+		}
+		for _, f := range []string{"seed.iso", "user-data"} {
+			if fi, err := os.Stat(filepath.Join(out, n.Name, f)); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s/%s mode = %v, %v; want 0600 (it holds private keys)", n.Name, f, fi.Mode().Perm(), err)
+			}
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(out, "kubernetes-key.pem")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("kubernetes-key.pem mode = %v, %v", fi.Mode().Perm(), err)
 	}
 }
