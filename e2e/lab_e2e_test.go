@@ -135,6 +135,12 @@ func TestCreateSSHEtcdDestroy(t *testing.T) {
 	} else {
 		t.Logf("client without certificate refused: %v", err)
 	}
+	// The refusal must be etcd's (client-cert-auth), not a network problem:
+	// the member logs the handshake it rejected.
+	journal, err := lab(t, ctx, state, "ssh", "k8smaster0", "--", "sudo", "journalctl", "-u", "etcd", "--no-pager")
+	if err != nil || !strings.Contains(journal, "didn't provide a certificate") {
+		t.Fatalf("k8smaster0's etcd journal does not show the certificate-less client rejected (%v):\n%s", err, lastLines(journal, 20))
+	}
 
 	out, err = lab(t, ctx, state, "ssh", "k8smaster1", "--", "systemctl", "is-active", "etcd")
 	if err != nil || strings.TrimSpace(out) != "active" {
@@ -153,6 +159,11 @@ func TestCreateSSHEtcdDestroy(t *testing.T) {
 	}
 	t.Logf("lab destroy took %s", time.Since(start).Round(time.Second))
 	assertNothingLeft(t, lv)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // mtlsClient returns a constructor of etcd clients that trust the lab's CA,
