@@ -45,6 +45,7 @@ type conn interface {
 	DomainUndefineFlags(dom libvirt.Domain, flags libvirt.DomainUndefineFlagsValues) error
 	DomainGetState(dom libvirt.Domain, flags uint32) (state int32, reason int32, err error)
 	DomainGetXMLDesc(dom libvirt.Domain, flags libvirt.DomainXMLFlags) (string, error)
+	DomainSetBlockIOTune(dom libvirt.Domain, disk string, params []libvirt.TypedParam, flags uint32) error
 }
 
 var _ conn = (*libvirt.Libvirt)(nil)

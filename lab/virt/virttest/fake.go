@@ -50,6 +50,7 @@ type domain struct {
 	def        libvirtxml.Domain
 	state      libvirt.DomainState
 	persistent bool
+	iotune     map[string]map[string]uint64 // disk → libvirt field → value
 }
 
 // New returns an empty daemon: no networks, pools, volumes or domains.
