@@ -54,7 +54,7 @@ integration:
 	$(GO) test -tags integration -timeout 30m ./...
 
 e2e:
-	$(GO) test -tags e2e -timeout $(E2E_TIMEOUT) ./...
+	$(GO) test -tags e2e -timeout $(E2E_TIMEOUT) -v ./e2e/
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kthw-lab/lab/cloudinit"
 	"github.com/kthw-lab/lab/images/etcdbin"
+	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/etcd"
 	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
@@ -17,6 +18,9 @@ import (
 
 // User is the login the lab's SSH key opens on every node.
 const User = "lab"
+
+// dataDevice is the etcd file system's device: the delay device over vdb.
+const dataDevice = "/dev/mapper/" + disk.DeviceName
 
 // seedMount is where the runcmd mounts the seed ISO to install binaries.
 const seedMount = "/run/lab-seed"
@@ -132,8 +136,12 @@ func userData(in Inputs, n spec.Node, unit []byte) (cloudinit.CloudConfig, map[s
 			ED25519Private: string(host.PrivatePEM),
 			ED25519Public:  string(trimNewline(host.AuthorizedKey)),
 		},
-		FSSetup: []cloudinit.Filesystem{{Label: "etcd-data", Filesystem: "ext4", Device: "/dev/vdb", Partition: "auto"}},
-		Mounts:  []cloudinit.Mount{{Device: "/dev/vdb", Dir: etcd.DefaultDataDir, Type: "ext4", Options: cloudinit.DefaultMountOptions, PassNo: 2}},
+		// The data disk sits under a device-mapper delay device (no delay
+		// until a disk profile says otherwise) so the slow-disk profile can
+		// change live; bootcmd runs before fs_setup and mounts.
+		BootCmd: []cloudinit.Command{cloudinit.Shell(disk.CreateScript())},
+		FSSetup: []cloudinit.Filesystem{{Label: "etcd-data", Filesystem: "ext4", Device: dataDevice, Partition: "auto"}},
+		Mounts:  []cloudinit.Mount{{Device: dataDevice, Dir: etcd.DefaultDataDir, Type: "ext4", Options: cloudinit.DefaultMountOptions, PassNo: 2}},
 		WriteFiles: []cloudinit.File{
 			{Path: "/etc/etcd/" + etcd.CAFileName, Content: string(in.PKI.CACertPEM), Permissions: 0o644},
 			{Path: "/etc/etcd/" + etcd.CertFileName, Content: string(in.PKI.CertPEM), Permissions: 0o600},

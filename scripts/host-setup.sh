@@ -23,6 +23,7 @@ readonly PACKAGES=(
 	debian-archive-keyring # lets debootstrap verify a Debian suite (a Recommends)
 	e2fsprogs              # mkfs.ext4 -d for the image without loop mounts
 	ca-certificates        # lab image fetch / etcd fetch over https
+	python3                # runs the guests' fsync probe script in the host-side test
 )
 
 readonly URI=qemu:///system

@@ -79,6 +79,7 @@ func commands(g *globals) []*cli.Command {
 		sshCommand(g),
 		logsCommand(g),
 		envCommand(g),
+		diskCommand(g),
 		destroyCommand(g),
 		versionCommand(g),
 	}

@@ -1,0 +1,157 @@
+package disk
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+	"time"
+)
+
+func TestProfiles(t *testing.T) {
+	ssd, err := ForName(SSD, 0)
+	if err != nil || ssd.WriteDelay != 0 || ssd.FlushDelay != 0 || ssd.IOTune.TotalIOPS != 0 {
+		t.Fatalf("ssd = %+v, %v; want no delay and no cap", ssd, err)
+	}
+	hdd, err := ForName(HDD, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An fdatasync is two writes and a flush: together the default.
+	if got := 2*hdd.WriteDelay + hdd.FlushDelay; got != DefaultHDDFsync {
+		t.Errorf("hdd fsync estimate = %s, want %s", got, DefaultHDDFsync)
+	}
+	if hdd.IOTune.TotalIOPS == 0 || hdd.IOTune.TotalBytes == 0 {
+		t.Errorf("hdd has no host-side cap: %+v", hdd.IOTune)
+	}
+	slow, err := ForName(HDD, 3*time.Second)
+	if err != nil || 2*slow.WriteDelay+slow.FlushDelay != 3*time.Second {
+		t.Errorf("hdd 3s = %+v, %v", slow, err)
+	}
+	for _, bad := range []struct {
+		name  string
+		fsync time.Duration
+		want  string
+	}{
+		{"nvme", 0, "use ssd or hdd"},
+		{SSD, time.Second, "hdd profile only"},
+		{HDD, time.Millisecond, "out of range"},
+		{HDD, time.Minute, "out of range"},
+	} {
+		if _, err := ForName(bad.name, bad.fsync); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("ForName(%q, %s) = %v, want %q", bad.name, bad.fsync, err, bad.want)
+		}
+	}
+}
+
+func TestTableRoundTrip(t *testing.T) {
+	hdd, _ := ForName(HDD, 0)
+	table := hdd.Table(8388608)
+	want := "0 8388608 delay /dev/vdb 0 0 /dev/vdb 0 12 /dev/vdb 0 976"
+	if table != want {
+		t.Fatalf("table = %q, want %q", table, want)
+	}
+	w, f, err := ParseTable(table)
+	if err != nil || w != hdd.WriteDelay || f != hdd.FlushDelay {
+		t.Fatalf("ParseTable = %s, %s, %v", w, f, err)
+	}
+	if _, _, err := ParseTable("0 8388608 linear /dev/vdb 0"); err == nil {
+		t.Fatal("a linear table parsed as a delay table")
+	}
+	if !strings.Contains(hdd.ApplyScript(), `delay /dev/vdb 0 0 /dev/vdb 0 12 /dev/vdb 0 976"`) {
+		t.Fatalf("apply script:\n%s", hdd.ApplyScript())
+	}
+}
+
+func TestScriptsAreValidShell(t *testing.T) {
+	hdd, _ := ForName(HDD, 0)
+	for name, script := range map[string]string{"apply": hdd.ApplyScript(), "create": CreateScript(), "probe": DefaultProbe().Script()} {
+		if out, err := exec.Command("sh", "-n", "-c", script).CombinedOutput(); err != nil {
+			t.Errorf("%s script is not valid sh: %v\n%s\n%s", name, err, out, script)
+		}
+	}
+}
+
+func TestSummarise(t *testing.T) {
+	var lat []time.Duration
+	for i := 1; i <= 100; i++ {
+		lat = append(lat, time.Duration(i)*100*time.Microsecond) // 0.1 ms … 10 ms
+	}
+	r := Summarise("k8smaster0", lat)
+	if r.Writes != 100 || r.P50 != 5*time.Millisecond || r.P99 != 9900*time.Microsecond || r.Max != 10*time.Millisecond {
+		t.Fatalf("result = %+v", r)
+	}
+	if !r.Good || !strings.Contains(r.Verdict, "good") {
+		t.Fatalf("p99 9.9 ms judged %q", r.Verdict)
+	}
+	lat = append(lat, time.Second, time.Second)
+	if r := Summarise("k8smaster0", lat); r.Good || !strings.Contains(r.Verdict, "too slow") {
+		t.Fatalf("p99 1 s judged %q", r.Verdict)
+	}
+}
+
+// TestProbeScriptRunsHere runs the real probe on this machine's disk, as
+// the guests run it, and checks what it prints parses.
+func TestProbeScriptRunsHere(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Fatalf("python3 is needed to run the probe script (the guests have it): %v", err)
+	}
+	o := ProbeOptions{Count: 50, MaxTime: 5 * time.Second, Dir: t.TempDir()}
+	out, err := exec.Command("sh", "-c", o.Script()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("probe: %v\n%s", err, out)
+	}
+	r, err := ParseProbe("host", string(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Writes < 1 || r.Writes > 50 || r.Max <= 0 {
+		t.Fatalf("result = %+v", r)
+	}
+	entries, _ := os.ReadDir(o.Dir)
+	if len(entries) != 0 {
+		t.Fatalf("the probe left %d files behind", len(entries))
+	}
+	if _, err := ParseProbe("host", "12\nabc\n"); err == nil {
+		t.Fatal("garbage parsed")
+	}
+}
+
+func TestRotationalOfThisMachine(t *testing.T) {
+	// Whatever the disk is, the question must have an answer for a path
+	// that exists and for one that does not yet (a pool directory to be).
+	for _, p := range []string{t.TempDir(), "/var/lib/libvirt/images/lab-not-yet-made"} {
+		if _, err := Rotational(p); err != nil {
+			t.Errorf("Rotational(%s): %v", p, err)
+		}
+	}
+}
+
+func TestRotationalReadsTheParentOfAPartition(t *testing.T) {
+	sys := t.TempDir()
+	var st syscall.Stat_t
+	dir := t.TempDir()
+	if err := syscall.Stat(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	dev := fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev))
+	disk := filepath.Join(sys, "devices", "sda")
+	part := filepath.Join(disk, "sda1")
+	if err := os.MkdirAll(filepath.Join(disk, "queue"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(part, 0o755)
+	os.WriteFile(filepath.Join(disk, "queue", "rotational"), []byte("1\n"), 0o644)
+	if err := os.Symlink(part, filepath.Join(sys, dev)); err != nil {
+		t.Fatal(err)
+	}
+	rot, err := rotational(dir, sys)
+	if err != nil || !rot {
+		t.Fatalf("rotational = %v, %v; want true from the parent disk", rot, err)
+	}
+}
