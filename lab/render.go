@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/kthw-lab/lab/cloudinit"
 	"github.com/kthw-lab/lab/images/etcdbin"
@@ -59,11 +60,7 @@ func Render(in Inputs) ([]NodeSeed, error) {
 
 func renderNode(in Inputs, n spec.Node) (NodeSeed, error) {
 	p := in.Plan
-	unit, err := etcd.Unit(etcd.UnitOptions{
-		Name: n.Name, IP: n.IP,
-		InitialCluster: p.Etcd.InitialCluster, ClusterToken: p.Etcd.Token,
-		HeartbeatInterval: p.Etcd.HeartbeatInterval, ElectionTimeout: p.Etcd.ElectionTimeout,
-	})
+	unit, err := UnitFor(p, n, p.Etcd.HeartbeatInterval, p.Etcd.ElectionTimeout)
 	if err != nil {
 		return NodeSeed{}, err
 	}
@@ -92,6 +89,16 @@ func renderNode(in Inputs, n spec.Node) (NodeSeed, error) {
 		Seed: cloudinit.Seed{MetaData: meta, UserData: userBytes, NetworkConfig: network, ExtraFiles: extra},
 		Unit: unit,
 	}, nil
+}
+
+// UnitFor renders node n's etcd.service with the given raft timeouts; create
+// uses the plan's, the slow-disk scenario its arms'.
+func UnitFor(p *spec.Plan, n spec.Node, heartbeat, election time.Duration) ([]byte, error) {
+	return etcd.Unit(etcd.UnitOptions{
+		Name: n.Name, IP: n.IP,
+		InitialCluster: p.Etcd.InitialCluster, ClusterToken: p.Etcd.Token,
+		HeartbeatInterval: heartbeat, ElectionTimeout: election,
+	})
 }
 
 // instanceID changes whenever the lab's PKI does, so a recreated lab's
