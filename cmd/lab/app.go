@@ -76,6 +76,7 @@ func commands(g *globals) []*cli.Command {
 		renderCommand(g),
 		createCommand(g),
 		statusCommand(g),
+		checkCommand(g),
 		sshCommand(g),
 		logsCommand(g),
 		envCommand(g),
