@@ -2,6 +2,7 @@ package ssh
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -13,12 +14,19 @@ import (
 )
 
 // Condition is "ssh on NODE": it holds once the node accepts a connection
-// with the pinned host key and runs `true`.
+// with the pinned host key and runs `true`. A different host key ends the
+// wait at once.
 func Condition(cfg Config) wait.Condition {
 	return wait.Condition{
 		Name: "ssh on " + cfg.name(),
 		Check: func(ctx context.Context) error {
 			c, err := Dial(ctx, cfg)
+			if hk, ok := errors.AsType[*HostKeyError](err); ok {
+				// Never retried: the lab's images carry no host keys of
+				// their own and cloud-init installs the pinned one before
+				// sshd starts, so another key is someone else.
+				return wait.Permanent(hk)
+			}
 			if err != nil {
 				return err
 			}
