@@ -1,0 +1,312 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"time"
+)
+
+// The JSON form is written for people and scripts: lower-case keys,
+// durations in seconds (keys ending in _s), the derived outcome, stability
+// and verdict of each arm next to the measurements they come from, and
+// histogram bounds as Prometheus writes its le label ("0.001", "+Inf").
+
+type reportJSON struct {
+	Scenario    string    `json:"scenario"`
+	Started     time.Time `json:"started"`
+	Host        string    `json:"host"`
+	EtcdVersion string    `json:"etcd_version"`
+	Duration    float64   `json:"duration_s"`
+	Arms        []armJSON `json:"arms"`
+}
+
+type armJSON struct {
+	Name        string  `json:"name"`
+	Description string  `json:"description,omitempty"`
+	Profile     string  `json:"profile"`
+	Heartbeat   float64 `json:"heartbeat_s"`
+	Election    float64 `json:"election_s"`
+	TimeoutRule string  `json:"timeout_rule,omitempty"`
+	Expect      string  `json:"expect,omitempty"`
+
+	// Derived by Outcome, Stable and Verdict; ignored when read back.
+	Outcome string `json:"outcome"`
+	Stable  bool   `json:"stable"`
+	Verdict string `json:"verdict"`
+
+	Probe    probeJSON    `json:"probe"`
+	WALFsync walFsyncJSON `json:"wal_fsync"`
+
+	LeaderChanges int    `json:"leader_changes"`
+	Elections     int    `json:"elections"`
+	MaxTerm       uint64 `json:"max_term"`
+	// TimeToFirstLeader is null when no leader was ever elected.
+	TimeToFirstLeader *float64 `json:"time_to_first_leader_s"`
+	TimeWithoutLeader float64  `json:"time_without_leader_s"`
+	HeartbeatFailures int      `json:"heartbeat_failures"`
+	SlowFsyncLines    int      `json:"slow_fsync_lines"`
+
+	Puts      putsJSON      `json:"puts"`
+	CheckPerf checkPerfJSON `json:"check_perf"`
+	Samples   []sampleJSON  `json:"samples"`
+	Evidence  string        `json:"evidence,omitempty"`
+}
+
+type probeJSON struct {
+	P50 float64 `json:"fsync_p50_s"`
+	P99 float64 `json:"fsync_p99_s"`
+	Max float64 `json:"fsync_max_s"`
+}
+
+type walFsyncJSON struct {
+	P50     float64      `json:"p50_s"`
+	P99     float64      `json:"p99_s"`
+	Buckets []bucketJSON `json:"buckets"`
+}
+
+type bucketJSON struct {
+	LE    string  `json:"le"`
+	Count float64 `json:"count"`
+}
+
+type putsJSON struct {
+	Count  int     `json:"count"`
+	Errors int     `json:"errors"`
+	P99    float64 `json:"p99_s"`
+}
+
+type checkPerfJSON struct {
+	Ran        bool    `json:"ran"`
+	Pass       bool    `json:"pass"`
+	Throughput float64 `json:"throughput"`
+	Slowest    float64 `json:"slowest_s"`
+	Stddev     float64 `json:"stddev_s"`
+}
+
+type sampleJSON struct {
+	At     float64 `json:"at_s"`
+	Member string  `json:"member"`
+	Term   uint64  `json:"term"`
+	Leader string  `json:"leader"`
+}
+
+// WriteJSON writes the report as report.json, indented.
+func WriteJSON(w io.Writer, r Report) error {
+	out := reportJSON{
+		Scenario:    r.Scenario,
+		Started:     r.Started,
+		Host:        r.Host,
+		EtcdVersion: r.EtcdVersion,
+		Duration:    seconds(r.Duration),
+		Arms:        make([]armJSON, len(r.Arms)),
+	}
+	for i, a := range r.Arms {
+		out.Arms[i] = armToJSON(a)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("encoding report json: %w", err)
+	}
+	if _, err := w.Write(collapseLeaves(b.Bytes())); err != nil {
+		return fmt.Errorf("writing report json: %w", err)
+	}
+	return nil
+}
+
+// collapseLeaves puts every object that holds only scalars on one line, so
+// that samples and buckets read one to a line instead of six.
+func collapseLeaves(in []byte) []byte {
+	var out bytes.Buffer
+	for i := 0; i < len(in); i++ {
+		if in[i] == '"' {
+			end := stringEnd(in, i)
+			out.Write(in[i:end])
+			i = end - 1
+			continue
+		}
+		if in[i] != '{' {
+			out.WriteByte(in[i])
+			continue
+		}
+		end, leaf := leafEnd(in, i)
+		if !leaf {
+			out.WriteByte(in[i])
+			continue
+		}
+		for j := i; j < end; j++ {
+			switch c := in[j]; {
+			case c == '"':
+				k := stringEnd(in, j)
+				out.Write(in[j:k])
+				j = k - 1
+			case c == ' ' || c == '\n' || c == '\t':
+			case c == ':' || c == ',':
+				out.WriteByte(c)
+				out.WriteByte(' ')
+			default:
+				out.WriteByte(c)
+			}
+		}
+		i = end - 1
+	}
+	return out.Bytes()
+}
+
+// stringEnd returns the index just past the JSON string starting at i.
+func stringEnd(in []byte, i int) int {
+	for j := i + 1; j < len(in); j++ {
+		switch in[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(in)
+}
+
+// leafEnd returns the index just past the object starting at i, and whether
+// it holds no object or array.
+func leafEnd(in []byte, i int) (int, bool) {
+	for j := i + 1; j < len(in); j++ {
+		switch in[j] {
+		case '"':
+			j = stringEnd(in, j) - 1
+		case '{', '[':
+			return 0, false
+		case '}':
+			return j + 1, true
+		}
+	}
+	return 0, false
+}
+
+func armToJSON(a Arm) armJSON {
+	j := armJSON{
+		Name:        a.Name,
+		Description: a.Description,
+		Profile:     a.Profile,
+		Heartbeat:   seconds(a.Heartbeat),
+		Election:    seconds(a.Election),
+		TimeoutRule: a.TimeoutRule,
+		Expect:      a.Expect,
+		Outcome:     Outcome(a),
+		Stable:      Stable(a),
+		Verdict:     a.verdict(),
+		Probe:       probeJSON{seconds(a.FsyncP50), seconds(a.FsyncP99), seconds(a.FsyncMax)},
+		WALFsync: walFsyncJSON{
+			P50:     seconds(a.WALFsyncP50),
+			P99:     seconds(a.WALFsyncP99),
+			Buckets: make([]bucketJSON, len(a.FsyncBuckets)),
+		},
+		LeaderChanges:     a.LeaderChanges,
+		Elections:         a.Elections,
+		MaxTerm:           a.MaxTerm,
+		TimeWithoutLeader: seconds(a.TimeWithoutLeader),
+		HeartbeatFailures: a.HeartbeatFailures,
+		SlowFsyncLines:    a.SlowFsyncLines,
+		Puts:              putsJSON{a.PutCount, a.PutErrors, seconds(a.PutP99)},
+		CheckPerf: checkPerfJSON{
+			Ran:        a.CheckPerf.Ran,
+			Pass:       a.CheckPerf.Pass,
+			Throughput: a.CheckPerf.Throughput,
+			Slowest:    seconds(a.CheckPerf.Slowest),
+			Stddev:     seconds(a.CheckPerf.Stddev),
+		},
+		Samples:  make([]sampleJSON, len(a.Samples)),
+		Evidence: a.Evidence,
+	}
+	if a.Elected() {
+		s := seconds(a.TimeToFirstLeader)
+		j.TimeToFirstLeader = &s
+	}
+	for i, b := range a.FsyncBuckets {
+		j.WALFsync.Buckets[i] = bucketJSON{strconv.FormatFloat(b.UpperBound, 'g', -1, 64), b.Count}
+	}
+	for i, s := range a.Samples {
+		j.Samples[i] = sampleJSON{seconds(s.At), s.Member, s.Term, s.Leader}
+	}
+	return j
+}
+
+// ReadJSON reads a report that WriteJSON wrote. Each arm's Verdict is the
+// verdict written; the derived outcome and stability are not read back
+// (Outcome and Stable recompute them).
+func ReadJSON(rd io.Reader) (Report, error) {
+	var in reportJSON
+	if err := json.NewDecoder(rd).Decode(&in); err != nil {
+		return Report{}, fmt.Errorf("reading report json: %w", err)
+	}
+	r := Report{
+		Scenario:    in.Scenario,
+		Started:     in.Started,
+		Host:        in.Host,
+		EtcdVersion: in.EtcdVersion,
+		Duration:    fromSeconds(in.Duration),
+	}
+	for _, j := range in.Arms {
+		a, err := armFromJSON(j)
+		if err != nil {
+			return Report{}, fmt.Errorf("reading report json: arm %q: %w", j.Name, err)
+		}
+		r.Arms = append(r.Arms, a)
+	}
+	return r, nil
+}
+
+func armFromJSON(j armJSON) (Arm, error) {
+	a := Arm{
+		Name:              j.Name,
+		Description:       j.Description,
+		Profile:           j.Profile,
+		Heartbeat:         fromSeconds(j.Heartbeat),
+		Election:          fromSeconds(j.Election),
+		TimeoutRule:       j.TimeoutRule,
+		Expect:            j.Expect,
+		FsyncP50:          fromSeconds(j.Probe.P50),
+		FsyncP99:          fromSeconds(j.Probe.P99),
+		FsyncMax:          fromSeconds(j.Probe.Max),
+		WALFsyncP50:       fromSeconds(j.WALFsync.P50),
+		WALFsyncP99:       fromSeconds(j.WALFsync.P99),
+		LeaderChanges:     j.LeaderChanges,
+		Elections:         j.Elections,
+		MaxTerm:           j.MaxTerm,
+		TimeToFirstLeader: Never,
+		TimeWithoutLeader: fromSeconds(j.TimeWithoutLeader),
+		HeartbeatFailures: j.HeartbeatFailures,
+		SlowFsyncLines:    j.SlowFsyncLines,
+		PutCount:          j.Puts.Count,
+		PutErrors:         j.Puts.Errors,
+		PutP99:            fromSeconds(j.Puts.P99),
+		CheckPerf: CheckPerf{
+			Ran:        j.CheckPerf.Ran,
+			Pass:       j.CheckPerf.Pass,
+			Throughput: j.CheckPerf.Throughput,
+			Slowest:    fromSeconds(j.CheckPerf.Slowest),
+			Stddev:     fromSeconds(j.CheckPerf.Stddev),
+		},
+		Verdict:  j.Verdict,
+		Evidence: j.Evidence,
+	}
+	if j.TimeToFirstLeader != nil {
+		a.TimeToFirstLeader = fromSeconds(*j.TimeToFirstLeader)
+	}
+	for _, b := range j.WALFsync.Buckets {
+		le, err := strconv.ParseFloat(b.LE, 64)
+		if err != nil || math.IsNaN(le) {
+			return Arm{}, fmt.Errorf("parsing bucket bound %q: not a number", b.LE)
+		}
+		a.FsyncBuckets = append(a.FsyncBuckets, Bucket{le, b.Count})
+	}
+	for _, s := range j.Samples {
+		a.Samples = append(a.Samples, Sample{fromSeconds(s.At), s.Member, s.Term, s.Leader})
+	}
+	return a, nil
+}

@@ -1,0 +1,211 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Layout of the leader/term chart, in pixels.
+const (
+	ltHeader     = 96.0  // title, subtitle, legend
+	ltPanelTitle = 44.0  // arm name, verdict and settings above each plot
+	ltPlot       = 120.0 // plot height
+	ltPanelGap   = 40.0  // tick labels and space below each plot
+	ltFooter     = 24.0  // the time axis title
+)
+
+// LeaderTermSVG draws, for each arm, the raft term of every member over time
+// as a step line, a mark at each new leader, and shaded spans in which no
+// member knew a leader. The panels share the time axis (seconds since the
+// arm started its members) so the arms compare at a glance.
+func LeaderTermSVG(r Report) []byte {
+	panelH := ltPanelTitle + ltPlot + ltPanelGap
+	height := ltHeader + float64(len(r.Arms))*panelH + ltFooter
+	d := newSVG(chartWidth, height, "Raft term and leader over time")
+
+	d.text(marginLeft, 30, "start", fmt.Sprintf(`font-size="%d" font-weight="bold"`, titleFontSize),
+		titleFor(r, "Raft term and leader over time"))
+	d.text(marginLeft, 50, "start", `fill="`+colourMuted+`"`,
+		"One step line per member: its raft term. Every election raises the term; a stable cluster stays flat.")
+
+	members := reportMembers(r)
+	legend(d, marginLeft, 76, members)
+
+	ticks := niceTicks(r.span().Seconds(), 10, 1)
+	end := ticks[len(ticks)-1]
+	x := func(t time.Duration) float64 { return marginLeft + t.Seconds()/end*plotWidth }
+
+	for i, a := range r.Arms {
+		top := ltHeader + float64(i)*panelH
+		leaderTermPanel(d, a, members, top, ticks, x)
+	}
+	d.text(marginLeft+plotWidth/2, height-12, "middle", `fill="`+colourMuted+`"`, "seconds since the arm started its members")
+	return d.bytes()
+}
+
+// titleFor prefixes a chart's title with the scenario's name.
+func titleFor(r Report, title string) string {
+	if r.Scenario == "" {
+		return title
+	}
+	return r.Scenario + ": " + title
+}
+
+// reportMembers lists the members of every arm, sorted, so that a member
+// keeps its colour across panels.
+func reportMembers(r Report) []string {
+	var all []Sample
+	for _, a := range r.Arms {
+		all = append(all, a.Samples...)
+	}
+	return Arm{Samples: all}.members()
+}
+
+// memberStroke draws members thick to thin so that lines that coincide
+// (every member at the same term, as in a healthy cluster) all stay visible.
+func memberStroke(i int) string {
+	width := max(5.5-2*float64(i), 1.5)
+	return fmt.Sprintf(`fill="none" stroke="%s" stroke-width="%s" stroke-linejoin="round"`, memberColour(i), num(width))
+}
+
+func legend(d *svgDoc, x, y float64, members []string) {
+	for i, m := range members {
+		d.line(x, y-4, x+22, y-4, memberStroke(i))
+		d.text(x+28, y, "start", "", m)
+		x += 36 + float64(len(m))*7.5
+	}
+	x += 10
+	d.rect(x, y-12, 22, 14, `fill="`+colourNoLead+`"`)
+	d.text(x+28, y, "start", "", "no leader")
+	x += 110
+	diamond(d, x+8, y-5, "")
+	d.text(x+20, y, "start", "", "new leader (named)")
+}
+
+// diamond marks a new leader; title, when set, is its tooltip.
+func diamond(d *svgDoc, x, y float64, title string) {
+	p := fmt.Sprintf("M%s %sl5 5l-5 5l-5 -5z", num(x), num(y-5))
+	if title == "" {
+		d.path(p, `fill="`+colourText+`"`)
+		return
+	}
+	d.raw(`<path d="%s" fill="%s"><title>%s</title></path>`, p, colourText, esc(title))
+}
+
+func leaderTermPanel(d *svgDoc, a Arm, members []string, top float64, ticks []float64, x func(time.Duration) float64) {
+	plotTop := top + ltPanelTitle
+	plotBottom := plotTop + ltPlot
+
+	panelTitle(d, top, a.Name, colourText, a.verdict(), outcomeColour(a), armSetting(a))
+
+	// Headroom above the highest term keeps the leaders' names clear of the lines.
+	termTicks := niceTicks(float64(maxSampleTerm(a))*1.35+0.5, 5, 1)
+	termTop := termTicks[len(termTicks)-1]
+	y := func(term uint64) float64 { return plotBottom - float64(term)/termTop*ltPlot }
+
+	leaderless, elections := timeline(a.Samples)
+	for _, s := range leaderless {
+		d.rectTitled(x(s.from), plotTop, x(s.to)-x(s.from), ltPlot, `fill="`+colourNoLead+`" fill-opacity="0.7"`,
+			fmt.Sprintf("no leader from %s to %s", formatDuration(s.from), formatDuration(s.to)))
+	}
+	for _, t := range termTicks {
+		yy := plotBottom - t/termTop*ltPlot
+		d.line(marginLeft, yy, marginLeft+plotWidth, yy, `stroke="`+colourGrid+`"`)
+		d.text(marginLeft-8, yy+4, "end", `fill="`+colourMuted+`" font-size="11"`, tickLabel(t))
+	}
+	for _, t := range ticks {
+		xx := x(time.Duration(t * float64(time.Second)))
+		d.line(xx, plotBottom, xx, plotBottom+5, `stroke="`+colourAxis+`"`)
+		d.text(xx, plotBottom+18, "middle", `fill="`+colourMuted+`" font-size="11"`, tickLabel(t))
+	}
+	d.raw(`<text x="%s" y="%s" text-anchor="middle" transform="rotate(-90 %s %s)" fill="%s" font-size="11">term</text>`,
+		num(marginLeft-40), num(plotTop+ltPlot/2), num(marginLeft-40), num(plotTop+ltPlot/2), colourMuted)
+	d.line(marginLeft, plotBottom, marginLeft+plotWidth, plotBottom, `stroke="`+colourAxis+`"`)
+	d.line(marginLeft, plotTop, marginLeft, plotBottom, `stroke="`+colourAxis+`"`)
+
+	if len(a.Samples) == 0 {
+		d.text(marginLeft+plotWidth/2, plotTop+ltPlot/2, "middle", `fill="`+colourMuted+`"`, "no samples")
+		return
+	}
+
+	byMember := map[string][]Sample{}
+	for _, s := range sortedSamples(a.Samples) {
+		byMember[s.Member] = append(byMember[s.Member], s)
+	}
+	for i, m := range members {
+		ss := byMember[m]
+		if len(ss) == 0 {
+			continue
+		}
+		var p strings.Builder
+		fmt.Fprintf(&p, "M%s %s", num(x(ss[0].At)), num(y(ss[0].Term)))
+		for _, s := range ss[1:] {
+			fmt.Fprintf(&p, "H%sV%s", num(x(s.At)), num(y(s.Term)))
+		}
+		d.path(p.String(), memberStroke(i))
+	}
+
+	// Labels take the upper of two rows when it is free, else the lower, so
+	// that leaders elected in quick succession stay named.
+	rowEnd := []float64{0, 0}
+	for _, e := range elections {
+		xx := x(e.at)
+		d.line(xx, plotTop, xx, plotBottom, `stroke="`+colourText+`" stroke-opacity="0.55" stroke-dasharray="3 3"`)
+		diamond(d, xx, plotTop+6, fmt.Sprintf("%s leader at %s, term %d", e.leader, formatDuration(e.at), e.term))
+		label := e.leader
+		width := textWidth(label, 11)
+		from, anchor, lx := xx+6, "start", xx+6
+		if from+width > marginLeft+plotWidth {
+			from, anchor, lx = xx-6-width, "end", xx-6
+		}
+		for row, end := range rowEnd {
+			if from > end {
+				d.text(lx, plotTop+15+float64(row)*14, anchor, `font-size="11" stroke="#ffffff" stroke-width="3" paint-order="stroke"`, label)
+				rowEnd[row] = from + width + 6
+				break
+			}
+		}
+	}
+}
+
+// panelTitle writes the two lines above a panel: the arm's name and a
+// remark in colour, then the arm's settings.
+func panelTitle(d *svgDoc, top float64, name, nameColour, remark, remarkColour, setting string) {
+	d.raw(`<text x="%s" y="%s" text-anchor="start"><tspan font-weight="bold" font-size="14" fill="%s">%s</tspan><tspan dx="10" font-weight="bold" fill="%s">%s</tspan></text>`,
+		num(marginLeft), num(top+16), nameColour, esc(name), remarkColour, esc(remark))
+	d.text(marginLeft, top+32, "start", `fill="`+colourMuted+`" font-size="11.5"`, setting)
+}
+
+// textWidth estimates the width of s in the chart's font (DejaVu Sans
+// averages a little over half an em per character of running text).
+func textWidth(s string, size float64) float64 {
+	return float64(len([]rune(s))) * size * 0.53
+}
+
+// sideLabel writes a small haloed label beside a vertical mark at xx: to its
+// right, or to its left when it would run past the plot.
+func sideLabel(d *svgDoc, xx, y float64, label string) {
+	anchor, lx := "start", xx+8
+	if lx+textWidth(label, 11) > marginLeft+plotWidth {
+		anchor, lx = "end", xx-8
+	}
+	d.text(lx, y, anchor, `font-size="11" stroke="#ffffff" stroke-width="3" paint-order="stroke"`, label)
+}
+
+// armSetting describes an arm's configuration in a few words.
+func armSetting(a Arm) string {
+	s := fmt.Sprintf("%s disk, heartbeat %s, election %s", a.Profile, formatTimeout(a.Heartbeat), formatTimeout(a.Election))
+	if a.FsyncP99 > 0 {
+		s += ", probe fsync p99 " + formatDuration(a.FsyncP99)
+	}
+	return s
+}
+
+func maxSampleTerm(a Arm) uint64 {
+	m := a.MaxTerm
+	for _, s := range a.Samples {
+		m = max(m, s.Term)
+	}
+	return m
+}

@@ -1,0 +1,162 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// WriteMarkdown writes report.md: what was run, the comparison table, each
+// arm's verdict, the charts and links to each arm's evidence. charts maps a
+// chart's caption to its path relative to report.md (the chart files Write
+// produces come first, in the order LeaderTermFile, FsyncFile).
+func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
+	var b strings.Builder
+	title := r.Scenario
+	if title == "" {
+		title = "scenario"
+	}
+	fmt.Fprintf(&b, "# %s\n\n", title)
+	b.WriteString(runLine(r) + "\n\n")
+
+	b.WriteString("## Arms\n\n")
+	for _, a := range r.Arms {
+		fmt.Fprintf(&b, "- **%s**: ", a.Name)
+		if a.Description != "" {
+			fmt.Fprintf(&b, "%s (%s).", sentence(a.Description), armSetting(a))
+		} else {
+			fmt.Fprintf(&b, "%s.", sentence(armSetting(a)))
+		}
+		if a.TimeoutRule != "" {
+			fmt.Fprintf(&b, " Timeouts derived from the disk: %s.", strings.TrimSuffix(a.TimeoutRule, "."))
+		}
+		b.WriteString("\n")
+	}
+
+	b.WriteString("\n## Comparison\n\n")
+	b.WriteString("| |")
+	for _, a := range r.Arms {
+		fmt.Fprintf(&b, " %s |", mdCell(a.Name))
+	}
+	b.WriteString("\n| --- |")
+	b.WriteString(strings.Repeat(" --- |", len(r.Arms)))
+	b.WriteString("\n")
+	for _, rw := range rows(r) {
+		fmt.Fprintf(&b, "| %s |", rw.label)
+		for _, a := range r.Arms {
+			fmt.Fprintf(&b, " %s |", mdCell(rw.cell(a)))
+		}
+		b.WriteString("\n")
+	}
+
+	b.WriteString("\n## Verdicts\n\n")
+	for _, a := range r.Arms {
+		fmt.Fprintf(&b, "- **%s**: %s", a.Name, a.verdict())
+		if a.Expect != "" {
+			fmt.Fprintf(&b, " (expected %s: %s)", a.Expect, metOrNot(a))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\nAn arm is stable when its cluster elected a leader and kept it: at most one leader change, " +
+		"and no member reported another leader or a higher term afterwards. " +
+		"Elections before the first leader are the bootstrap and do not count.\n")
+
+	if len(charts) > 0 {
+		b.WriteString("\n## Charts\n\n")
+		for _, c := range sortedCharts(charts) {
+			fmt.Fprintf(&b, "![%s](%s)\n\n", c.caption, c.path)
+		}
+	}
+
+	evidence := false
+	for _, a := range r.Arms {
+		evidence = evidence || a.Evidence != ""
+	}
+	if evidence {
+		if len(charts) == 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString("## Evidence\n\n")
+		for _, a := range r.Arms {
+			if a.Evidence != "" {
+				fmt.Fprintf(&b, "- [%s](%s/): metrics, journal excerpts, probe results, domain XML and console log\n",
+					a.Name, strings.TrimSuffix(a.Evidence, "/"))
+			}
+		}
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("writing markdown report: %w", err)
+	}
+	return nil
+}
+
+// runLine says what was run, where, and for how long.
+func runLine(r Report) string {
+	var parts []string
+	if !r.Started.IsZero() {
+		parts = append(parts, "Run "+r.Started.Format("2006-01-02 15:04:05 MST"))
+	}
+	if r.Host != "" {
+		parts = append(parts, "on "+r.Host)
+	}
+	s := strings.Join(parts, " ")
+	if r.EtcdVersion != "" {
+		s = strings.TrimPrefix(s+", etcd "+r.EtcdVersion, ", ")
+	}
+	if r.Duration > 0 {
+		s = strings.TrimPrefix(s+fmt.Sprintf("; each arm observed for %s under a steady put workload", formatDuration(r.Duration)), "; ")
+	}
+	if s == "" {
+		return "No run details recorded."
+	}
+	return strings.ToUpper(s[:1]) + s[1:] + "."
+}
+
+// sentence capitalises s and drops a final full stop, for the caller to
+// write.
+func sentence(s string) string {
+	s = strings.TrimSuffix(strings.TrimSpace(s), ".")
+	if s == "" {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+func metOrNot(a Arm) string {
+	if Outcome(a) == a.Expect {
+		return "met"
+	}
+	return "NOT met"
+}
+
+// mdCell escapes what would break a Markdown table cell.
+func mdCell(s string) string {
+	return strings.ReplaceAll(s, "|", `\|`)
+}
+
+type chart struct{ caption, path string }
+
+func sortedCharts(charts map[string]string) []chart {
+	rank := func(path string) int {
+		switch path {
+		case LeaderTermFile:
+			return 0
+		case FsyncFile:
+			return 1
+		}
+		return 2
+	}
+	var out []chart
+	for caption, path := range charts {
+		out = append(out, chart{caption, path})
+	}
+	slices.SortFunc(out, func(a, b chart) int {
+		return cmp.Or(cmp.Compare(rank(a.path), rank(b.path)), cmp.Compare(a.caption, b.caption), cmp.Compare(a.path, b.path))
+	})
+	return out
+}

@@ -1,0 +1,172 @@
+package report
+
+import (
+	"math"
+	"time"
+)
+
+// The story as a synthetic three-arm report: what slow-disk is expected to
+// find. ssd elects at once and keeps its leader; hdd (fsync ≈ 1.1 s, default
+// timeouts) elects late, loses its leader again and again and climbs to term
+// 40; hdd-tuned (same disk, timeouts from the measured fsync) elects once
+// and keeps it.
+
+var members = []string{"k8smaster0", "k8smaster1", "k8smaster2"}
+
+// phase is a stretch of an arm's history: a leader at term from (to ==
+// from), or no leader while the members' terms climb from..to.
+type phase struct {
+	start, end float64 // seconds
+	leader     string
+	from, to   uint64
+}
+
+// samplesOf samples every member once a second (starting at 0.4 s, members
+// 30 ms apart) through phases. While there is no leader each member's term
+// climbs on its own schedule, as competing candidates' do.
+func samplesOf(end float64, phases ...phase) []Sample {
+	var out []Sample
+	lag := []float64{0, 0.45, -0.4}
+	for t := 0.4; t < end; t++ {
+		for i, m := range members {
+			at := t + 0.03*float64(i)
+			for _, p := range phases {
+				if at < p.start || at >= p.end {
+					continue
+				}
+				s := Sample{At: dur(at), Member: m, Term: p.from, Leader: p.leader}
+				if p.leader == "" && p.to > p.from {
+					f := (at-p.start)/(p.end-p.start)*float64(p.to-p.from) + lag[i]
+					s.Term = p.from + uint64(math.Max(0, math.Min(f, float64(p.to-p.from))))
+				}
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+func dur(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
+
+// cumulative turns per-bucket counts (over etcd's bounds, then +Inf) into
+// Prometheus buckets.
+func cumulative(counts ...float64) []Bucket {
+	bounds := append(append([]float64{}, etcdFsyncBounds...), math.Inf(1))
+	var out []Bucket
+	total := 0.0
+	for i, b := range bounds {
+		if i < len(counts) {
+			total += counts[i]
+		}
+		out = append(out, Bucket{UpperBound: b, Count: total})
+	}
+	return out
+}
+
+func story() Report {
+	ssd := Arm{
+		Name:        "ssd",
+		Description: "data disks on the ssd profile with etcd's default timeouts",
+		Profile:     "ssd",
+		Heartbeat:   100 * time.Millisecond,
+		Election:    1000 * time.Millisecond,
+		Expect:      OutcomeStable,
+		FsyncP50:    2100 * time.Microsecond,
+		FsyncP99:    7900 * time.Microsecond,
+		FsyncMax:    14 * time.Millisecond,
+		WALFsyncP50: 2600 * time.Microsecond,
+		WALFsyncP99: 8400 * time.Microsecond,
+		//                         1ms  2ms   4ms   8ms   16ms 32ms 64ms 128ms
+		FsyncBuckets:      cumulative(120, 2400, 4100, 2200, 160, 25, 6, 1),
+		LeaderChanges:     1,
+		Elections:         2,
+		MaxTerm:           2,
+		TimeToFirstLeader: dur(3.4),
+		HeartbeatFailures: 0,
+		SlowFsyncLines:    0,
+		PutCount:          2700,
+		PutP99:            14 * time.Millisecond,
+		CheckPerf:         CheckPerf{Ran: true, Pass: true, Throughput: 149.6, Slowest: 210 * time.Millisecond, Stddev: 31 * time.Millisecond},
+		Samples: samplesOf(90,
+			phase{0, 3, "", 1, 1},
+			phase{3, 90, "k8smaster1", 2, 2}),
+		Evidence: "ssd",
+	}
+	hdd := Arm{
+		Name:        "hdd",
+		Description: "the same VMs on the emulated laptop HDD with the default timeouts: the story",
+		Profile:     "hdd",
+		Heartbeat:   100 * time.Millisecond,
+		Election:    1000 * time.Millisecond,
+		Expect:      OutcomeUnstable,
+		FsyncP50:    1060 * time.Millisecond,
+		FsyncP99:    1120 * time.Millisecond,
+		FsyncMax:    1310 * time.Millisecond,
+		WALFsyncP50: 1090 * time.Millisecond,
+		WALFsyncP99: 1960 * time.Millisecond,
+		//                  1ms 2ms 4ms 8ms 16ms 32ms 64ms 128ms 256ms 512ms 1.024s 2.048s 4.096s 8.192s
+		FsyncBuckets:      cumulative(0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 96, 168, 21, 2),
+		LeaderChanges:     5,
+		Elections:         53,
+		MaxTerm:           40,
+		TimeToFirstLeader: dur(14.4),
+		TimeWithoutLeader: 30 * time.Second,
+		HeartbeatFailures: 86,
+		SlowFsyncLines:    129,
+		PutCount:          41,
+		PutErrors:         17,
+		PutP99:            4900 * time.Millisecond,
+		CheckPerf:         CheckPerf{Ran: true, Throughput: 11.2, Slowest: 6300 * time.Millisecond, Stddev: 1900 * time.Millisecond},
+		Samples: samplesOf(90,
+			phase{0, 2, "", 1, 1},
+			phase{2, 14, "", 1, 14},
+			phase{14, 26, "k8smaster2", 14, 14},
+			phase{26, 35, "", 14, 22},
+			phase{35, 44, "k8smaster0", 22, 22},
+			phase{44, 52, "", 22, 29},
+			phase{52, 60, "k8smaster1", 29, 29},
+			phase{60, 67, "", 29, 35},
+			phase{67, 75, "k8smaster2", 35, 35},
+			phase{75, 81, "", 35, 40},
+			phase{81, 90, "k8smaster0", 40, 40}),
+		Evidence: "hdd",
+	}
+	tuned := Arm{
+		Name:        "hdd-tuned",
+		Description: "the emulated HDD again, with raft timeouts derived from the fsync latency the probe measured",
+		Profile:     "hdd",
+		Heartbeat:   600 * time.Millisecond,
+		Election:    6000 * time.Millisecond,
+		TimeoutRule: "election = 5 × fsync p99 rounded up to a second, heartbeat = election / 10",
+		Expect:      OutcomeStable,
+		FsyncP50:    1050 * time.Millisecond,
+		FsyncP99:    1110 * time.Millisecond,
+		FsyncMax:    1290 * time.Millisecond,
+		WALFsyncP50: 1070 * time.Millisecond,
+		WALFsyncP99: 1890 * time.Millisecond,
+		//                  1ms 2ms 4ms 8ms 16ms 32ms 64ms 128ms 256ms 512ms 1.024s 2.048s 4.096s
+		FsyncBuckets:      cumulative(0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 140, 121, 9),
+		LeaderChanges:     1,
+		Elections:         1,
+		MaxTerm:           2,
+		TimeToFirstLeader: dur(12.4),
+		HeartbeatFailures: 31,
+		SlowFsyncLines:    118,
+		PutCount:          44,
+		PutP99:            2300 * time.Millisecond,
+		CheckPerf:         CheckPerf{Ran: true, Throughput: 12.4, Slowest: 3400 * time.Millisecond, Stddev: 610 * time.Millisecond},
+		Samples: samplesOf(90,
+			phase{0, 8, "", 1, 1},
+			phase{8, 12, "", 2, 2},
+			phase{12, 90, "k8smaster0", 2, 2}),
+		Evidence: "hdd-tuned",
+	}
+	return Report{
+		Scenario:    "slow-disk",
+		Started:     time.Date(2025, 1, 14, 22, 50, 0, 0, time.UTC),
+		Host:        "lab-ci (2 cores, TCG)",
+		EtcdVersion: "3.6.16",
+		Duration:    90 * time.Second,
+		Arms:        []Arm{ssd, hdd, tuned},
+	}
+}

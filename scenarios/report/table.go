@@ -1,0 +1,102 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// row is one line of the comparison: a label and one cell per arm.
+type row struct {
+	label string
+	cell  func(Arm) string
+}
+
+// rows are the comparison's lines, shared by Table and WriteMarkdown.
+func rows(r Report) []row {
+	rs := []row{
+		{"profile", func(a Arm) string { return a.Profile }},
+		{"heartbeat / election", func(a Arm) string {
+			return formatTimeout(a.Heartbeat) + " / " + formatTimeout(a.Election)
+		}},
+		{"fsync p50 / p99 (probe)", func(a Arm) string { return orDash(a.FsyncP50) + " / " + orDash(a.FsyncP99) }},
+		{"WAL fsync p50 / p99", func(a Arm) string { return orDash(a.WALFsyncP50) + " / " + orDash(a.WALFsyncP99) }},
+		{"time to first leader", firstLeaderCell},
+		{"leader changes", func(a Arm) string { return strconv.Itoa(a.LeaderChanges) }},
+		{"elections", func(a Arm) string { return strconv.Itoa(a.Elections) }},
+		{"max term", func(a Arm) string { return strconv.FormatUint(a.MaxTerm, 10) }},
+		{"time without leader", func(a Arm) string { return formatDuration(a.TimeWithoutLeader) }},
+		{"heartbeat failures", func(a Arm) string { return strconv.Itoa(a.HeartbeatFailures) }},
+		{"slow-fsync log lines", func(a Arm) string { return strconv.Itoa(a.SlowFsyncLines) }},
+		{"put p99, errors", putCell},
+		{"check perf", func(a Arm) string { return checkPerfCell(a.CheckPerf) }},
+		{"check perf slowest / σ", func(a Arm) string { return checkPerfLatencyCell(a.CheckPerf) }},
+		{"outcome", Outcome},
+	}
+	for _, a := range r.Arms {
+		if a.Expect != "" {
+			rs = append(rs, row{"expected", expectCell})
+			break
+		}
+	}
+	return rs
+}
+
+// Table writes the comparison for a terminal: one column per arm, one row
+// per measurement, then each arm's one-line verdict.
+func Table(w io.Writer, r Report) error {
+	lines := [][]string{append([]string{""}, armNames(r)...)}
+	for _, rw := range rows(r) {
+		line := []string{rw.label}
+		for _, a := range r.Arms {
+			line = append(line, rw.cell(a))
+		}
+		lines = append(lines, line)
+	}
+	widths := make([]int, len(lines[0]))
+	for _, line := range lines {
+		for i, c := range line {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	rule := make([]string, len(widths))
+	for i, n := range widths {
+		if i > 0 {
+			rule[i] = strings.Repeat("─", n)
+		}
+	}
+	lines = append(lines[:1], append([][]string{rule}, lines[1:]...)...)
+
+	var b strings.Builder
+	for _, line := range lines {
+		for i, c := range line {
+			b.WriteString(c)
+			if i < len(line)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+3))
+			}
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+	nameWidth := 0
+	for _, a := range r.Arms {
+		nameWidth = max(nameWidth, utf8.RuneCountInString(a.Name))
+	}
+	for _, a := range r.Arms {
+		fmt.Fprintf(&b, "%s%s   %s\n", a.Name, strings.Repeat(" ", nameWidth-utf8.RuneCountInString(a.Name)), a.verdict())
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("writing comparison table: %w", err)
+	}
+	return nil
+}
+
+func armNames(r Report) []string {
+	names := make([]string, len(r.Arms))
+	for i, a := range r.Arms {
+		names[i] = a.Name
+	}
+	return names
+}

@@ -1,0 +1,130 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The outcomes an arm can have, as Outcome returns them and Arm.Expect names
+// them.
+const (
+	OutcomeStable   = "stable"
+	OutcomeUnstable = "unstable"
+)
+
+// slowStart is how many election timeouts a first election may take before
+// Verdict calls the start slow: a healthy cluster elects within one or two
+// (followers time out after a random [election, 2 × election)).
+const slowStart = 10
+
+// Stable reports whether the arm's cluster kept one leader after its first
+// election. Precisely, all of:
+//
+//  1. a leader was elected (TimeToFirstLeader is not Never);
+//  2. LeaderChanges ≤ 1 (the first election is the one change allowed);
+//  3. let L and T be the leader and term of the earliest sample naming a
+//     leader: every sample from then on names L or no leader and reports a
+//     term ≤ T, and MaxTerm ≤ T — no member started a term after the first
+//     leader's, which is what an election does;
+//  4. from that sample on, at every sample some member's latest answer
+//     names L: the cluster was never without its leader.
+//
+// Elections before the first leader (a bootstrap may need several) do not
+// count against an arm; how long they took is Verdict's business. The
+// "starting a new election" log lines carry the guests' clocks, so the
+// samples, not the lines, decide what happened after the first leader. When
+// no sample names a leader, conditions 1 and 2 decide alone.
+func Stable(a Arm) bool {
+	if !a.Elected() || a.LeaderChanges > 1 {
+		return false
+	}
+	samples := sortedSamples(a.Samples)
+	first := -1
+	for i, s := range samples {
+		if s.Leader != "" {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return true
+	}
+	leader, term := samples[first].Leader, samples[first].Term
+	if a.MaxTerm > term {
+		return false
+	}
+	latest := map[string]Sample{}
+	for _, s := range samples[:first] {
+		latest[s.Member] = s
+	}
+	for _, s := range samples[first:] {
+		if (s.Leader != "" && s.Leader != leader) || s.Term > term {
+			return false
+		}
+		latest[s.Member] = s
+		if !anyNames(latest, leader) {
+			return false
+		}
+	}
+	return true
+}
+
+func anyNames(latest map[string]Sample, leader string) bool {
+	for _, s := range latest {
+		if s.Leader == leader {
+			return true
+		}
+	}
+	return false
+}
+
+// Outcome is OutcomeStable when Stable(a), OutcomeUnstable otherwise
+// (never electing a leader is unstable too).
+func Outcome(a Arm) string {
+	if Stable(a) {
+		return OutcomeStable
+	}
+	return OutcomeUnstable
+}
+
+// Verdict says in one line what happened to the arm's cluster. The first
+// rule that matches decides:
+//
+//   - no leader ever: "never elected a leader: E elections, term T";
+//   - Stable, but the first leader took more than ten election timeouts:
+//     "stable once elected, but the first leader took D (E elections, term T)";
+//   - Stable: "stable: one leader throughout, elected after D";
+//   - otherwise: "unstable: " and what went wrong — the leader changes
+//     beyond the first, the elections, the highest term and the time
+//     without a leader, each when there is something to say.
+func Verdict(a Arm) string {
+	elections := plural(a.Elections, "election", "elections")
+	switch {
+	case !a.Elected():
+		return fmt.Sprintf("never elected a leader: %s, term %d", elections, a.MaxTerm)
+	case Stable(a) && a.Election > 0 && a.TimeToFirstLeader > slowStart*a.Election:
+		return fmt.Sprintf("stable once elected, but the first leader took %s (%s, term %d)",
+			formatDuration(a.TimeToFirstLeader), elections, a.MaxTerm)
+	case Stable(a):
+		return "stable: one leader throughout, elected after " + formatDuration(a.TimeToFirstLeader)
+	}
+	var parts []string
+	if a.LeaderChanges > 1 {
+		parts = append(parts, plural(a.LeaderChanges, "leader change", "leader changes"))
+	}
+	if a.Elections > 0 {
+		parts = append(parts, elections)
+	}
+	parts = append(parts, fmt.Sprintf("term %d", a.MaxTerm))
+	if a.TimeWithoutLeader > 0 {
+		parts = append(parts, formatDuration(a.TimeWithoutLeader)+" without a leader")
+	}
+	return "unstable: " + strings.Join(parts, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
