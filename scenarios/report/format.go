@@ -16,7 +16,7 @@ func formatDuration(d time.Duration) string {
 	switch {
 	case d == 0:
 		return "0 s"
-	case d < time.Second:
+	case d < time.Second && significant(float64(d)/float64(time.Millisecond)) != "1000":
 		return significant(float64(d)/float64(time.Millisecond)) + " ms"
 	default:
 		return significant(d.Seconds()) + " s"

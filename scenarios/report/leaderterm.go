@@ -20,8 +20,11 @@ const (
 // member knew a leader. The panels share the time axis (seconds since the
 // arm started its members) so the arms compare at a glance.
 func LeaderTermSVG(r Report) []byte {
+	members := reportMembers(r)
+	entries := legendEntries(members)
+	header := ltHeader + 18*float64(len(entries)-1)
 	panelH := ltPanelTitle + ltPlot + ltPanelGap
-	height := ltHeader + float64(len(r.Arms))*panelH + ltFooter
+	height := header + float64(len(r.Arms))*panelH + ltFooter
 	d := newSVG(chartWidth, height, "Raft term and leader over time")
 
 	d.text(marginLeft, 30, "start", fmt.Sprintf(`font-size="%d" font-weight="bold"`, titleFontSize),
@@ -29,15 +32,18 @@ func LeaderTermSVG(r Report) []byte {
 	d.text(marginLeft, 50, "start", `fill="`+colourMuted+`"`,
 		"One step line per member: its raft term. Every election raises the term; a stable cluster stays flat.")
 
-	members := reportMembers(r)
-	legend(d, marginLeft, 76, members)
+	for row, line := range entries {
+		for _, e := range line {
+			e.draw(d, 76+18*float64(row))
+		}
+	}
 
 	ticks := niceTicks(r.span().Seconds(), 10, 1)
 	end := ticks[len(ticks)-1]
 	x := func(t time.Duration) float64 { return marginLeft + t.Seconds()/end*plotWidth }
 
 	for i, a := range r.Arms {
-		top := ltHeader + float64(i)*panelH
+		top := header + float64(i)*panelH
 		leaderTermPanel(d, a, members, top, ticks, x)
 	}
 	d.text(marginLeft+plotWidth/2, height-12, "middle", `fill="`+colourMuted+`"`, "seconds since the arm started its members")
@@ -69,18 +75,47 @@ func memberStroke(i int) string {
 	return fmt.Sprintf(`fill="none" stroke="%s" stroke-width="%s" stroke-linejoin="round"`, memberColour(i), num(width))
 }
 
-func legend(d *svgDoc, x, y float64, members []string) {
+// legendEntry is one swatch and its label, placed at x.
+type legendEntry struct {
+	x      float64
+	label  string
+	swatch func(d *svgDoc, x, y float64)
+}
+
+func (e legendEntry) draw(d *svgDoc, y float64) {
+	e.swatch(d, e.x, y)
+	d.text(e.x+28, y, "start", "", e.label)
+}
+
+// legendEntries lays out the legend: each member's line, the shading and
+// the leader mark, wrapped into rows that fit the chart.
+func legendEntries(members []string) [][]legendEntry {
+	var all []legendEntry
 	for i, m := range members {
-		d.line(x, y-4, x+22, y-4, memberStroke(i))
-		d.text(x+28, y, "start", "", m)
-		x += 36 + float64(len(m))*7.5
+		all = append(all, legendEntry{label: m, swatch: func(d *svgDoc, x, y float64) {
+			d.line(x, y-4, x+22, y-4, memberStroke(i))
+		}})
 	}
-	x += 10
-	d.rect(x, y-12, 22, 14, `fill="`+colourNoLead+`"`)
-	d.text(x+28, y, "start", "", "no leader")
-	x += 110
-	diamond(d, x+8, y-5, "")
-	d.text(x+20, y, "start", "", "new leader (named)")
+	all = append(all,
+		legendEntry{label: "no leader", swatch: func(d *svgDoc, x, y float64) {
+			d.rect(x, y-12, 22, 14, `fill="`+colourNoLead+`"`)
+		}},
+		legendEntry{label: "new leader (named)", swatch: func(d *svgDoc, x, y float64) {
+			diamond(d, x+11, y-5, "")
+		}})
+	rows := [][]legendEntry{nil}
+	x := marginLeft
+	for _, e := range all {
+		w := 28 + textWidth(e.label, 12)
+		if x+w > marginLeft+plotWidth && len(rows[len(rows)-1]) > 0 {
+			rows = append(rows, nil)
+			x = marginLeft
+		}
+		e.x = x
+		rows[len(rows)-1] = append(rows[len(rows)-1], e)
+		x += w + 24
+	}
+	return rows
 }
 
 // diamond marks a new leader; title, when set, is its tooltip.
@@ -193,13 +228,18 @@ func sideLabel(d *svgDoc, xx, y float64, label string) {
 	d.text(lx, y, anchor, `font-size="11" stroke="#ffffff" stroke-width="3" paint-order="stroke"`, label)
 }
 
-// armSetting describes an arm's configuration in a few words.
+// armSetting describes an arm's configuration in a few words, leaving out
+// what is unknown.
 func armSetting(a Arm) string {
-	s := fmt.Sprintf("%s disk, heartbeat %s, election %s", a.Profile, formatTimeout(a.Heartbeat), formatTimeout(a.Election))
-	if a.FsyncP99 > 0 {
-		s += ", probe fsync p99 " + formatDuration(a.FsyncP99)
+	var parts []string
+	if a.Profile != "" {
+		parts = append(parts, a.Profile+" disk")
 	}
-	return s
+	parts = append(parts, "heartbeat "+formatTimeout(a.Heartbeat), "election "+formatTimeout(a.Election))
+	if a.FsyncP99 > 0 {
+		parts = append(parts, "probe fsync p99 "+formatDuration(a.FsyncP99))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func maxSampleTerm(a Arm) uint64 {

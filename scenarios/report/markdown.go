@@ -48,7 +48,7 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 	for _, rw := range rows(r) {
 		fmt.Fprintf(&b, "| %s |", rw.label)
 		for _, a := range r.Arms {
-			fmt.Fprintf(&b, " %s |", mdCell(rw.cell(a)))
+			fmt.Fprintf(&b, " %s |", mdCell(cellOf(rw, a)))
 		}
 		b.WriteString("\n")
 	}

@@ -47,11 +47,17 @@ func rows(r Report) []row {
 // Table writes the comparison for a terminal: one column per arm, one row
 // per measurement, then each arm's one-line verdict.
 func Table(w io.Writer, r Report) error {
+	if len(r.Arms) == 0 {
+		if _, err := io.WriteString(w, "no arms ran\n"); err != nil {
+			return fmt.Errorf("writing comparison table: %w", err)
+		}
+		return nil
+	}
 	lines := [][]string{append([]string{""}, armNames(r)...)}
 	for _, rw := range rows(r) {
 		line := []string{rw.label}
 		for _, a := range r.Arms {
-			line = append(line, rw.cell(a))
+			line = append(line, cellOf(rw, a))
 		}
 		lines = append(lines, line)
 	}
@@ -71,12 +77,14 @@ func Table(w io.Writer, r Report) error {
 
 	var b strings.Builder
 	for _, line := range lines {
+		var l strings.Builder
 		for i, c := range line {
-			b.WriteString(c)
+			l.WriteString(c)
 			if i < len(line)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+3))
+				l.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+3))
 			}
 		}
+		b.WriteString(strings.TrimRight(l.String(), " "))
 		b.WriteString("\n")
 	}
 	b.WriteString("\n")
@@ -91,6 +99,14 @@ func Table(w io.Writer, r Report) error {
 		return fmt.Errorf("writing comparison table: %w", err)
 	}
 	return nil
+}
+
+// cellOf is the row's cell for a, "–" when there is nothing to say.
+func cellOf(rw row, a Arm) string {
+	if c := rw.cell(a); c != "" {
+		return c
+	}
+	return "–"
 }
 
 func armNames(r Report) []string {

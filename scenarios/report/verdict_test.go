@@ -1,0 +1,195 @@
+package report
+
+import (
+	"testing"
+	"time"
+)
+
+// s is a sample at sec seconds.
+func s(sec float64, member string, term uint64, leader string) Sample {
+	return Sample{At: dur(sec), Member: member, Term: term, Leader: leader}
+}
+
+// settled is an arm whose cluster elected k8smaster1 at term 2 after 3 s
+// and kept it; the cases below each break one condition of Stable.
+func settled() Arm {
+	return Arm{
+		Name:              "x",
+		Election:          time.Second,
+		LeaderChanges:     1,
+		Elections:         2,
+		MaxTerm:           2,
+		TimeToFirstLeader: 3 * time.Second,
+		Samples: []Sample{
+			s(1, "a", 1, ""), s(1, "b", 1, ""), s(1, "c", 1, ""),
+			// c has not heard of the election yet: that is not instability.
+			s(3, "a", 2, "b"), s(3, "b", 2, "b"), s(3, "c", 1, ""),
+			s(4, "a", 2, "b"), s(4, "b", 2, "b"), s(4, "c", 2, "b"),
+			s(5, "a", 2, "b"), s(5, "b", 2, "b"), s(5, "c", 2, "b"),
+		},
+	}
+}
+
+func TestStable(t *testing.T) {
+	tests := []struct {
+		name   string
+		edit   func(*Arm)
+		stable bool
+	}{
+		{"one leader kept", func(*Arm) {}, true},
+		{"story ssd", func(a *Arm) { *a = story().Arms[0] }, true},
+		{"story hdd", func(a *Arm) { *a = story().Arms[1] }, false},
+		{"story hdd-tuned", func(a *Arm) { *a = story().Arms[2] }, true},
+		{"never elected", func(a *Arm) { a.TimeToFirstLeader = Never }, false},
+		{"second leader change", func(a *Arm) { a.LeaderChanges = 2 }, false},
+		{"no samples: the counters decide", func(a *Arm) { a.Samples = nil }, true},
+		{"no samples and two changes", func(a *Arm) { a.Samples, a.LeaderChanges = nil, 2 }, false},
+		{"many elections during bootstrap", func(a *Arm) {
+			a.Elections, a.MaxTerm = 9, 6
+			for i := range a.Samples {
+				if a.Samples[i].Leader != "" {
+					a.Samples[i].Term = 6
+				}
+			}
+		}, true},
+		{"a member later names another leader", func(a *Arm) {
+			a.Samples = append(a.Samples, s(6, "c", 2, "a"))
+		}, false},
+		{"a member later reaches a higher term", func(a *Arm) {
+			a.Samples = append(a.Samples, s(6, "c", 3, ""))
+		}, false},
+		{"the same leader re-elected at a higher term", func(a *Arm) {
+			a.Samples = append(a.Samples, s(6, "a", 3, "b"), s(6, "b", 3, "b"), s(6, "c", 3, "b"))
+		}, false},
+		{"a higher term outside the samples", func(a *Arm) { a.MaxTerm = 3 }, false},
+		{"every member lost the leader", func(a *Arm) {
+			a.Samples = append(a.Samples, s(6, "a", 2, ""), s(6, "b", 2, ""), s(6, "c", 2, ""),
+				s(7, "a", 2, "b"), s(7, "b", 2, "b"), s(7, "c", 2, "b"))
+		}, false},
+		{"one follower briefly without a leader", func(a *Arm) {
+			a.Samples = append(a.Samples, s(6, "c", 2, ""), s(6, "b", 2, "b"))
+		}, true},
+		{"samples out of order", func(a *Arm) {
+			a.Samples[0], a.Samples[len(a.Samples)-1] = a.Samples[len(a.Samples)-1], a.Samples[0]
+		}, true},
+	}
+	for _, tt := range tests {
+		a := settled()
+		tt.edit(&a)
+		if got := Stable(a); got != tt.stable {
+			t.Errorf("%s: Stable = %v, want %v", tt.name, got, tt.stable)
+		}
+		want := OutcomeUnstable
+		if tt.stable {
+			want = OutcomeStable
+		}
+		if got := Outcome(a); got != want {
+			t.Errorf("%s: Outcome = %q, want %q", tt.name, got, want)
+		}
+	}
+}
+
+func TestVerdict(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Arm)
+		want string
+	}{
+		{"stable", func(*Arm) {}, "stable: one leader throughout, elected after 3 s"},
+		{"slow start", func(a *Arm) {
+			a.TimeToFirstLeader, a.Elections, a.MaxTerm = 33*time.Second, 6, 2
+		}, "stable once elected, but the first leader took 33 s (6 elections, term 2)"},
+		{"ten election timeouts is not slow yet", func(a *Arm) { a.TimeToFirstLeader = 10 * time.Second },
+			"stable: one leader throughout, elected after 10 s"},
+		{"never", func(a *Arm) {
+			a.TimeToFirstLeader, a.Elections, a.MaxTerm, a.Samples = Never, 107, 108, nil
+		}, "never elected a leader: 107 elections, term 108"},
+		{"never, one election", func(a *Arm) {
+			a.TimeToFirstLeader, a.Elections, a.MaxTerm, a.Samples = Never, 1, 2, nil
+		}, "never elected a leader: 1 election, term 2"},
+		{"story hdd", func(a *Arm) { *a = story().Arms[1] },
+			"unstable: 5 leader changes, 53 elections, term 40, 30 s without a leader"},
+		{"unstable without leader changes", func(a *Arm) {
+			a.MaxTerm, a.TimeWithoutLeader = 3, 1500*time.Millisecond
+		}, "unstable: 2 elections, term 3, 1.5 s without a leader"},
+	}
+	for _, tt := range tests {
+		a := settled()
+		tt.edit(&a)
+		if got := Verdict(a); got != tt.want {
+			t.Errorf("%s: Verdict = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestVerdictOverride(t *testing.T) {
+	a := settled()
+	a.Verdict = "judged by hand"
+	if got := a.verdict(); got != "judged by hand" {
+		t.Errorf("verdict() = %q, want the override", got)
+	}
+	a.Verdict = ""
+	if got := a.verdict(); got != Verdict(a) {
+		t.Errorf("verdict() = %q, want Verdict(a) %q", got, Verdict(a))
+	}
+}
+
+func TestTimeline(t *testing.T) {
+	samples := []Sample{
+		s(1, "a", 1, ""), s(1, "b", 1, ""),
+		s(2, "a", 2, "a"), s(2, "b", 1, ""), // a elected at term 2; b lags
+		s(3, "a", 2, "a"), s(3, "b", 2, "a"),
+		s(4, "a", 3, ""), s(4, "b", 3, ""), // leader lost
+		s(5, "a", 4, ""), s(5, "b", 4, ""),
+		s(6, "a", 4, "a"), s(6, "b", 4, "a"), // a again, at term 4
+		s(7, "a", 5, "b"), s(7, "b", 5, "b"), // b takes over
+	}
+	leaderless, elections := timeline(samples)
+	wantSpans := []span{{0, dur(2)}, {dur(4), dur(6)}}
+	if len(leaderless) != len(wantSpans) {
+		t.Fatalf("leaderless = %v, want %v", leaderless, wantSpans)
+	}
+	for i := range wantSpans {
+		if leaderless[i] != wantSpans[i] {
+			t.Errorf("leaderless[%d] = %v, want %v", i, leaderless[i], wantSpans[i])
+		}
+	}
+	wantElections := []election{{dur(2), "a", 2}, {dur(6), "a", 4}, {dur(7), "b", 5}}
+	if len(elections) != len(wantElections) {
+		t.Fatalf("elections = %v, want %v", elections, wantElections)
+	}
+	for i := range wantElections {
+		if elections[i] != wantElections[i] {
+			t.Errorf("elections[%d] = %v, want %v", i, elections[i], wantElections[i])
+		}
+	}
+
+	never, none := timeline([]Sample{s(1, "a", 5, ""), s(9, "a", 9, "")})
+	if len(none) != 0 || len(never) != 1 || never[0] != (span{0, dur(9)}) {
+		t.Errorf("no leader ever: leaderless %v, elections %v; want one span 0–9 s and no election", never, none)
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0 s"},
+		{420 * time.Microsecond, "0.42 ms"},
+		{8 * time.Millisecond, "8 ms"},
+		{8040 * time.Microsecond, "8.04 ms"},
+		{9996 * time.Microsecond, "10 ms"},
+		{123 * time.Millisecond, "123 ms"},
+		{999600 * time.Microsecond, "1 s"},
+		{1120 * time.Millisecond, "1.12 s"},
+		{31200 * time.Millisecond, "31.2 s"},
+		{312 * time.Second, "312 s"},
+		{4000 * time.Second, "4000 s"},
+	}
+	for _, tt := range tests {
+		if got := formatDuration(tt.d); got != tt.want {
+			t.Errorf("formatDuration(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
