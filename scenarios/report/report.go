@@ -44,7 +44,8 @@ type Arm struct {
 	// FsyncP50, FsyncP99 and FsyncMax are the fdatasync probe's latencies
 	// on the data disk before the arm started.
 	FsyncP50, FsyncP99, FsyncMax time.Duration
-	// WALFsyncP50 and WALFsyncP99 are estimated from FsyncBuckets.
+	// WALFsyncP50 and WALFsyncP99 are the quantiles of the WAL fsync
+	// histogram below (from /metrics, interpolated within buckets).
 	WALFsyncP50, WALFsyncP99 time.Duration
 	// FsyncBuckets is the etcd_disk_wal_fsync_duration_seconds histogram's
 	// increase over the arm, summed over the members, with Prometheus

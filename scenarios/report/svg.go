@@ -105,14 +105,12 @@ func num(v float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
+// esc escapes s for text and double-quoted attributes.
 func esc(s string) string {
 	var b strings.Builder
 	_ = xml.EscapeText(&b, []byte(s))
 	return b.String()
 }
-
-// attrEsc escapes s for use inside a double-quoted attribute.
-func attrEsc(s string) string { return esc(s) }
 
 // niceTicks returns round tick values from 0 covering up to hi, about n of
 // them, with steps of 1, 2 or 5 times a power of ten (at least minStep).
