@@ -55,6 +55,9 @@ Loads: ` + strings.Join(loads, ", "),
 			if err != nil {
 				return err
 			}
+			if flags.duration < 0 {
+				return fmt.Errorf("--duration %s is negative", flags.duration)
+			}
 			return g.checkPerf(c.Context, etcd.PerfOptions{Load: load, Prefix: flags.prefix, Duration: flags.duration})
 		},
 	}
@@ -80,14 +83,18 @@ func (g *globals) checkPerf(ctx context.Context, opts etcd.PerfOptions) error {
 		return err
 	}
 	defer c.Close()
+	return g.runCheckPerf(ctx, c, st.Name, opts)
+}
 
+// runCheckPerf is checkPerf once connected to the cluster of lab name.
+func (g *globals) runCheckPerf(ctx context.Context, c *etcd.Client, name string, opts etcd.PerfOptions) error {
 	load := opts.Load
 	duration := load.Duration
 	if opts.Duration > 0 {
 		duration = opts.Duration
 	}
 	end := g.status().Start("check perf on lab %s: load %s, %d writes/s from %d clients for %s under %s",
-		st.Name, load.Name, load.Limit, load.Clients, duration, opts.Prefix)
+		name, load.Name, load.Limit, load.Clients, duration, opts.Prefix)
 	bar := g.perfProgress()
 	opts.Progress = bar.update
 	r, err := c.CheckPerf(ctx, opts)

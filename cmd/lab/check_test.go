@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/etcd/etcdtest"
 )
 
 func TestCheckPerfUnknownLoad(t *testing.T) {
@@ -74,5 +77,65 @@ func TestPerfProgressLines(t *testing.T) {
 	b.update(60, 60)
 	if errb.Len() != 0 {
 		t.Fatalf("--quiet printed %q", errb.String())
+	}
+}
+
+// TestRunCheckPerf runs the command's body for real, shortened, against
+// an embedded member. Whether the check passes depends on this machine's
+// load, so the test asserts that the verdict, the lines and the exit status
+// agree.
+func TestRunCheckPerf(t *testing.T) {
+	cl := etcdtest.Start(t, "k8smaster0")
+	c, err := etcd.New(t.Context(), etcd.ClientConfig{Endpoints: cl.ClientURLs, TLS: cl.PKI.ClientTLS()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, _ := etcd.LookupPerfLoad("s")
+	runCheck := func(output string, duration time.Duration) (string, string, error) {
+		var out, errb bytes.Buffer
+		g := &globals{Output: output, streams: streams{out: &out, err: &errb}}
+		err := g.runCheckPerf(t.Context(), c, "kthw", etcd.PerfOptions{Load: s, Prefix: "/cli/", Duration: duration})
+		return out.String(), errb.String(), err
+	}
+	verdictMatches := func(pass bool, err error) {
+		t.Helper()
+		var ee exitError
+		switch {
+		case pass && err != nil:
+			t.Fatalf("the check passed but the command failed: %v", err)
+		case !pass && (!errors.As(err, &ee) || ee.code != 1):
+			t.Fatalf("the check failed but the command returned %v, want exit status 1", err)
+		}
+	}
+
+	out, stderr, err := runCheck("text", 2*time.Second)
+	t.Logf("stdout:\n%s\nstderr:\n%s\nerr: %v", out, stderr, err)
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "PASS: Throughput is ") && !strings.HasPrefix(lines[0], "FAIL: Throughput too low: ") {
+		t.Fatalf("stdout is not etcdctl's four lines:\n%s", out)
+	}
+	verdictMatches(lines[3] == "PASS", err)
+	for _, want := range []string{"check perf on lab kthw: load s, 150 writes/s from 50 clients for 2s under /cli/", "check perf: 1s of 2s (50%)", "check perf: 2s of 2s (100%)"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q", want)
+		}
+	}
+
+	out, _, err = runCheck("json", time.Second)
+	var r etcd.PerfResult
+	if jerr := json.Unmarshal([]byte(out), &r); jerr != nil {
+		t.Fatalf("JSON output %q: %v", out, jerr)
+	}
+	if r.Load != "s" || r.Requests == 0 || r.Deleted != int64(r.Requests-r.Errors) || len(r.Checks) != 4 {
+		t.Fatalf("JSON result %+v", r)
+	}
+	verdictMatches(r.Pass, err)
+
+	if _, err := c.V3().Put(t.Context(), "/cli/taken", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err = runCheck("text", time.Second); !errors.Is(err, etcd.ErrPrefixHasKeys) {
+		t.Fatalf("err = %v, want the refusal of a prefix with keys", err)
 	}
 }

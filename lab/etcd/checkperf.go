@@ -242,6 +242,9 @@ func (c *Client) CheckPerf(ctx context.Context, opts PerfOptions) (*PerfResult, 
 	}
 	prefix := cmp.Or(opts.Prefix, DefaultPerfPrefix)
 	duration := cmp.Or(opts.Duration, load.Duration)
+	if duration <= 0 {
+		return nil, fmt.Errorf("check perf: duration %s is not positive", duration)
+	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
