@@ -142,7 +142,6 @@ func (b *perfBar) update(done, total int) {
 			b.bar = progressbar.NewOptions(total,
 				progressbar.OptionSetWriter(b.g.streams.err),
 				progressbar.OptionSetDescription("check perf"),
-				progressbar.OptionSetItsString("s"),
 				progressbar.OptionShowCount(),
 				progressbar.OptionClearOnFinish(),
 			)

@@ -139,3 +139,15 @@ func TestRunCheckPerf(t *testing.T) {
 		t.Fatalf("err = %v, want the refusal of a prefix with keys", err)
 	}
 }
+
+func TestPerfProgressBar(t *testing.T) {
+	var errb bytes.Buffer
+	b := &perfBar{g: &globals{streams: streams{err: &errb}}, terminal: true}
+	for done := range 4 {
+		b.update(done, 3)
+	}
+	b.close()
+	if !strings.Contains(errb.String(), "check perf") || !strings.Contains(errb.String(), "(2/3)") {
+		t.Fatalf("bar drew %q", errb.String())
+	}
+}
