@@ -16,7 +16,7 @@ E2E_TIMEOUT ?= 60m
 ACCEL       ?= tcg
 DEMO_LAB    ?= demo
 
-.PHONY: all build setup image etcd demo test unit integration e2e lint fmt clean
+.PHONY: all build setup image etcd demo test unit integration e2e bench lint fmt clean
 
 all: build
 
@@ -55,6 +55,10 @@ integration:
 
 e2e:
 	$(GO) test -tags e2e -timeout $(E2E_TIMEOUT) -v ./e2e/
+
+# Figures, not assertions: lab create against the bare boot of the same image.
+bench: setup build image etcd
+	$(GO) test -tags e2e -run '^$$' -bench BenchmarkCreate -benchtime 1x -timeout $(E2E_TIMEOUT) -v ./e2e/
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

@@ -45,9 +45,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// lab runs the CLI with the test's state directory and the shared cache
+// runLab runs the CLI with the test's state directory and the shared cache
 // (LAB_CACHE_DIR, filled by 'make image etcd').
-func lab(t *testing.T, ctx context.Context, stateDir string, args ...string) (string, error) {
+func runLab(t *testing.T, ctx context.Context, stateDir string, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, labBin, append([]string{"--lab", labName, "--state-dir", stateDir}, args...)...)
 	var out bytes.Buffer
@@ -87,13 +87,13 @@ func TestCreateSSHEtcdDestroy(t *testing.T) {
 	state := t.TempDir()
 	// Whatever happens, leave nothing behind.
 	t.Cleanup(func() {
-		if _, err := lab(t, context.Background(), state, "destroy"); err != nil {
+		if _, err := runLab(t, context.Background(), state, "destroy"); err != nil {
 			t.Errorf("cleanup destroy: %v", err)
 		}
 	})
 
 	start := time.Now()
-	out, err := lab(t, ctx, state, "create", "--subnet", subnet, "--accel", "tcg", "--cpus", "1", "--memory", "768")
+	out, err := runLab(t, ctx, state, "create", "--subnet", subnet, "--accel", "tcg", "--cpus", "1", "--memory", "768")
 	if err != nil {
 		t.Fatalf("lab create: %v\n%s", err, out)
 	}
@@ -105,7 +105,7 @@ func TestCreateSSHEtcdDestroy(t *testing.T) {
 	}
 
 	// The cluster answers over mTLS with the lab's certificates ...
-	envOut, err := lab(t, ctx, state, "--output", "json", "env")
+	envOut, err := runLab(t, ctx, state, "--output", "json", "env")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,24 +137,24 @@ func TestCreateSSHEtcdDestroy(t *testing.T) {
 	}
 	// The refusal must be etcd's (client-cert-auth), not a network problem:
 	// the member logs the handshake it rejected.
-	journal, err := lab(t, ctx, state, "ssh", "k8smaster0", "--", "sudo", "journalctl", "-u", "etcd", "--no-pager")
+	journal, err := runLab(t, ctx, state, "ssh", "k8smaster0", "--", "sudo", "journalctl", "-u", "etcd", "--no-pager")
 	if err != nil || !strings.Contains(journal, "didn't provide a certificate") {
 		t.Fatalf("k8smaster0's etcd journal does not show the certificate-less client rejected (%v):\n%s", err, lastLines(journal, 20))
 	}
 
-	out, err = lab(t, ctx, state, "ssh", "k8smaster1", "--", "systemctl", "is-active", "etcd")
+	out, err = runLab(t, ctx, state, "ssh", "k8smaster1", "--", "systemctl", "is-active", "etcd")
 	if err != nil || strings.TrimSpace(out) != "active" {
 		t.Fatalf("lab ssh k8smaster1 -- systemctl is-active etcd = %q, %v", out, err)
 	}
 	// The remote exit status comes back as lab's own.
-	_, err = lab(t, ctx, state, "ssh", "k8smaster1", "--", "exit", "3")
+	_, err = runLab(t, ctx, state, "ssh", "k8smaster1", "--", "exit", "3")
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 3 {
 		t.Fatalf("lab ssh -- exit 3: %v, want exit status 3", err)
 	}
 
 	start = time.Now()
-	if out, err := lab(t, ctx, state, "destroy"); err != nil {
+	if out, err := runLab(t, ctx, state, "destroy"); err != nil {
 		t.Fatalf("lab destroy: %v\n%s", err, out)
 	}
 	t.Logf("lab destroy took %s", time.Since(start).Round(time.Second))
