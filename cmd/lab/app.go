@@ -81,6 +81,7 @@ func commands(g *globals) []*cli.Command {
 		logsCommand(g),
 		envCommand(g),
 		diskCommand(g),
+		scenarioCommand(g),
 		destroyCommand(g),
 		versionCommand(g),
 	}

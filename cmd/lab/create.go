@@ -18,38 +18,41 @@ and the VMs. It returns when every node answers SSH with its pinned host key,
 cloud-init has finished and etcd has a quorum over mutual TLS, then prints the
 member table. Interrupted (Ctrl-C), 'lab destroy' removes what was made and the
 same 'lab create' finishes it.`,
-		Flags: f.flags(),
-		Action: func(c *cli.Context) error {
-			plan, img, bins, err := f.plan(g)
-			if err != nil {
-				return err
-			}
-			accel, why := resolveAccel(plan.Spec.Accel)
-			status := g.status()
-			if why != "" {
-				status.Printf("%s", why)
-			}
-			hostNets, err := lab.HostPrefixes()
-			if err != nil {
-				return err
-			}
-			p, err := virt.Dial(c.Context, g.Connect)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			st, err := lab.Create(c.Context, lab.CreateOptions{
-				Store: lab.NewStore(g.StateDir, g.Lab), Provider: p, Plan: plan, Connect: g.Connect,
-				Accel: accel, Image: img, Etcd: bins, HostPrefixes: hostNets,
-				Waiter: lab.NodeWaiter{Provider: p, Status: status},
-				Status: status, Logger: g.logger(),
-			})
-			if err != nil {
-				return err
-			}
-			return g.printMembers(c.Context, st)
-		},
+		Flags:  f.flags(),
+		Action: func(c *cli.Context) error { return g.create(c, &f) },
 	}
+}
+
+// create creates the lab the flags describe and prints its member table.
+func (g *globals) create(c *cli.Context, f *specFlags) error {
+	plan, img, bins, err := f.plan(g)
+	if err != nil {
+		return err
+	}
+	accel, why := resolveAccel(plan.Spec.Accel)
+	status := g.status()
+	if why != "" {
+		status.Printf("%s", why)
+	}
+	hostNets, err := lab.HostPrefixes()
+	if err != nil {
+		return err
+	}
+	p, err := virt.Dial(c.Context, g.Connect)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	st, err := lab.Create(c.Context, lab.CreateOptions{
+		Store: lab.NewStore(g.StateDir, g.Lab), Provider: p, Plan: plan, Connect: g.Connect,
+		Accel: accel, Image: img, Etcd: bins, HostPrefixes: hostNets,
+		Waiter: lab.NodeWaiter{Provider: p, Status: status},
+		Status: status, Logger: g.logger(),
+	})
+	if err != nil {
+		return err
+	}
+	return g.printMembers(c.Context, st)
 }
 
 func destroyCommand(g *globals) *cli.Command {

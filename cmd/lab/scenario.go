@@ -1,0 +1,166 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kthw-lab/lab/lab"
+	"github.com/kthw-lab/lab/lab/virt"
+	"github.com/kthw-lab/lab/scenarios"
+	"github.com/kthw-lab/lab/scenarios/report"
+	"github.com/kthw-lab/lab/scenarios/slowdisk"
+)
+
+func scenarioCommand(g *globals) *cli.Command {
+	return &cli.Command{
+		Name:        "scenario",
+		Usage:       "run experiments on the lab and compare their arms",
+		Subcommands: []*cli.Command{scenarioListCommand(g), slowDiskCommand(g)},
+	}
+}
+
+func scenarioListCommand(g *globals) *cli.Command {
+	return &cli.Command{
+		Name:  "list",
+		Usage: "describe each scenario and its arms",
+		Action: func(*cli.Context) error {
+			list := []scenarios.Scenario{slowdisk.Describe()}
+			if g.json() {
+				return g.printJSON(list)
+			}
+			for _, s := range list {
+				fmt.Fprintf(g.streams.out, "%s\n  %s\n", s.Name, s.Description)
+				for _, a := range s.Arms {
+					fmt.Fprintf(g.streams.out, "  - %-10s %s", a.Name, a.Description)
+					if a.Expect != "" {
+						fmt.Fprintf(g.streams.out, " (expected: %s)", a.Expect)
+					}
+					fmt.Fprintln(g.streams.out)
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func slowDiskCommand(g *globals) *cli.Command {
+	var opts struct {
+		arms      cli.StringSlice
+		duration  time.Duration
+		checkPerf time.Duration
+		fsync     time.Duration
+		out       string
+		junit     string
+		repeats   int
+		create    bool
+	}
+	var f specFlags
+	flags := []cli.Flag{
+		&cli.StringSliceFlag{Name: "arms", Destination: &opts.arms, Usage: "arms to run (default: ssd, hdd, hdd-tuned)"},
+		&cli.DurationFlag{Name: "duration", Value: slowdisk.DefaultDuration, Destination: &opts.duration, Usage: "observation per arm, under the write workload, once it has a leader"},
+		&cli.DurationFlag{Name: "check-perf", Value: slowdisk.DefaultCheckPerfDuration, Destination: &opts.checkPerf, Usage: "check perf run at the end of each arm (0 to skip; etcdctl runs 60s)"},
+		&cli.DurationFlag{Name: "fsync-latency", Destination: &opts.fsync, Usage: "the hdd profile's fsync latency (default 1s, the story's)"},
+		&cli.StringFlag{Name: "out", Destination: &opts.out, Usage: "report directory (default: ./slow-disk-DATE-TIME)"},
+		&cli.StringFlag{Name: "junit", Destination: &opts.junit, Usage: "also write a JUnit XML file, one test case per arm"},
+		&cli.IntFlag{Name: "repeats", Value: 1, Destination: &opts.repeats, Usage: "run the arms this many times (reports in run-1, run-2 ...)"},
+		&cli.BoolFlag{Name: "create", Destination: &opts.create, Usage: "create the lab first when it does not exist (takes create's flags)"},
+	}
+	return &cli.Command{
+		Name:  "slow-disk",
+		Usage: "reproduce the story's election failure on a slow disk, and compare ssd, hdd and hdd with tuned timeouts",
+		Description: `Runs on the existing lab's VMs. For each arm it stops etcd, wipes its data,
+applies the arm's disk profile and raft timeouts, probes the disks' fdatasync
+latency, starts every member at once (a new cluster must elect its leader on the
+disk under test), observes it under a steady write workload, runs check perf and
+collects metrics, journals, domain XML and console logs. It then prints the
+comparison and writes report.md, report.json and charts into --out. Afterwards
+the lab is back on the ssd profile with its own timeouts and a fresh cluster.
+Exit status 0 when the scenario ran, whatever it found.`,
+		Flags: append(flags, f.flags()...),
+		Action: func(c *cli.Context) error {
+			arms, err := slowdisk.Select(opts.arms.Value())
+			if err != nil {
+				return err
+			}
+			if opts.repeats < 1 {
+				return fmt.Errorf("--repeats %d: run at least once", opts.repeats)
+			}
+			st, store, err := g.loadLab()
+			if errors.Is(err, fs.ErrNotExist) && opts.create {
+				if err := g.create(c, &f); err != nil {
+					return err
+				}
+				st, store, err = g.loadLab()
+			}
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("lab %q does not exist: run 'lab create' first, or add --create", g.Lab)
+			}
+			if err != nil {
+				return err
+			}
+			if st.Phase != lab.PhaseReady {
+				return fmt.Errorf("lab %q is not ready (its create did not finish): run 'lab create' again, or 'lab destroy'", g.Lab)
+			}
+			out := opts.out
+			if out == "" {
+				out = "slow-disk-" + time.Now().Format("20060102-150405")
+			}
+			prov, err := virt.Dial(c.Context, g.Connect)
+			if err != nil {
+				return err
+			}
+			defer prov.Close()
+			host, _ := os.Hostname()
+			for i := 1; i <= opts.repeats; i++ {
+				dir := out
+				if opts.repeats > 1 {
+					dir = filepath.Join(out, fmt.Sprintf("run-%d", i))
+				}
+				rep, err := slowdisk.Run(c.Context, slowdisk.Options{
+					State: st, Store: store, Provider: prov, Arms: arms,
+					Duration: opts.duration, CheckPerfDuration: opts.checkPerf, FsyncLatency: opts.fsync,
+					OutDir: dir, Host: fmt.Sprintf("%s (accel %s)", host, st.Accel), Status: g.status(), Logger: g.logger(),
+				})
+				if err != nil {
+					return err
+				}
+				if err := g.printReport(*rep, dir, opts.junit); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func (g *globals) printReport(rep report.Report, dir, junit string) error {
+	if junit != "" {
+		f, err := os.Create(junit)
+		if err != nil {
+			return fmt.Errorf("writing --junit: %w", err)
+		}
+		defer f.Close()
+		if err := report.WriteJUnit(f, rep); err != nil {
+			return err
+		}
+	}
+	if g.json() {
+		return report.WriteJSON(g.streams.out, rep)
+	}
+	if err := report.Table(g.streams.out, rep); err != nil {
+		return err
+	}
+	if err := slowdisk.Contrast(rep); err != nil {
+		fmt.Fprintf(g.streams.out, "\nThe story's contrast did not show: %v\n", err)
+	} else {
+		fmt.Fprintln(g.streams.out, "\nThe story's contrast shows: ssd keeps its leader, hdd keeps electing, hdd-tuned keeps its leader.")
+	}
+	fmt.Fprintf(g.streams.out, "Report: %s\n", filepath.Join(dir, report.MarkdownFile))
+	return nil
+}

@@ -1,0 +1,303 @@
+package slowdisk
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kthw-lab/lab/lab"
+	"github.com/kthw-lab/lab/lab/disk"
+	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/scenarios/measure"
+	"github.com/kthw-lab/lab/scenarios/report"
+)
+
+// workloadRate is the steady client load of every arm: a small control
+// plane's writes (DESIGN.md measured ~2 puts/s).
+const workloadRate = 5
+
+// arm runs one arm: wipe, profile, probe, bootstrap, observe, check perf,
+// collect. The timeline starts when the members are started.
+func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
+	out := report.Arm{Name: a.Name, Description: a.Description, Profile: a.Profile, Expect: a.Expect, Evidence: a.Name}
+	dir, err := r.evidenceDir(a)
+	if err != nil {
+		return out, err
+	}
+	profile, err := disk.ForName(a.Profile, fsyncFor(a.Profile, r.FsyncLatency))
+	if err != nil {
+		return out, err
+	}
+	// Probe with etcd stopped and the arm's profile in place.
+	if err := r.cl.reset(ctx, r.State.Plan.Etcd.HeartbeatInterval, r.State.Plan.Etcd.ElectionTimeout); err != nil {
+		return out, err
+	}
+	if err := lab.SetDiskProfile(ctx, r.State, r.Store, r.Provider, r.State.Plan.Nodes, profile, r.Status); err != nil {
+		return out, err
+	}
+	probes, err := r.probe(ctx, dir)
+	if err != nil {
+		return out, err
+	}
+	out.FsyncP50, out.FsyncP99, out.FsyncMax = worst(probes)
+	out.Heartbeat, out.Election = a.Heartbeat, a.Election
+	if a.Tuned {
+		out.Heartbeat, out.Election = Tune(out.FsyncP99)
+		out.TimeoutRule = TuneRule
+	}
+	r.Status.Printf("  %s: fsync p50 %s p99 %s; heartbeat %s, election %s", a.Name,
+		out.FsyncP50.Round(time.Millisecond), out.FsyncP99.Round(time.Millisecond), out.Heartbeat, out.Election)
+	if err := r.cl.reset(ctx, out.Heartbeat, out.Election); err != nil {
+		return out, err
+	}
+	offsets, err := r.cl.clocks(ctx)
+	if err != nil {
+		return out, err
+	}
+
+	obs, err := r.observe(ctx, a, out.Election)
+	if err != nil {
+		return out, err
+	}
+	r.checkPerf(ctx, &out, dir)
+	r.collect(ctx, &obs, offsets, dir)
+	fill(&out, obs)
+	return out, writeJSON(filepath.Join(dir, "results.json"), obs.Results())
+}
+
+func fsyncFor(profile string, fsync time.Duration) time.Duration {
+	if profile == disk.SSD {
+		return 0
+	}
+	return fsync
+}
+
+// probe measures every data disk and keeps the results as evidence.
+func (r *runner) probe(ctx context.Context, dir string) ([]disk.ProbeResult, error) {
+	results, err := lab.ProbeDisks(ctx, r.Store, r.State.Plan.Nodes, r.Probe, r.Status)
+	if err != nil {
+		return nil, err
+	}
+	return results, writeJSON(filepath.Join(dir, "probe.json"), results)
+}
+
+// worst is the slowest node's probe: the cluster waits for its slowest
+// member's fsync in every vote and commit.
+func worst(results []disk.ProbeResult) (p50, p99, maxLat time.Duration) {
+	for _, p := range results {
+		p50, p99, maxLat = max(p50, p.P50), max(p99, p.P99), max(maxLat, p.Max)
+	}
+	return p50, p99, maxLat
+}
+
+// observe starts the members together and watches them: status every
+// second from the start, the workload from the first leader (or after
+// FirstLeaderWait), for Duration.
+func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (measure.Observation, error) {
+	client, err := etcd.New(ctx, r.etcdCfg)
+	if err != nil {
+		return measure.Observation{}, err
+	}
+	defer client.Close()
+	start := time.Now()
+	obs := measure.Observation{Arm: a.Name, Start: start}
+	if err := r.cl.start(ctx); err != nil {
+		return obs, err
+	}
+	sampleCtx, stopSampling := context.WithCancel(ctx)
+	leader := make(chan struct{})
+	var once sync.Once
+	sampler := &measure.Sampler{Start: start, Names: r.names(), Status: func(ctx context.Context) ([]etcd.Status, error) {
+		st, err := client.EndpointStatus(ctx)
+		for _, s := range st {
+			if s.Err == nil && s.Leader != 0 {
+				once.Do(func() { close(leader) })
+			}
+		}
+		return st, err
+	}}
+	timeline := make(chan measure.Timeline, 1)
+	go func() { timeline <- sampler.Run(sampleCtx) }()
+
+	select {
+	case <-leader:
+	case <-time.After(r.FirstLeaderWait):
+		r.Status.Printf("  %s: no leader after %s; observing anyway", a.Name, r.FirstLeaderWait)
+	case <-ctx.Done():
+	}
+	r.Status.Printf("  %s: observing for %s under %d puts/s", a.Name, r.Duration, workloadRate)
+	metricsClient := measure.HTTPClient(r.etcdCfg.TLS)
+	obs.Metrics = make([]measure.MemberWindow, len(r.State.Plan.Nodes))
+	for i, n := range r.State.Plan.Nodes {
+		obs.Metrics[i].Member = n.Name
+		// A fresh member's counters start at zero: with no answer, the
+		// window starts from nothing, which is the bootstrap's truth.
+		obs.Metrics[i].Before, _ = measure.FetchMetrics(ctx, metricsClient, n.ClientURL+"/metrics")
+	}
+	w := measure.Workload{
+		Rate: workloadRate, Start: start, KeyPrefix: "/lab/workload/" + a.Name + "/",
+		Timeout: max(5*time.Second, 2*election),
+		Put: func(ctx context.Context, key, value string) error {
+			_, err := client.V3().Put(ctx, key, value)
+			return err
+		},
+	}
+	obs.Workload = w
+	wctx, stop := context.WithTimeout(ctx, r.Duration)
+	obs.Requests = w.Run(wctx)
+	stop()
+	stopSampling()
+	obs.Timeline = <-timeline
+	obs.Window = time.Since(start)
+	for i, n := range r.State.Plan.Nodes {
+		after, err := measure.FetchMetrics(ctx, metricsClient, n.ClientURL+"/metrics")
+		if err != nil {
+			r.Status.Printf("  %s: metrics of %s: %v", a.Name, n.Name, err)
+			continue
+		}
+		obs.Metrics[i].After = after
+	}
+	return obs, ctx.Err()
+}
+
+// checkPerf runs check perf on the arm's cluster as it is after the
+// observation. A failure to run is recorded, not fatal: on the story's
+// cluster it cannot even start.
+func (r *runner) checkPerf(ctx context.Context, out *report.Arm, dir string) {
+	if r.CheckPerfDuration <= 0 {
+		return
+	}
+	end := r.Status.Start("%s: check perf (%s)", out.Name, r.CheckPerfDuration)
+	client, err := etcd.New(ctx, r.etcdCfg)
+	if err != nil {
+		end(err)
+		return
+	}
+	defer client.Close()
+	cctx, cancel := context.WithTimeout(ctx, r.CheckPerfDuration+time.Minute)
+	defer cancel()
+	res, err := client.CheckPerf(cctx, etcd.PerfOptions{Duration: r.CheckPerfDuration, Prefix: "/lab/check-perf/" + out.Name + "/"})
+	end(err)
+	if err != nil {
+		out.CheckPerf.Ran = false
+		return
+	}
+	out.CheckPerf = report.CheckPerf{Ran: true, Pass: res.Pass, Throughput: res.Throughput, Slowest: res.Slowest, Stddev: res.Stddev}
+	writeJSON(filepath.Join(dir, "check-perf.json"), res)
+}
+
+// collect reads every member's journal for the arm and keeps the evidence:
+// journal, metrics, domain XML and console log.
+func (r *runner) collect(ctx context.Context, obs *measure.Observation, offsets map[string]time.Duration, dir string) {
+	metricsClient := measure.HTTPClient(r.etcdCfg.TLS)
+	for _, n := range r.State.Plan.Nodes {
+		since := obs.Start.Add(offsets[n.Name]).Add(-2 * time.Second)
+		journal, err := r.cl.journal(ctx, n, since)
+		if err != nil {
+			r.Status.Printf("  journal of %s: %v", n.Name, err)
+		}
+		os.WriteFile(filepath.Join(dir, "journal-"+n.Name+".log"), []byte(journal), 0o644)
+		events, _ := measure.ParseJournal(strings.NewReader(journal))
+		for i := range events {
+			// Guest clocks differ from the host's: place lines on the
+			// arm's timeline.
+			if !events[i].Time.IsZero() {
+				events[i].Time = events[i].Time.Add(-offsets[n.Name])
+			}
+		}
+		obs.Events = append(obs.Events, events...)
+		if text, err := measure.FetchMetricsText(ctx, metricsClient, n.ClientURL+"/metrics"); err == nil {
+			os.WriteFile(filepath.Join(dir, "metrics-"+n.Name+".txt"), text, 0o644)
+		}
+		if xml, err := r.Provider.DomainXMLDesc(ctx, n.Domain); err == nil {
+			os.WriteFile(filepath.Join(dir, "domain-"+n.Name+".xml"), []byte(xml), 0o644)
+		}
+		if console, err := os.ReadFile(r.Store.ConsoleLog(n.Name)); err == nil {
+			os.WriteFile(filepath.Join(dir, "console-"+n.Name+".log"), tail(console, 256<<10), 0o644)
+		}
+	}
+}
+
+func tail(b []byte, n int) []byte { return b[max(0, len(b)-n):] }
+
+// names maps client URLs to node names, for the sampler.
+func (r *runner) names() map[string]string {
+	m := map[string]string{}
+	for _, n := range r.State.Plan.Nodes {
+		m[n.ClientURL] = n.Name
+	}
+	return m
+}
+
+// fill turns the observation into the report's arm.
+func fill(out *report.Arm, obs measure.Observation) {
+	tl := obs.Timeline
+	if d, ok := tl.TimeToFirstLeader(); ok {
+		out.TimeToFirstLeader = d
+	} else {
+		out.TimeToFirstLeader = report.Never
+	}
+	out.TimeWithoutLeader = tl.TimeWithoutLeader()
+	out.MaxTerm = tl.MaxTerm()
+	ids := map[etcd.MemberID]string{}
+	for _, s := range flatten(tl) {
+		if s.Err == nil && s.ID != 0 {
+			ids[s.ID] = s.Member
+		}
+	}
+	for _, s := range flatten(tl) {
+		if s.Err != nil {
+			continue
+		}
+		sample := report.Sample{At: s.At, Member: s.Member, Term: s.Term}
+		if s.Leader != 0 {
+			sample.Leader = cmp.Or(ids[s.Leader], s.Leader.String())
+		}
+		out.Samples = append(out.Samples, sample)
+	}
+	var wal measure.Histogram
+	for _, m := range obs.Metrics {
+		d := m.After.Delta(m.Before)
+		out.LeaderChanges = max(out.LeaderChanges, int(m.After.LeaderChanges))
+		out.HeartbeatFailures += int(d.HeartbeatSendFailures)
+		wal, _ = wal.Add(d.WALFsync) // all members export the same buckets
+	}
+	for _, b := range wal.Buckets {
+		out.FsyncBuckets = append(out.FsyncBuckets, report.Bucket{UpperBound: b.UpperBound, Count: float64(b.Count)})
+	}
+	if len(wal.Buckets) > 0 {
+		out.FsyncBuckets = append(out.FsyncBuckets, report.Bucket{UpperBound: math.Inf(1), Count: float64(wal.Count)})
+	}
+	out.WALFsyncP50 = seconds(wal.Quantile(0.5))
+	out.WALFsyncP99 = seconds(wal.Quantile(0.99))
+	counts := measure.CountEvents(obs.Events)
+	out.Elections = counts[measure.ElectionStart]
+	out.SlowFsyncLines = counts[measure.SlowFsync]
+	stats := obs.Requests.Stats()
+	out.PutCount, out.PutErrors, out.PutP99 = stats.Count, stats.Errors, stats.P99
+}
+
+func flatten(tl measure.Timeline) []measure.Sample {
+	var out []measure.Sample
+	for _, round := range tl.Rounds() {
+		out = append(out, round...)
+	}
+	return out
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", filepath.Base(path), err)
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

@@ -1,0 +1,87 @@
+package slowdisk
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kthw-lab/lab/lab/disk"
+	"github.com/kthw-lab/lab/scenarios"
+)
+
+// Arm is one configuration of the experiment.
+type Arm struct {
+	Name        string
+	Description string
+	// Profile is the data disks' profile (disk.SSD or disk.HDD).
+	Profile string
+	// Heartbeat and Election are etcd's raft timeouts; zero with Tuned.
+	Heartbeat, Election time.Duration
+	// Tuned derives the timeouts from the fsync latency probed on the
+	// arm's disk (TuneRule).
+	Tuned bool
+	// Expect is the outcome the arm should show: "stable" or "unstable".
+	Expect string
+}
+
+// Arms of the slow-disk scenario, in the order they run.
+var Arms = []Arm{
+	{Name: "ssd", Description: "data disks on the ssd profile, heartbeat 100 ms, election 1000 ms (etcd's defaults)",
+		Profile: disk.SSD, Heartbeat: 100 * time.Millisecond, Election: time.Second, Expect: "stable"},
+	{Name: "hdd", Description: "a laptop hard disk shared by the three VMs (fsync ≈ 1 s), etcd's default timeouts: the story's failure",
+		Profile: disk.HDD, Heartbeat: 100 * time.Millisecond, Election: time.Second},
+	{Name: "hdd-tuned", Description: "the same hard disk with raft timeouts derived from its measured fsync latency: " + TuneRule,
+		Profile: disk.HDD, Tuned: true, Expect: "stable"},
+}
+
+// TuneRule says how hdd-tuned derives its timeouts.
+const TuneRule = "heartbeat = fsync p99 / 2 rounded up to 100 ms (at least 100 ms), election = 10 × heartbeat"
+
+// Tune applies TuneRule to a measured fsync p99, within etcd's limits.
+func Tune(p99 time.Duration) (heartbeat, election time.Duration) {
+	heartbeat = max(100*time.Millisecond, (p99/2 + 99*time.Millisecond).Truncate(100*time.Millisecond))
+	election = min(10*heartbeat, 50*time.Second)
+	return min(heartbeat, election/5), election
+}
+
+// Select returns the named arms (all for none), in the scenario's order.
+func Select(names []string) ([]Arm, error) {
+	if len(names) == 0 {
+		return Arms, nil
+	}
+	var out []Arm
+	for _, a := range Arms {
+		if slices.Contains(names, a.Name) {
+			out = append(out, a)
+		}
+	}
+	for _, n := range names {
+		if !slices.ContainsFunc(Arms, func(a Arm) bool { return a.Name == n }) {
+			return nil, fmt.Errorf("slow-disk has no arm %q: its arms are %s", n, strings.Join(armNames(), ", "))
+		}
+	}
+	return out, nil
+}
+
+func armNames() []string {
+	var out []string
+	for _, a := range Arms {
+		out = append(out, a.Name)
+	}
+	return out
+}
+
+// Describe is the scenario for `lab scenario list`.
+func Describe() scenarios.Scenario {
+	s := scenarios.Scenario{
+		Name: "slow-disk",
+		Description: "Why the story's cluster kept electing leaders on a notebook's hard disk, that an SSD fixes it, " +
+			"and whether longer raft timeouts would have fixed it too. Each arm wipes etcd and bootstraps the " +
+			"cluster afresh on its disk, then observes it under a steady write workload and runs check perf.",
+	}
+	for _, a := range Arms {
+		s.Arms = append(s.Arms, scenarios.Arm{Name: a.Name, Description: a.Description, Expect: a.Expect})
+	}
+	return s
+}

@@ -1,0 +1,98 @@
+package slowdisk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kthw-lab/lab/lab"
+	"github.com/kthw-lab/lab/lab/pki"
+	"github.com/kthw-lab/lab/lab/spec"
+)
+
+// cluster does things to every etcd member of a running lab over SSH.
+type cluster struct {
+	st    *lab.State
+	store lab.Store
+	keys  *pki.PKI
+}
+
+// each runs f on every node in parallel and joins the errors.
+func (c *cluster) each(f func(n spec.Node) error) error {
+	errs := make([]error, len(c.st.Plan.Nodes))
+	var wg sync.WaitGroup
+	for i, n := range c.st.Plan.Nodes {
+		wg.Go(func() { errs[i] = f(n) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (c *cluster) run(ctx context.Context, n spec.Node, script string) (string, error) {
+	return lab.RunAsRoot(ctx, c.keys, n, script)
+}
+
+// reset stops etcd everywhere, wipes its data and installs a unit with the
+// arm's timeouts; etcd is left stopped, ready to bootstrap afresh.
+func (c *cluster) reset(ctx context.Context, heartbeat, election time.Duration) error {
+	return c.each(func(n spec.Node) error {
+		unit, err := lab.UnitFor(&c.st.Plan, n, heartbeat, election)
+		if err != nil {
+			return err
+		}
+		script := "set -e\nsystemctl stop etcd\nrm -rf /var/lib/etcd/member\n" +
+			"cat > /etc/systemd/system/etcd.service <<'LAB_UNIT_EOF'\n" + string(unit) + "LAB_UNIT_EOF\n" +
+			"systemctl daemon-reload\n"
+		if _, err := c.run(ctx, n, script); err != nil {
+			return fmt.Errorf("resetting etcd on %s: %w", n.Name, err)
+		}
+		return nil
+	})
+}
+
+// start starts every member at once: a new cluster needs its peers, and
+// the unit (Type=notify) would otherwise block until a quorum exists.
+func (c *cluster) start(ctx context.Context) error {
+	return c.each(func(n spec.Node) error {
+		if _, err := c.run(ctx, n, "systemctl start --no-block etcd"); err != nil {
+			return fmt.Errorf("starting etcd on %s: %w", n.Name, err)
+		}
+		return nil
+	})
+}
+
+// clocks returns each guest's clock minus the host's, so journal times can
+// be placed on the arm's timeline.
+func (c *cluster) clocks(ctx context.Context) (map[string]time.Duration, error) {
+	var mu sync.Mutex
+	offsets := map[string]time.Duration{}
+	err := c.each(func(n spec.Node) error {
+		before := time.Now()
+		out, err := c.run(ctx, n, "date +%s.%N")
+		after := time.Now()
+		if err != nil {
+			return err
+		}
+		secs, err := strconv.ParseFloat(strings.TrimSpace(out), 64)
+		if err != nil {
+			return fmt.Errorf("reading the clock of %s: %q", n.Name, out)
+		}
+		guest := time.Unix(0, int64(secs*1e9))
+		mid := before.Add(after.Sub(before) / 2)
+		mu.Lock()
+		offsets[n.Name] = guest.Sub(mid)
+		mu.Unlock()
+		return nil
+	})
+	return offsets, err
+}
+
+// journal returns node n's etcd journal since a guest time, with precise
+// ISO timestamps.
+func (c *cluster) journal(ctx context.Context, n spec.Node, since time.Time) (string, error) {
+	return c.run(ctx, n, fmt.Sprintf("journalctl -u etcd --no-pager -o short-iso-precise --since @%d", since.Unix()))
+}

@@ -1,0 +1,54 @@
+package slowdisk
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kthw-lab/lab/scenarios/report"
+)
+
+// armWith is an arm whose samples show one leader from elected on, with
+// the given elections and slow-fsync lines.
+func armWith(name string, elected time.Duration, elections, slow int) report.Arm {
+	a := report.Arm{Name: name, Election: time.Second, TimeToFirstLeader: elected, LeaderChanges: 1,
+		MaxTerm: 2, Elections: elections, SlowFsyncLines: slow}
+	for at := elected; at < elected+10*time.Second; at += time.Second {
+		a.Samples = append(a.Samples, report.Sample{At: at, Member: "k8smaster0", Term: 2, Leader: "k8smaster1"})
+	}
+	return a
+}
+
+func TestContrast(t *testing.T) {
+	story := report.Report{Arms: []report.Arm{
+		armWith("ssd", 3*time.Second, 1, 0),
+		armWith("hdd", 33*time.Second, 6, 40),
+		armWith("hdd-tuned", 12*time.Second, 1, 35),
+	}}
+	if err := Contrast(story); err != nil {
+		t.Fatalf("the story's report: %v", err)
+	}
+	never := story
+	never.Arms = append([]report.Arm(nil), story.Arms...)
+	never.Arms[1] = report.Arm{Name: "hdd", TimeToFirstLeader: report.Never, Elections: 107, SlowFsyncLines: 50, MaxTerm: 108}
+	if err := Contrast(never); err != nil {
+		t.Fatalf("an hdd arm that never elected: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		arm  int
+		with report.Arm
+		want string
+	}{
+		{"hdd elects like ssd", 1, armWith("hdd", 3*time.Second, 1, 40), "no election trouble"},
+		{"hdd logs no slow fsync", 1, armWith("hdd", 33*time.Second, 6, 0), "no slow fsync"},
+		{"hdd-tuned changes leader", 2, func() report.Arm { a := armWith("hdd-tuned", 12*time.Second, 3, 35); a.LeaderChanges = 3; return a }(), "hdd-tuned did not keep one leader"},
+	} {
+		r := story
+		r.Arms = append([]report.Arm(nil), story.Arms...)
+		r.Arms[tc.arm] = tc.with
+		if err := Contrast(r); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
