@@ -137,11 +137,13 @@ func TestClassifyLine(t *testing.T) {
 		},
 		// Hand-written from raft's format string (node.go: "raft.node: %x
 		// changed leader from %x to %x at term %d"), with systemd 255's
-		// "+00:00" offset; the capture never changed leader directly.
+		// "+00:00" offset; the capture never changed leader directly. The
+		// journal's time (when it received the line) is the event's, not
+		// zap's.
 		{
 			name: "changed leader, newer journalctl",
-			line: `2026-11-25T22:49:05.280491+00:00 k8smaster2 etcd[4244]: {"level":"info","ts":"2026-11-25T22:49:05.280491Z","logger":"raft","msg":"raft.node: 6b7f91c0cb672d73 changed leader from be9fd1ea748109e1 to cb117dc6a018d978 at term 3"}`,
-			want: Event{Kind: Elected, Time: utc("2026-11-25T22:49:05.280491Z"), Host: "k8smaster2", Term: 3, Peer: "cb117dc6a018d978"},
+			line: `2026-11-25T22:49:05.280791+00:00 k8smaster2 etcd[4244]: {"level":"info","ts":"2026-11-25T22:49:05.280491Z","logger":"raft","msg":"raft.node: 6b7f91c0cb672d73 changed leader from be9fd1ea748109e1 to cb117dc6a018d978 at term 3"}`,
+			want: Event{Kind: Elected, Time: utc("2026-11-25T22:49:05.280791Z"), Host: "k8smaster2", Term: 3, Peer: "cb117dc6a018d978"},
 		},
 		// etcd 3.4 run by hand (or with --log-outputs=stderr) prints
 		// capnslog's own prefix. Copied from a public troubleshooting page;

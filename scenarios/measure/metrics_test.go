@@ -14,9 +14,10 @@ import (
 )
 
 // The captured /metrics come from testdata/capture.sh: one member of a
-// three-member cluster on loopback, before and after a window in which
-// the leader was killed and every fdatasync was delayed by 1.2 s. The
-// expected figures were read off the text with grep.
+// three-member cluster on loopback (the leader of the slow window; the
+// first line says which), before and after a window in which the leader
+// was killed and then every fdatasync was delayed by 1.2 s. The expected
+// figures were read off the text with grep.
 
 func readSnapshot(t *testing.T, name string) Snapshot {
 	t.Helper()

@@ -16,7 +16,7 @@ const memberA, memberB, memberC etcd.MemberID = 0xa, 0xb, 0xc
 // script is a fake cluster whose members' status changes with the (fake)
 // time since start: no leader until 3 s, a leader A at term 2 until 10 s,
 // member c unreachable and the others leaderless at term 3 until 12 s, then
-// leader B at term 4; member c lags at term 3 behind B.
+// leader B at term 4, with a stuck at term 3 believing it still leads.
 func script(start time.Time) StatusFunc {
 	return func(ctx context.Context) ([]etcd.Status, error) {
 		at := time.Since(start)
@@ -33,8 +33,9 @@ func script(start time.Time) StatusFunc {
 			down := etcd.Status{Endpoint: "https://c", Err: errors.New("context deadline exceeded")}
 			out = []etcd.Status{st("https://a", memberA, 3, 0), st("https://b", memberB, 3, 0), down}
 		default:
-			// c still follows A, at an older term: the highest term wins.
-			out = []etcd.Status{st("https://a", memberA, 4, memberB), st("https://b", memberB, 4, memberB), st("https://c", memberC, 3, memberA)}
+			// a, cut off, still thinks it leads at the old term; the
+			// highest term wins.
+			out = []etcd.Status{st("https://a", memberA, 3, memberA), st("https://b", memberB, 4, memberB), st("https://c", memberC, 4, memberB)}
 		}
 		var errs []error
 		for _, s := range out {

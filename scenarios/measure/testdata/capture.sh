@@ -14,7 +14,9 @@
 # story's). Before the slow window it kills the leader with SIGKILL, waits
 # for the election and the failed health checks, and restarts it.
 #
-# Needs: curl, strace (>= 4.22), journalctl, and systemd-journal-remote
+# OUT (default: this directory) is where the files go.
+#
+# Needs: curl, jq, strace (>= 4.22), journalctl, and systemd-journal-remote
 # (Debian's systemd-journal-remote and libmicrohttpd12 extracted with
 # dpkg-deb -x into $JR_ROOT, default /tmp/measure/x). The grpc_server_*
 # families (two thirds of the text, one line per gRPC method) are dropped
@@ -27,6 +29,7 @@ slow=${SLOW:-20}
 delay_us=${DELAY_US:-1200000}
 jr_root=${JR_ROOT:-/tmp/measure/x}
 here=$(cd "$(dirname "$0")" && pwd)
+out=${OUT:-$here}
 base=$([ "$version" = 3.4 ] && echo 31 || echo 32)
 names=(k8smaster0 k8smaster1 k8smaster2)
 work=$(mktemp -d)
@@ -109,14 +112,24 @@ sleep 2
 # restarted above has lost its own.
 keep=$(leader)
 [ "$keep" = "$killed" ] && keep=$(((killed + 1) % 3))
+ids=()
+for i in 0 1 2; do ids[$i]=$(status "$i" | jq -r .header.member_id | xargs printf '%x'); done
 metrics "$keep" >"$work/after.txt"
 
 kill "$load"
 for i in 0 1 2; do kill "${pids[$i]}"; done
 wait || true
 
-cp "$work/before-$keep.txt" "$here/metrics-$version-before.txt"
-cp "$work/after.txt" "$here/metrics-$version-after.txt"
+# A comment line (ignored by parsers) says where the text came from.
+release=$("$etcd" --version | awk '/^etcd Version/ {print $3}')
+for w in before after; do
+	src="$work/after.txt"
+	[ "$w" = before ] && src="$work/before-$keep.txt"
+	{
+		echo "# /metrics of ${names[$keep]} (etcd $release, member ${ids[$keep]}), $w the slow window; testdata/capture.sh"
+		cat "$src"
+	} >"$out/metrics-$version-$w.txt"
+done
 echo "metrics from ${names[$keep]}" >&2
 
 flags=()
@@ -129,6 +142,6 @@ done
 # One node after another, as the lab collects them (one journalctl per node).
 LD_LIBRARY_PATH="$jr_root/usr/lib/x86_64-linux-gnu" "$jr_root/lib/systemd/systemd-journal-remote" \
 	-o "$work/capture.journal" - <"$work/all.export"
-journalctl --file "$work/capture.journal" -u etcd -o short-iso-precise --no-pager >"$here/journal-$version.txt"
-echo "wrote $here/metrics-$version-{before,after}.txt and journal-$version.txt" >&2
+journalctl --file "$work/capture.journal" -u etcd -o short-iso-precise --no-pager >"$out/journal-$version.txt"
+echo "wrote $out/metrics-$version-{before,after}.txt and journal-$version.txt" >&2
 rm -rf "$work"
