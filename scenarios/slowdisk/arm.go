@@ -101,16 +101,16 @@ func worst(results []disk.ProbeResult) (p50, p99, maxLat time.Duration) {
 // second from the start, the workload from the first leader (or after
 // FirstLeaderWait), for Duration.
 func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (measure.Observation, error) {
-	client, err := etcd.New(ctx, r.etcdCfg)
-	if err != nil {
-		return measure.Observation{}, err
-	}
-	defer client.Close()
 	start := time.Now()
 	obs := measure.Observation{Arm: a.Name, Start: start}
 	if err := r.cl.start(ctx); err != nil {
 		return obs, err
 	}
+	client, err := r.connect(ctx, r.FirstLeaderWait)
+	if err != nil {
+		return obs, err
+	}
+	defer client.Close()
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	leader := make(chan struct{})
 	var once sync.Once
@@ -165,6 +165,19 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 		obs.Metrics[i].After = after
 	}
 	return obs, ctx.Err()
+}
+
+// connect makes a client once a member listens: members open their client
+// port a moment after they start, leader or not.
+func (r *runner) connect(ctx context.Context, within time.Duration) (*etcd.Client, error) {
+	deadline := time.Now().Add(within)
+	for {
+		client, err := etcd.New(ctx, r.etcdCfg)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return client, err
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 // checkPerf runs check perf on the arm's cluster as it is after the
@@ -239,12 +252,15 @@ func (r *runner) names() map[string]string {
 // fill turns the observation into the report's arm.
 func fill(out *report.Arm, obs measure.Observation) {
 	tl := obs.Timeline
+	// The report counts time without a leader after the first one; the
+	// timeline counts the bootstrap too.
+	out.TimeWithoutLeader = tl.TimeWithoutLeader()
 	if d, ok := tl.TimeToFirstLeader(); ok {
 		out.TimeToFirstLeader = d
+		out.TimeWithoutLeader = max(0, out.TimeWithoutLeader-d)
 	} else {
 		out.TimeToFirstLeader = report.Never
 	}
-	out.TimeWithoutLeader = tl.TimeWithoutLeader()
 	out.MaxTerm = tl.MaxTerm()
 	ids := map[etcd.MemberID]string{}
 	for _, s := range flatten(tl) {
