@@ -34,13 +34,17 @@ image: build setup
 etcd: build
 	$(BIN) etcd build
 
-# The main job: a fresh lab, its status and member table, then destroy.
+# The main job: a fresh lab, the slow-disk scenario and its comparison, then
+# destroy (also when the scenario fails). The report stays in $(DEMO_OUT).
+DEMO_OUT    ?= demo-report
+DEMO_DURATION ?= 60s
 demo: setup build image etcd
 	$(BIN) doctor || true
 	$(BIN) -q --lab $(DEMO_LAB) destroy
 	$(BIN) --lab $(DEMO_LAB) create --accel $(ACCEL) --cpus 1 --memory 768
 	$(BIN) --lab $(DEMO_LAB) status
-	$(BIN) --lab $(DEMO_LAB) ssh k8smaster1 -- systemctl is-active etcd
+	$(BIN) --lab $(DEMO_LAB) scenario slow-disk --duration $(DEMO_DURATION) --out $(DEMO_OUT) \
+		|| { $(BIN) --lab $(DEMO_LAB) destroy; exit 1; }
 	$(BIN) --lab $(DEMO_LAB) destroy
 
 test: setup build lint unit image etcd integration e2e
