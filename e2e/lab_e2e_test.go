@@ -80,7 +80,10 @@ func connectLibvirt(t *testing.T) *libvirt.Libvirt {
 	return l
 }
 
-func TestCreateSSHEtcdDestroy(t *testing.T) {
+// TestLab is the whole user path on one lab (creating one takes minutes
+// under TCG): create, etcd over mTLS, ssh, the disk profiles and probe, the
+// slow-disk scenario, destroy.
+func TestLab(t *testing.T) {
 	lv := connectLibvirt(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Minute)
 	defer cancel()
@@ -152,6 +155,9 @@ func TestCreateSSHEtcdDestroy(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != 3 {
 		t.Fatalf("lab ssh -- exit 3: %v, want exit status 3", err)
 	}
+
+	checkDisks(t, ctx, state)
+	checkSlowDiskScenario(t, ctx, state)
 
 	start = time.Now()
 	if out, err := runLab(t, ctx, state, "destroy"); err != nil {

@@ -7,11 +7,17 @@ import (
 	"github.com/kthw-lab/lab/scenarios/report"
 )
 
+// SlowStart is how many election timeouts a first election may take before
+// it counts as election trouble: followers time out after a random
+// [election, 2 × election), so a healthy cluster elects within two.
+const SlowStart = 10
+
 // Contrast checks that a report shows what the scenario is for: the ssd
-// arm keeps one leader after its first election, the hdd arm shows the
-// story's symptoms — more elections than ssd needed (or no leader at all)
-// and slow-fsync warnings in the log — and hdd-tuned keeps one leader.
-// Arms that did not run are not judged.
+// arm keeps one leader after its first election; the hdd arm shows the
+// story's symptoms — repeated elections (at least two campaigns) that
+// either never produce a leader or take more than SlowStart election
+// timeouts, or a leader that changes, and slow-fsync warnings in the log;
+// hdd-tuned keeps one leader. Arms that did not run are not judged.
 func Contrast(r report.Report) error {
 	arms := map[string]report.Arm{}
 	for _, a := range r.Arms {
@@ -24,16 +30,26 @@ func Contrast(r report.Report) error {
 		}
 	}
 	if hdd, ok := arms["hdd"]; ok {
-		baseline := 0
-		if ssd, ok := arms["ssd"]; ok {
-			baseline = ssd.Elections
-		}
-		if hdd.Elected() && hdd.Elections <= max(baseline, 1) {
-			errs = append(errs, fmt.Errorf("hdd showed %d elections (ssd %d): no election trouble", hdd.Elections, baseline))
+		if err := ElectionTrouble(hdd); err != nil {
+			errs = append(errs, fmt.Errorf("hdd: %w", err))
 		}
 		if hdd.SlowFsyncLines == 0 {
 			errs = append(errs, errors.New("hdd logged no slow fsync"))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ElectionTrouble returns nil when the arm's cluster had trouble electing
+// or keeping a leader, and says why not otherwise.
+func ElectionTrouble(a report.Arm) error {
+	if a.Elections < 2 {
+		return fmt.Errorf("%d election(s): no repeated elections", a.Elections)
+	}
+	switch {
+	case !a.Elected(), a.LeaderChanges > 1, a.Election > 0 && a.TimeToFirstLeader > SlowStart*a.Election:
+		return nil
+	}
+	return fmt.Errorf("the first leader came after %s (%d × the election timeout) and stayed: no election trouble",
+		a.TimeToFirstLeader, a.TimeToFirstLeader/max(a.Election, 1))
 }

@@ -40,7 +40,8 @@ func TestContrast(t *testing.T) {
 		with report.Arm
 		want string
 	}{
-		{"hdd elects like ssd", 1, armWith("hdd", 3*time.Second, 1, 40), "no election trouble"},
+		{"hdd elects like ssd", 1, armWith("hdd", 3*time.Second, 1, 40), "no repeated elections"},
+		{"hdd elects in time", 1, armWith("hdd", 4*time.Second, 3, 40), "no election trouble"},
 		{"hdd logs no slow fsync", 1, armWith("hdd", 33*time.Second, 6, 0), "no slow fsync"},
 		{"hdd-tuned changes leader", 2, func() report.Arm { a := armWith("hdd-tuned", 12*time.Second, 3, 35); a.LeaderChanges = 3; return a }(), "hdd-tuned did not keep one leader"},
 	} {

@@ -1,0 +1,141 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kthw-lab/lab/scenarios/report"
+	"github.com/kthw-lab/lab/scenarios/slowdisk"
+)
+
+// checkDisks sets the hdd profile live, probes it, and sets ssd back: the
+// probe must see the emulated disk's fsync latency, and the ssd one's must
+// be far below it.
+func checkDisks(t *testing.T, ctx context.Context, state string) {
+	t.Helper()
+	if out, err := runLab(t, ctx, state, "disk", "set", "--all", "--profile", "hdd"); err != nil {
+		t.Fatalf("lab disk set --profile hdd: %v\n%s", err, out)
+	}
+	hdd := probe(t, ctx, state)
+	if out, err := runLab(t, ctx, state, "disk", "set", "--all", "--profile", "ssd"); err != nil {
+		t.Fatalf("lab disk set --profile ssd: %v\n%s", err, out)
+	}
+	ssd := probe(t, ctx, state)
+	for node, p50 := range hdd {
+		// The default hdd profile aims at a 1 s fsync.
+		if p50 < 800*time.Millisecond || p50 > 3*time.Second {
+			t.Errorf("%s: hdd probe p50 = %s, want about 1 s", node, p50)
+		}
+		if ssd[node] >= p50/10 {
+			t.Errorf("%s: ssd probe p50 = %s, not clearly faster than hdd's %s", node, ssd[node], p50)
+		}
+	}
+	t.Logf("probe p50: hdd %v, ssd %v", hdd, ssd)
+}
+
+func probe(t *testing.T, ctx context.Context, state string) map[string]time.Duration {
+	t.Helper()
+	out, err := runLab(t, ctx, state, "-o", "json", "disk", "probe", "--count", "15", "--max-time", "10s")
+	if err != nil {
+		t.Fatalf("lab disk probe: %v\n%s", err, out)
+	}
+	var results []struct {
+		Node   string
+		Writes int
+		P50    time.Duration
+	}
+	if err := json.Unmarshal([]byte(out), &results); err != nil {
+		t.Fatalf("probe JSON: %v\n%s", err, out)
+	}
+	if len(results) != 3 {
+		t.Fatalf("probe results = %+v, want three nodes", results)
+	}
+	got := map[string]time.Duration{}
+	for _, r := range results {
+		if r.Writes < 1 {
+			t.Fatalf("%s: probe made no writes", r.Node)
+		}
+		got[r.Node] = r.P50
+	}
+	return got
+}
+
+// checkSlowDiskScenario runs the default three arms, short, and asserts the
+// story's contrast from report.json: ssd keeps one leader after its first
+// election, hdd needs more elections than ssd and logs slow fsyncs,
+// hdd-tuned keeps one leader.
+func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "report")
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	start := time.Now()
+	out, err := runLab(t, ctx, state, "scenario", "slow-disk", "--duration", "30s", "--check-perf", "5s", "--out", dir, "--junit", junit)
+	if err != nil {
+		t.Fatalf("lab scenario slow-disk: %v\n%s", err, out)
+	}
+	t.Logf("lab scenario slow-disk took %s:\n%s", time.Since(start).Round(time.Second), out)
+	f, err := os.Open(filepath.Join(dir, report.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arms := map[string]report.Arm{}
+	for _, a := range rep.Arms {
+		arms[a.Name] = a
+	}
+	ssd, hdd, tuned := arms["ssd"], arms["hdd"], arms["hdd-tuned"]
+	if len(arms) != 3 {
+		t.Fatalf("report arms = %d, want ssd, hdd, hdd-tuned", len(arms))
+	}
+	if !report.Stable(ssd) {
+		t.Errorf("ssd did not keep one leader: %s", report.Verdict(ssd))
+	}
+	if !report.Stable(tuned) {
+		t.Errorf("hdd-tuned did not keep one leader: %s", report.Verdict(tuned))
+	}
+	if err := slowdisk.ElectionTrouble(hdd); err != nil {
+		t.Errorf("hdd did not show the story's election trouble: %v (%s)", err, report.Verdict(hdd))
+	}
+	if hdd.SlowFsyncLines == 0 || hdd.FsyncP50 < 500*time.Millisecond {
+		t.Errorf("hdd: %d slow-fsync lines, probe p50 %s: the disk was not slow", hdd.SlowFsyncLines, hdd.FsyncP50)
+	}
+	if ssd.SlowFsyncLines != 0 {
+		t.Errorf("ssd logged %d slow fsyncs", ssd.SlowFsyncLines)
+	}
+	if tuned.Election <= hdd.Election || tuned.TimeoutRule == "" {
+		t.Errorf("hdd-tuned timeouts %s/%s (rule %q) are not longer than hdd's", tuned.Heartbeat, tuned.Election, tuned.TimeoutRule)
+	}
+	for _, f := range []string{report.MarkdownFile, report.LeaderTermFile, report.FsyncFile,
+		"ssd/probe.json", "hdd/journal-k8smaster0.log", "hdd/metrics-k8smaster1.txt", "hdd-tuned/domain-k8smaster2.xml", "hdd/console-k8smaster0.log"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("report file %s: %v", f, err)
+		}
+	}
+	journal, _ := os.ReadFile(filepath.Join(dir, "hdd", "journal-k8smaster0.log"))
+	if !strings.Contains(string(journal), "slow fdatasync") {
+		t.Errorf("hdd journal of k8smaster0 has no 'slow fdatasync' line")
+	}
+	var suite struct {
+		Tests int `xml:"tests,attr"`
+	}
+	if b, err := os.ReadFile(junit); err != nil || xml.Unmarshal(b, &suite) != nil || suite.Tests != 3 {
+		t.Errorf("junit = %+v, %v", suite, err)
+	}
+	// The lab is back as create left it.
+	out, err = runLab(t, ctx, state, "-o", "json", "status")
+	if err != nil || strings.Count(out, `"healthy": true`) != 3 {
+		t.Errorf("status after the scenario (%v):\n%s", err, out)
+	}
+}
