@@ -11,6 +11,8 @@ import (
 
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/etcdbin"
+	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
 )
 
@@ -166,4 +168,18 @@ func (s Store) Remove() error {
 		return fmt.Errorf("removing lab state %s: %w", s.Dir, err)
 	}
 	return nil
+}
+
+// EtcdConfig is how the host reaches the lab's etcd: every member's client
+// URL, with the lab's CA and client certificate (mutual TLS).
+func (s Store) EtcdConfig(st *State) (etcd.ClientConfig, error) {
+	keys, err := pki.Load(s.PKIDir())
+	if err != nil {
+		return etcd.ClientConfig{}, err
+	}
+	tlsCfg, err := keys.ClientTLS()
+	if err != nil {
+		return etcd.ClientConfig{}, err
+	}
+	return etcd.ClientConfig{Endpoints: st.Plan.Etcd.Endpoints, TLS: tlsCfg}, nil
 }

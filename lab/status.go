@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/kthw-lab/lab/lab/etcd"
-	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/virt"
 )
 
@@ -43,15 +42,11 @@ func Status(ctx context.Context, st *State, store Store, p *virt.Provider) (*Rep
 		}
 		r.Nodes = append(r.Nodes, ns)
 	}
-	keys, err := pki.Load(store.PKIDir())
+	cfg, err := store.EtcdConfig(st)
 	if err != nil {
 		return r, err
 	}
-	tlsCfg, err := keys.ClientTLS()
-	if err != nil {
-		return r, err
-	}
-	c, err := etcd.New(ctx, etcd.ClientConfig{Endpoints: st.Plan.Etcd.Endpoints, TLS: tlsCfg})
+	c, err := etcd.New(ctx, cfg)
 	if err != nil {
 		return r, err
 	}

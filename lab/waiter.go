@@ -70,11 +70,11 @@ func (w NodeWaiter) Wait(ctx context.Context, st *State, store Store) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	tlsCfg, err := keys.ClientTLS()
+	cfg, err := store.EtcdConfig(st)
 	if err != nil {
 		return err
 	}
-	cond := etcd.QuorumCondition(etcd.ClientConfig{Endpoints: st.Plan.Etcd.Endpoints, TLS: tlsCfg}, st.Plan.NodeNames())
+	cond := etcd.QuorumCondition(cfg, st.Plan.NodeNames())
 	return wait.Until(ctx, w.Status, cond, QuorumTimeout, 2*time.Second)
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kthw-lab/lab/lab/etcd"
-	"github.com/kthw-lab/lab/lab/pki"
 )
 
 func checkCommand(g *globals) *cli.Command {
@@ -70,15 +69,11 @@ func (g *globals) checkPerf(ctx context.Context, opts etcd.PerfOptions) error {
 	if err != nil {
 		return err
 	}
-	keys, err := pki.Load(store.PKIDir())
+	cfg, err := store.EtcdConfig(st)
 	if err != nil {
 		return err
 	}
-	tlsCfg, err := keys.ClientTLS()
-	if err != nil {
-		return err
-	}
-	c, err := etcd.New(ctx, etcd.ClientConfig{Endpoints: st.Plan.Etcd.Endpoints, TLS: tlsCfg})
+	c, err := etcd.New(ctx, cfg)
 	if err != nil {
 		return err
 	}

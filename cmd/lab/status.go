@@ -9,7 +9,6 @@ import (
 
 	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/etcd"
-	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/virt"
 )
 
@@ -48,15 +47,11 @@ func statusCommand(g *globals) *cli.Command {
 
 // printMembers prints the member table as `etcdctl member list -w table` does.
 func (g *globals) printMembers(ctx context.Context, st *lab.State) error {
-	keys, err := pki.Load(lab.NewStore(g.StateDir, st.Name).PKIDir())
+	cfg, err := lab.NewStore(g.StateDir, st.Name).EtcdConfig(st)
 	if err != nil {
 		return err
 	}
-	tlsCfg, err := keys.ClientTLS()
-	if err != nil {
-		return err
-	}
-	c, err := etcd.New(ctx, etcd.ClientConfig{Endpoints: st.Plan.Etcd.Endpoints, TLS: tlsCfg})
+	c, err := etcd.New(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	tlsCfg, err := keys.ClientTLS()
+	etcdCfg, err := o.Store.EtcdConfig(o.State)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 		return nil, fmt.Errorf("creating the report directory: %w", err)
 	}
 	r := &runner{Options: o, cl: &cluster{st: o.State, store: o.Store, keys: keys},
-		etcdCfg: etcd.ClientConfig{Endpoints: o.State.Plan.Etcd.Endpoints, TLS: tlsCfg}}
+		etcdCfg: etcdCfg}
 	rep := &report.Report{Scenario: "slow-disk", Started: time.Now().UTC(), Host: o.Host,
 		EtcdVersion: o.State.Etcd.Version, Duration: o.Duration}
 	for _, a := range o.Arms {
