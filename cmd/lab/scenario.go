@@ -159,7 +159,7 @@ func (g *globals) printReport(rep report.Report, dir, junit string) error {
 	if err := slowdisk.Contrast(rep); err != nil {
 		fmt.Fprintf(g.streams.out, "\nThe story's contrast did not show: %v\n", err)
 	} else {
-		fmt.Fprintln(g.streams.out, "\nThe contrast shows: ssd keeps one leader; hdd struggles to elect one and logs slow fsyncs; hdd-tuned keeps one leader.")
+		fmt.Fprintf(g.streams.out, "\nThe contrast shows: %s.\n", slowdisk.Shown(rep))
 	}
 	fmt.Fprintf(g.streams.out, "Report: %s\n", filepath.Join(dir, report.MarkdownFile))
 	return nil

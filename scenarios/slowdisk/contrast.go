@@ -3,6 +3,7 @@ package slowdisk
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/kthw-lab/lab/scenarios/report"
 )
@@ -52,4 +53,21 @@ func ElectionTrouble(a report.Arm) error {
 	}
 	return fmt.Errorf("the first leader came after %s (%d × the election timeout) and stayed: no election trouble",
 		a.TimeToFirstLeader, a.TimeToFirstLeader/max(a.Election, 1))
+}
+
+// Shown says in words what a report that passed Contrast showed, naming
+// only the arms that ran.
+func Shown(r report.Report) string {
+	says := map[string]string{
+		"ssd":       "ssd keeps one leader",
+		"hdd":       "hdd struggles to elect one and logs slow fsyncs",
+		"hdd-tuned": "hdd-tuned keeps one leader",
+	}
+	var parts []string
+	for _, a := range r.Arms {
+		if s, ok := says[a.Name]; ok {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, "; ")
 }

@@ -28,6 +28,9 @@ func TestContrast(t *testing.T) {
 	if err := Contrast(story); err != nil {
 		t.Fatalf("the story's report: %v", err)
 	}
+	if got := Shown(report.Report{Arms: story.Arms[:2]}); got != "ssd keeps one leader; hdd struggles to elect one and logs slow fsyncs" {
+		t.Errorf("Shown(ssd, hdd) = %q", got)
+	}
 	never := story
 	never.Arms = append([]report.Arm(nil), story.Arms...)
 	never.Arms[1] = report.Arm{Name: "hdd", TimeToFirstLeader: report.Never, Elections: 107, SlowFsyncLines: 50, MaxTerm: 108}
