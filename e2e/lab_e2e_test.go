@@ -45,16 +45,33 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// runLab runs the CLI with the test's state directory and the shared cache
-// (LAB_CACHE_DIR, filled by 'make image etcd').
+// runLab runs the CLI for the e2e lab with the test's state directory and
+// the shared cache (LAB_CACHE_DIR, filled by 'make image etcd').
 func runLab(t *testing.T, ctx context.Context, stateDir string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, labBin, append([]string{"--lab", labName, "--state-dir", stateDir}, args...)...)
+	return runLabNamed(t, ctx, labName, stateDir, args...)
+}
+
+// runLabNamed runs the CLI for lab name; its progress lines go to the test
+// log, prefixed with the command.
+func runLabNamed(t *testing.T, ctx context.Context, name, stateDir string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, labBin, append([]string{"--lab", name, "--state-dir", stateDir}, args...)...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
-	cmd.Stderr = &testWriter{t: t, prefix: "lab " + args[0] + ": "}
+	cmd.Stderr = &testWriter{t: t, prefix: "lab " + command(args) + ": "}
 	err := cmd.Run()
 	return out.String(), err
+}
+
+// command is the first argument that is not a flag: the command's name.
+func command(args []string) string {
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") && a != "json" {
+			return a
+		}
+	}
+	return ""
 }
 
 type testWriter struct {
