@@ -48,7 +48,13 @@ func Status(ctx context.Context, st *State, store Store, p *virt.Provider) (*Rep
 	}
 	c, err := etcd.New(ctx, cfg)
 	if err != nil {
-		return r, err
+		// No member answers: the domains' states still tell a lot.
+		for i := range r.Nodes {
+			if r.Nodes[i].Error == "" {
+				r.Nodes[i].Error = "etcd unreachable: " + err.Error()
+			}
+		}
+		return r, nil
 	}
 	defer c.Close()
 	statuses, _ := c.EndpointStatus(ctx)
