@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/kthw-lab/lab/images/cache"
+	"github.com/kthw-lab/lab/lab/progress"
 )
 
 // Kind is the cache kind under which etcd binaries are stored.
@@ -159,4 +160,26 @@ func fromEntry(e *cache.Entry) (*Binaries, error) {
 	}
 	b.Etcd, b.Etcdctl = e.Path(EtcdFile), e.Path(EtcdctlFile)
 	return b, nil
+}
+
+// originLabels say where binaries of an origin came from, for people.
+var originLabels = map[string]string{originBuilt: "built from Go modules", originRelease: "official release"}
+
+// fromCache returns the cached binaries of v from origin, nil when there
+// are none, and replace when the entry is damaged and must be made again
+// (redo says how: "building", "fetching").
+func fromCache(c *cache.Cache, v version, origin string, status *progress.Status, redo string) (b *Binaries, replace bool, err error) {
+	b, err = lookup(c, v, origin)
+	var damaged *damagedError
+	switch {
+	case err == nil:
+		status.Printf("etcd %s (%s) is cached in %s", v, originLabels[origin], b.CacheDir)
+		return b, false, nil
+	case errors.As(err, &damaged):
+		status.Printf("cache entry %s is damaged (%s); %s it again", damaged.dir, damaged.reason, redo)
+		return nil, true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, false, nil
+	}
+	return nil, false, err
 }

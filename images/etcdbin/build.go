@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -66,18 +65,11 @@ func Build(ctx context.Context, opts BuildOptions) (*Binaries, error) {
 		return nil, errors.New("building etcd: no cache given")
 	}
 	if !opts.Force {
-		b, err := lookup(opts.Cache, v, originBuilt)
-		var damaged *damagedError
-		switch {
-		case err == nil:
-			opts.Status.Printf("etcd %s (built from Go modules) is cached in %s", v, b.CacheDir)
-			return b, nil
-		case errors.As(err, &damaged):
-			opts.Status.Printf("cache entry %s is damaged (%s); building it again", damaged.dir, damaged.reason)
-			opts.Force = true // replace the damaged entry
-		case !errors.Is(err, fs.ErrNotExist):
-			return nil, err
+		b, replace, err := fromCache(opts.Cache, v, originBuilt, opts.Status, "building")
+		if err != nil || b != nil {
+			return b, err
 		}
+		opts.Force = replace
 	}
 	b, err := build(ctx, v, opts)
 	if err != nil {

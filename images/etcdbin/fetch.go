@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -86,18 +85,11 @@ func Fetch(ctx context.Context, opts FetchOptions) (*Binaries, error) {
 		return nil, errors.New("fetching etcd: no cache given")
 	}
 	if !opts.Force {
-		b, err := lookup(opts.Cache, v, originRelease)
-		var damaged *damagedError
-		switch {
-		case err == nil:
-			opts.Status.Printf("etcd %s (official release) is cached in %s", v, b.CacheDir)
-			return b, nil
-		case errors.As(err, &damaged):
-			opts.Status.Printf("cache entry %s is damaged (%s); fetching it again", damaged.dir, damaged.reason)
-			opts.Force = true // replace the damaged entry
-		case !errors.Is(err, fs.ErrNotExist):
-			return nil, err
+		b, replace, err := fromCache(opts.Cache, v, originRelease, opts.Status, "fetching")
+		if err != nil || b != nil {
+			return b, err
 		}
+		opts.Force = replace
 	}
 	b, err := fetch(ctx, newRelease(opts.BaseURL, v), opts)
 	if err != nil {
