@@ -104,15 +104,9 @@ func (f *Fake) definePool(xml string) (libvirt.StoragePool, error) {
 func (f *Fake) StoragePoolBuild(h libvirt.StoragePool, _ libvirt.StoragePoolBuildFlags) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.enter("StoragePoolBuild", true); err != nil {
-		return err
-	}
-	p, err := f.pool(h)
+	p, err := f.inactivePool("StoragePoolBuild", h)
 	if err != nil {
 		return err
-	}
-	if p.active {
-		return lverr(libvirt.ErrOperationInvalid, "Requested operation is not valid: storage pool '%s' is already active", p.def.Name)
 	}
 	// Like the daemon, a build sets the XML's mode on the directory, made
 	// now or already there.
@@ -128,15 +122,9 @@ func (f *Fake) StoragePoolBuild(h libvirt.StoragePool, _ libvirt.StoragePoolBuil
 func (f *Fake) StoragePoolCreate(h libvirt.StoragePool, _ libvirt.StoragePoolCreateFlags) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.enter("StoragePoolCreate", true); err != nil {
-		return err
-	}
-	p, err := f.pool(h)
+	p, err := f.inactivePool("StoragePoolCreate", h)
 	if err != nil {
 		return err
-	}
-	if p.active {
-		return lverr(libvirt.ErrOperationInvalid, "Requested operation is not valid: storage pool '%s' is already active", p.def.Name)
 	}
 	if _, ok := f.dirs[poolPath(p)]; !ok {
 		return lverr(libvirt.ErrSystemError, "cannot open directory '%s': No such file or directory", poolPath(p))
@@ -258,4 +246,20 @@ func poolPath(p *pool) string { return filepath.Clean(p.def.Target.Path) }
 
 func noPool(name string) error {
 	return lverr(libvirt.ErrNoStoragePool, "Storage pool not found: no storage pool with matching name '%s'", name)
+}
+
+// inactivePool enters a call that needs the pool defined and stopped, as
+// building and starting it do. Callers hold f.mu.
+func (f *Fake) inactivePool(method string, h libvirt.StoragePool) (*pool, error) {
+	if err := f.enter(method, true); err != nil {
+		return nil, err
+	}
+	p, err := f.pool(h)
+	if err != nil {
+		return nil, err
+	}
+	if p.active {
+		return nil, lverr(libvirt.ErrOperationInvalid, "Requested operation is not valid: storage pool '%s' is already active", p.def.Name)
+	}
+	return p, nil
 }
