@@ -48,15 +48,7 @@ func TestEtcd34(t *testing.T) {
 		t.Fatalf("lab scenario slow-disk: %v\n%s", err, out)
 	}
 	t.Logf("etcd 3.4 on the hdd profile:\n%s", out)
-	f, err := os.Open(filepath.Join(dir, report.JSONFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rep, err := report.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, dir)
 	if !strings.HasPrefix(rep.EtcdVersion, "3.4") && !strings.HasPrefix(rep.EtcdVersion, "v3.4") {
 		t.Errorf("report's etcd version = %q, want 3.4", rep.EtcdVersion)
 	}

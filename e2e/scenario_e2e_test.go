@@ -82,15 +82,7 @@ func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
 		t.Fatalf("lab scenario slow-disk: %v\n%s", err, out)
 	}
 	t.Logf("lab scenario slow-disk took %s:\n%s", time.Since(start).Round(time.Second), out)
-	f, err := os.Open(filepath.Join(dir, report.JSONFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rep, err := report.ReadJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := readReport(t, dir)
 	arms := map[string]report.Arm{}
 	for _, a := range rep.Arms {
 		arms[a.Name] = a
@@ -138,4 +130,19 @@ func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
 	if err != nil || strings.Count(out, `"healthy": true`) != 3 {
 		t.Errorf("status after the scenario (%v):\n%s", err, out)
 	}
+}
+
+// readReport reads the report.json a scenario wrote into dir.
+func readReport(t *testing.T, dir string) report.Report {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, report.JSONFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }
