@@ -52,7 +52,7 @@ func scenarioListCommand(g *globals) *cli.Command {
 func slowDiskCommand(g *globals) *cli.Command {
 	var opts struct {
 		arms      cli.StringSlice
-		duration  time.Duration
+		duration  string
 		checkPerf time.Duration
 		fsync     time.Duration
 		out       string
@@ -63,7 +63,8 @@ func slowDiskCommand(g *globals) *cli.Command {
 	var f specFlags
 	flags := []cli.Flag{
 		&cli.StringSliceFlag{Name: "arms", Destination: &opts.arms, Usage: "arms to run (default: ssd, hdd, hdd-tuned)"},
-		&cli.DurationFlag{Name: "duration", Value: slowdisk.DefaultDuration, Destination: &opts.duration, Usage: "observation per arm, under the write workload, once it has a leader"},
+		&cli.StringFlag{Name: "duration", Value: "default", Destination: &opts.duration,
+			Usage: fmt.Sprintf("observation per arm, under the write workload, once it has a leader: a Go duration (2m, 90s), short (%s, CI-sized) or default (%s)", shortDuration, slowdisk.DefaultDuration)},
 		&cli.DurationFlag{Name: "check-perf", Value: slowdisk.DefaultCheckPerfDuration, Destination: &opts.checkPerf, Usage: "check perf run at the end of each arm (0 to skip; etcdctl runs 60s)"},
 		&cli.DurationFlag{Name: "fsync-latency", Destination: &opts.fsync, Usage: "the hdd profile's fsync latency (default 1s, the story's)"},
 		&cli.StringFlag{Name: "out", Destination: &opts.out, Usage: "report directory (default: ./slow-disk-DATE-TIME)"},
@@ -84,6 +85,10 @@ the lab is back on the ssd profile with its own timeouts and a fresh cluster.
 Exit status 0 when the scenario ran, whatever it found.`,
 		Flags: append(flags, f.flags()...),
 		Action: func(c *cli.Context) error {
+			duration, err := parseArmDuration(opts.duration)
+			if err != nil {
+				return err
+			}
 			arms, err := slowdisk.Select(opts.arms.Value())
 			if err != nil {
 				return err
@@ -124,7 +129,7 @@ Exit status 0 when the scenario ran, whatever it found.`,
 				}
 				rep, err := slowdisk.Run(c.Context, slowdisk.Options{
 					State: st, Store: store, Provider: prov, Arms: arms,
-					Duration: opts.duration, CheckPerfDuration: opts.checkPerf, FsyncLatency: opts.fsync,
+					Duration: duration, CheckPerfDuration: opts.checkPerf, FsyncLatency: opts.fsync,
 					OutDir: dir, Host: fmt.Sprintf("%s (accel %s)", host, st.Accel), Status: g.status(), Logger: g.logger(),
 				})
 				if err != nil {
@@ -137,6 +142,28 @@ Exit status 0 when the scenario ran, whatever it found.`,
 			return nil
 		},
 	}
+}
+
+// shortDuration is --duration short: a run sized for CI that still shows the
+// hdd arm's election trouble and slow fsyncs (the e2e test asserts them after
+// 30s; 45s leaves a margin for slower runners).
+const shortDuration = 45 * time.Second
+
+// parseArmDuration reads --duration: the words short and default, or a
+// positive Go duration.
+func parseArmDuration(s string) (time.Duration, error) {
+	switch s {
+	case "short":
+		return shortDuration, nil
+	case "default":
+		return slowdisk.DefaultDuration, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("--duration %q: want a positive Go duration such as 90s or 2m, short (%s) or default (%s)",
+			s, shortDuration, slowdisk.DefaultDuration)
+	}
+	return d, nil
 }
 
 func (g *globals) printReport(rep report.Report, dir, junit string) error {

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kthw-lab/lab/scenarios/slowdisk"
+)
+
+func TestParseArmDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"short":   shortDuration,
+		"default": slowdisk.DefaultDuration,
+		"30s":     30 * time.Second,
+		"2m":      2 * time.Minute,
+		"1m30s":   90 * time.Second,
+	} {
+		got, err := parseArmDuration(in)
+		if err != nil || got != want {
+			t.Errorf("parseArmDuration(%q) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	// The words are the CLI's, as typed: no other spelling and no bare number.
+	for _, in := range []string{"", "long", "Short", " short", "45", "0", "0s", "-10s", "10 s"} {
+		_, err := parseArmDuration(in)
+		if err == nil {
+			t.Errorf("parseArmDuration(%q) accepted", in)
+			continue
+		}
+		for _, form := range []string{"90s", "short", "default"} {
+			if !strings.Contains(err.Error(), form) {
+				t.Errorf("parseArmDuration(%q) error %q does not name %s", in, err, form)
+			}
+		}
+	}
+}
+
+// A short run must still be long enough to show hdd's election trouble, and
+// shorter than the default.
+func TestShortDurationIsShorterThanDefault(t *testing.T) {
+	if shortDuration < 30*time.Second || shortDuration >= slowdisk.DefaultDuration {
+		t.Fatalf("short = %s, want between the e2e test's 30s and the default %s", shortDuration, slowdisk.DefaultDuration)
+	}
+}
+
+func TestSlowDiskRejectsBadDurationBeforeTouchingTheLab(t *testing.T) {
+	_, _, err := runLab(t, "scenario", "slow-disk", "--duration", "soon")
+	if err == nil || !strings.Contains(err.Error(), `--duration "soon"`) {
+		t.Fatalf("err = %v, want the --duration error", err)
+	}
+}
+
+func TestSlowDiskHelpNamesDurationWords(t *testing.T) {
+	out, _, err := runLab(t, "scenario", "slow-disk", "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"--duration", "short (45s", "default (1m30s)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help does not mention %q:\n%s", want, out)
+		}
+	}
+}
