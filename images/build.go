@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,11 @@ type BuildOptions struct {
 	Mirror string
 	// Suite is the Debian suite; empty means DefaultSuite.
 	Suite string
+	// Boot is how VMs will start the image: BootKernel (also when empty)
+	// keeps the kernel and initrd beside a whole-disk filesystem for direct
+	// kernel boot; BootDisk partitions the disk and installs GRUB, like a
+	// cloud image.
+	Boot Boot
 	// Force rebuilds even when the cache holds an image built from the
 	// same inputs, and replaces it.
 	Force bool
@@ -44,6 +50,7 @@ type builder struct {
 	run     Runner
 	geteuid func() int
 	hostFS  fs.FS // the host's root, for the apt sources
+	grubDir string
 	now     func() time.Time
 }
 
@@ -56,14 +63,24 @@ func newBuilder(opts BuildOptions) (*builder, error) {
 	if suite == "" {
 		suite = DefaultSuite
 	}
+	boot, err := parseBoot(string(opts.Boot))
+	if err != nil {
+		return nil, err
+	}
+	if boot == BootDisk {
+		if err := checkDiskArch(arch); err != nil {
+			return nil, err
+		}
+	}
 	b := &builder{
 		opts:    opts,
 		cache:   opts.Cache,
-		inputs:  buildInputs{Suite: suite, Arch: arch, Packages: Packages(arch)},
+		inputs:  buildInputs{Suite: suite, Arch: arch, Packages: Packages(arch), Boot: boot},
 		status:  opts.Status,
 		run:     opts.Runner,
 		geteuid: os.Geteuid,
 		hostFS:  os.DirFS("/"),
+		grubDir: defaultGrubDir,
 		now:     time.Now,
 	}
 	if b.cache == nil {
@@ -87,7 +104,7 @@ func Build(ctx context.Context, opts BuildOptions) (*Image, error) {
 }
 
 func (b *builder) build(ctx context.Context) (*Image, error) {
-	name, key := BuiltName(b.inputs.Suite), b.inputs.Key()
+	name, key := b.inputs.name(), b.inputs.Key()
 	if !b.opts.Force {
 		e, err := b.cache.Lookup(Kind, key)
 		if err == nil {
@@ -133,17 +150,7 @@ func (b *builder) buildNew(ctx context.Context, name, key string) (*Image, error
 
 	s := &buildRun{builder: b, mirror: mirror, work: work.Dir, out: out.Dir,
 		meta: map[string]string{}}
-	for _, step := range []struct {
-		what string
-		do   func(context.Context) error
-	}{
-		{fmt.Sprintf("debootstrap %s from %s", b.inputs.Suite, mirror), s.debootstrap},
-		{"configuring the root filesystem", s.configure},
-		{"recording package versions", s.packages},
-		{"copying the kernel and initrd", s.kernel},
-		{"making the ext4 filesystem", s.mkfs},
-		{"converting the disk to qcow2", s.convert},
-	} {
+	for _, step := range s.steps() {
 		end := b.status.Start("%s", step.what)
 		err := step.do(ctx)
 		end(err)
@@ -155,7 +162,7 @@ func (b *builder) buildNew(ctx context.Context, name, key string) (*Image, error
 		}
 	}
 
-	s.meta[metaBoot] = string(BootKernel)
+	s.meta[metaBoot] = string(b.inputs.Boot)
 	s.meta[metaSuite] = b.inputs.Suite
 	s.meta[metaMirror] = mirror
 	s.meta[metaArch] = b.inputs.Arch
@@ -175,14 +182,51 @@ func (b *builder) buildNew(ctx context.Context, name, key string) (*Image, error
 	return fromEntry(e)
 }
 
+type buildStep struct {
+	what string
+	do   func(context.Context) error
+}
+
+// steps are the build's steps for its boot mode. Both start from the same
+// root filesystem; they differ in how the disk is laid out and where the
+// kernel goes.
+func (s *buildRun) steps() []buildStep {
+	first := []buildStep{
+		{fmt.Sprintf("debootstrap %s from %s", s.inputs.Suite, s.mirror), s.debootstrap},
+		{"configuring the root filesystem", s.configure},
+		{"recording package versions", s.packages},
+	}
+	last := buildStep{"converting the disk to qcow2", s.convert}
+	if s.inputs.Boot == BootDisk {
+		return append(first,
+			buildStep{"writing grub.cfg and GRUB's modules into /boot/grub", s.grubFiles},
+			buildStep{"partitioning the disk (MBR, one partition at 1 MiB)", s.partition},
+			buildStep{"making the ext4 filesystem in partition 1", s.mkfsPartition},
+			buildStep{"writing GRUB into the boot sectors", s.bootSectors},
+			last)
+	}
+	return append(first,
+		buildStep{"copying the kernel and initrd", s.kernel},
+		buildStep{"making the ext4 filesystem", s.mkfs},
+		last)
+}
+
+type tool struct{ program, pkg string }
+
 // tools are the programs a build runs and the Debian packages that have
 // them.
-var tools = []struct{ program, pkg string }{
+var tools = []tool{
 	{"debootstrap", "debootstrap"},
 	{"mkfs.ext4", "e2fsprogs"},
 	{"qemu-img", "qemu-utils"},
 	{"chroot", "coreutils"},
 	{"dpkg-query", "dpkg"},
+}
+
+// diskTools are the further programs a BootDisk build runs.
+var diskTools = []tool{
+	{"sfdisk", "fdisk"},
+	{"grub-mkimage", "grub-common"},
 }
 
 // preflight checks privileges and programs before anything is written.
@@ -194,11 +238,19 @@ func (b *builder) preflight() error {
 		return errNotRoot
 	}
 	var missing, pkgs []string
-	for _, t := range tools {
+	need := tools
+	if b.inputs.Boot == BootDisk {
+		need = append(slices.Clone(tools), diskTools...)
+	}
+	for _, t := range need {
 		if _, err := b.run.LookPath(t.program); err != nil {
 			missing = append(missing, t.program)
 			pkgs = append(pkgs, t.pkg)
 		}
+	}
+	if b.inputs.Boot == BootDisk && b.grubMissing() {
+		missing = append(missing, b.grubDir+"/boot.img")
+		pkgs = append(pkgs, "grub-pc-bin")
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%s not found: install with: apt-get install -y %s",

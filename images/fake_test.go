@@ -3,6 +3,7 @@ package images
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 )
 
 // fakeRunner stands in for the build's programs: it records each call and
@@ -25,6 +27,17 @@ type fakeRunner struct {
 	dpkg []byte
 	// seenByMkfs records what the root tree held when mkfs.ext4 ran.
 	seenByMkfs map[string]bool
+	// stdin holds the standard input each program was given, by name.
+	stdin map[string]string
+	// coreSectors is the size of the core.img grub-mkimage makes; 0 means 3.
+	coreSectors int
+	// grubCfg is /boot/grub/grub.cfg as mkfs.ext4 saw it.
+	grubCfg string
+	// rawHead is the raw disk's first MiB and a little more, as qemu-img
+	// converted it: the boot sectors and the start of the partition.
+	rawHead []byte
+	// coreStart is the blocklist start written into core.img; 0 means 2.
+	coreStart uint64
 }
 
 func (f *fakeRunner) LookPath(name string) (string, error) {
@@ -45,8 +58,18 @@ func (f *fakeRunner) programs() []string {
 }
 
 func (f *fakeRunner) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return f.RunInput(ctx, nil, name, args...)
+}
+
+func (f *fakeRunner) RunInput(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, append([]string{name}, args...))
+	if stdin != nil {
+		if f.stdin == nil {
+			f.stdin = map[string]string{}
+		}
+		f.stdin[name] = string(stdin)
+	}
 	f.mu.Unlock()
 	if err := f.fail[name]; err != nil {
 		if name == "debootstrap" {
@@ -78,7 +101,22 @@ func (f *fakeRunner) Run(ctx context.Context, name string, args ...string) ([]by
 		}
 		fstab, _ := os.ReadFile(filepath.Join(root, "etc/fstab"))
 		f.seenByMkfs["fstab with LABEL=root"] = strings.Contains(string(fstab), "LABEL=root /")
-		raw := args[len(args)-1]
+		cfg, err := os.ReadFile(filepath.Join(root, "boot/grub/grub.cfg"))
+		f.seenByMkfs["boot/grub/grub.cfg"] = err == nil
+		f.grubCfg = string(cfg)
+		for _, p := range []string{"boot/grub/i386-pc/normal.mod", "boot/grub/i386-pc/moddep.lst", "boot/grub/i386-pc/README"} {
+			_, err := os.Stat(filepath.Join(root, p))
+			f.seenByMkfs[p] = err == nil
+		}
+		// mkfs.ext4 [options] device [fs-size]; -E offset=N moves the
+		// filesystem into the file.
+		raw, offset := args[len(args)-1], int64(0)
+		if i := slices.Index(args, "-E"); i >= 0 {
+			raw = args[len(args)-2]
+			if _, err := fmt.Sscanf(args[i+1], "offset=%d", &offset); err != nil {
+				return nil, fmt.Errorf("fake mkfs: -E %s: %v", args[i+1], err)
+			}
+		}
 		info, err := os.Stat(raw)
 		if err != nil || info.Size() != diskSize {
 			return nil, fmt.Errorf("fake mkfs: raw disk %s not prepared: %v", raw, err)
@@ -88,10 +126,41 @@ func (f *fakeRunner) Run(ctx context.Context, name string, args ...string) ([]by
 			return nil, err
 		}
 		defer file.Close()
-		_, err = file.WriteAt([]byte("ext4 from "+root), 1024)
+		_, err = file.WriteAt([]byte("ext4 from "+root), offset+1024)
 		return nil, err
+	case "sfdisk":
+		// Only the boot signature: enough for the boot-sector step to see
+		// a partition table.
+		file, err := os.OpenFile(args[len(args)-1], os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		defer file.Close()
+		_, err = file.WriteAt([]byte{0x55, 0xaa}, 510)
+		return nil, err
+	case "grub-mkimage":
+		sectors, start := f.coreSectors, f.coreStart
+		if sectors == 0 {
+			sectors = 3
+		}
+		if start == 0 {
+			start = 2
+		}
+		core := bytes.Repeat([]byte("core"), sectors*sectorSize/4)
+		binary.LittleEndian.PutUint64(core[blocklistOffset:], start)
+		binary.LittleEndian.PutUint16(core[blocklistOffset+8:], uint16(sectors-1))
+		return nil, os.WriteFile(args[slices.Index(args, "-o")+1], core, 0o644)
 	case "qemu-img":
 		src, dst := args[len(args)-2], args[len(args)-1]
+		raw, err := os.Open(src)
+		if err != nil {
+			return nil, err
+		}
+		defer raw.Close()
+		f.rawHead = make([]byte, partitionStart*sectorSize+2048)
+		if _, err := raw.ReadAt(f.rawHead, 0); err != nil {
+			return nil, err
+		}
 		return nil, os.WriteFile(dst, []byte("QFI\xfb qcow2 of "+src), 0o644)
 	case "chroot":
 		return nil, nil
@@ -126,4 +195,20 @@ func fakeDebootstrap(root string) error {
 		}
 	}
 	return nil
+}
+
+// fakeGrubDir makes a stand-in for /usr/lib/grub/i386-pc: a boot.img that
+// loads sector 1 and is marked so its bytes can be found in the disk, and
+// two modules.
+func fakeGrubDir(t *testing.T) string {
+	dir := t.TempDir()
+	boot := bytes.Repeat([]byte{0xb0}, sectorSize)
+	binary.LittleEndian.PutUint64(boot[bootKernelSector:], 1)
+	files := map[string][]byte{"boot.img": boot, "normal.mod": []byte("normal"), "moddep.lst": []byte("normal: boot\n"), "README": nil}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

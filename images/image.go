@@ -23,7 +23,9 @@ const (
 	// BootKernel images are started by direct kernel boot with the image's
 	// Kernel and Initrd and root=/dev/vda.
 	BootKernel Boot = "kernel"
-	// BootDisk images carry their own boot loader.
+	// BootDisk images carry their own boot loader: fetched cloud images,
+	// and images built with BuildOptions.Boot = BootDisk (GRUB on an MBR
+	// disk, root=/dev/vda1). Their entries hold no kernel or initrd.
 	BootDisk Boot = "disk"
 )
 
@@ -46,7 +48,9 @@ const (
 	metaVirtualSize = "virtual_size"
 	metaDistro      = "distro"
 	metaChecksums   = "checksums_url"
-	metaPackage     = "package:" // prefix: package:NAME = version
+	metaBootloader  = "bootloader"  // BootDisk: "grub i386-pc"
+	metaRootDevice  = "root_device" // BootDisk: the root partition in the guest
+	metaPackage     = "package:"    // prefix: package:NAME = version
 )
 
 // Image is a base guest image ready to be used for a VM's system disk.
@@ -178,6 +182,8 @@ func Resolve(c *cache.Cache, ref string) (*Image, error) {
 func notFound(c *cache.Cache, ref string, images []Image) error {
 	var how string
 	switch {
+	case strings.HasPrefix(ref, "debian-") && strings.HasSuffix(ref, diskBootSuffix):
+		how = `create it with "lab image build --boot disk"`
 	case ref == BuiltName(DefaultSuite) || strings.HasPrefix(ref, "debian-") && !strings.HasSuffix(ref, "-cloud"):
 		how = `create it with "lab image build"`
 	case catalogByImageName(ref) != "":

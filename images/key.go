@@ -21,6 +21,10 @@ const DefaultSuite = "bookworm"
 // guest for logs and packages (etcd's data lives on a separate disk).
 const diskSize int64 = 4 << 30
 
+// diskBootSuffix ends the name of an image built with BootDisk, so that
+// it never stands in for the kernel-boot image of the same suite.
+const diskBootSuffix = "-disk"
+
 // debianVersions maps suites to release numbers for image names.
 var debianVersions = map[string]string{
 	"buster":   "10",
@@ -36,6 +40,18 @@ func BuiltName(suite string) string {
 		return "debian-" + v
 	}
 	return "debian-" + suite
+}
+
+// BuiltDiskName is the image name Build gives a suite built with BootDisk:
+// "debian-12-disk" for bookworm.
+func BuiltDiskName(suite string) string { return BuiltName(suite) + diskBootSuffix }
+
+// builtName is the name of the image Build makes for suite and boot.
+func builtName(suite string, boot Boot) string {
+	if boot == BootDisk {
+		return BuiltDiskName(suite)
+	}
+	return BuiltName(suite)
 }
 
 // Packages is the package list Build passes to debootstrap --include for
@@ -74,17 +90,28 @@ type buildInputs struct {
 	Suite    string
 	Arch     string
 	Packages []string
+	// Boot is BootKernel (the zero value means the same) or BootDisk.
+	Boot Boot
 }
 
+// name is the image name these inputs build.
+func (in buildInputs) name() string { return builtName(in.Suite, in.Boot) }
+
 // Key is the cache key of the image built from these inputs, such as
-// "debian-12-1f2e3d4c5b6a7988". The mirror is deliberately not part of it.
+// "debian-12-1f2e3d4c5b6a7988" or "debian-12-disk-…". The mirror is
+// deliberately not part of it, nor is the host's GRUB version: both only
+// change where the same things come from. A kernel-boot image hashes as it
+// did before disk boot existed, so its cached entries stay valid.
 func (in buildInputs) Key() string {
 	pkgs := slices.Clone(in.Packages)
 	slices.Sort(pkgs)
 	h := sha256.New()
 	fmt.Fprintf(h, "lab image build %s\nsuite %s\narch %s\nvariant minbase\ndisk ext4 %d\npackages %s\n",
 		builderVersion, in.Suite, in.Arch, diskSize, strings.Join(pkgs, ","))
-	return BuiltName(in.Suite) + "-" + hex.EncodeToString(h.Sum(nil))[:16]
+	if in.Boot == BootDisk {
+		fmt.Fprintf(h, "boot disk msdos start %d grub i386-pc root %s\n", partitionStart, diskRootDevice)
+	}
+	return in.name() + "-" + hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // debArch maps a Go architecture to Debian's name for it. Debian ships a

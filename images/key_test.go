@@ -3,6 +3,7 @@ package images
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -18,6 +19,15 @@ func TestKeyIsStable(t *testing.T) {
 	if got, want := in.Key(), "debian-12-f36f861482ebecab"; got != want {
 		t.Fatalf("Key() = %q, want %q", got, want)
 	}
+	// Naming BootKernel is the same as leaving it out.
+	in.Boot = BootKernel
+	if got, want := in.Key(), "debian-12-f36f861482ebecab"; got != want {
+		t.Fatalf("Key() with BootKernel = %q, want %q", got, want)
+	}
+	in.Boot = BootDisk
+	if got, want := in.Key(), "debian-12-disk-ebf75fc8944e00cc"; got != want {
+		t.Fatalf("Key() with BootDisk = %q, want %q", got, want)
+	}
 }
 
 func TestKeyDependsOnInputsOnly(t *testing.T) {
@@ -27,6 +37,11 @@ func TestKeyDependsOnInputsOnly(t *testing.T) {
 	slices.Reverse(shuffled.Packages)
 	if base.Key() != shuffled.Key() {
 		t.Error("package order changed the key")
+	}
+	disk := base
+	disk.Boot = BootDisk
+	if !strings.HasPrefix(disk.Key(), "debian-12-disk-") || strings.TrimPrefix(disk.Key(), "debian-12-disk-") == strings.TrimPrefix(base.Key(), "debian-12-") {
+		t.Errorf("disk-boot key %s is not its own", disk.Key())
 	}
 	for name, in := range map[string]buildInputs{
 		"suite":    {Suite: "trixie", Arch: "amd64", Packages: base.Packages},

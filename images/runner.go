@@ -19,6 +19,9 @@ type Runner interface {
 	// Run runs name with args and returns its standard output. A failure
 	// is a *CommandError carrying the tail of standard error.
 	Run(ctx context.Context, name string, args ...string) ([]byte, error)
+	// RunInput is Run with stdin as the program's standard input, for
+	// programs such as sfdisk that read a script there.
+	RunInput(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error)
 	// LookPath finds name like exec.LookPath.
 	LookPath(name string) (string, error)
 }
@@ -54,7 +57,15 @@ const stopGrace = 20 * time.Second
 
 // Run implements Runner.
 func (r HostRunner) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return r.RunInput(ctx, nil, name, args...)
+}
+
+// RunInput implements Runner.
+func (r HostRunner) RunInput(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = stopGrace

@@ -132,19 +132,28 @@ func parsePackageVersions(out string) map[string]string {
 	return versions
 }
 
-// kernel copies the newest kernel and its initrd out of /boot for direct
-// kernel boot.
-func (s *buildRun) kernel(context.Context) error {
+// kernelVersion is the version of the newest kernel in the root's /boot.
+func (s *buildRun) kernelVersion() (string, error) {
 	boot := filepath.Join(s.root(), "boot")
 	kernels, err := filepath.Glob(filepath.Join(boot, "vmlinuz-*"))
 	if err != nil {
-		return err
+		return "", err
 	}
 	if len(kernels) == 0 {
-		return fmt.Errorf("no kernel in %s: is linux-image-cloud-%s installed?", boot, s.inputs.Arch)
+		return "", fmt.Errorf("no kernel in %s: is linux-image-cloud-%s installed?", boot, s.inputs.Arch)
 	}
 	sort.Slice(kernels, func(i, j int) bool { return naturalLess(kernels[i], kernels[j]) })
-	version := strings.TrimPrefix(filepath.Base(kernels[len(kernels)-1]), "vmlinuz-")
+	return strings.TrimPrefix(filepath.Base(kernels[len(kernels)-1]), "vmlinuz-"), nil
+}
+
+// kernel copies the newest kernel and its initrd out of /boot for direct
+// kernel boot.
+func (s *buildRun) kernel(context.Context) error {
+	version, err := s.kernelVersion()
+	if err != nil {
+		return err
+	}
+	boot := filepath.Join(s.root(), "boot")
 	if err := copyFile(filepath.Join(boot, "vmlinuz-"+version), filepath.Join(s.out, KernelFile)); err != nil {
 		return err
 	}
@@ -158,6 +167,16 @@ func (s *buildRun) kernel(context.Context) error {
 // mkfs makes the ext4 filesystem from the root tree into a sparse raw file,
 // without mounting anything.
 func (s *buildRun) mkfs(ctx context.Context) error {
+	if err := s.createRawDisk(); err != nil {
+		return err
+	}
+	_, err := s.run.Run(ctx, "mkfs.ext4", "-q", "-F", "-L", "root", "-d", s.root(), s.rawDisk())
+	return err
+}
+
+// createRawDisk makes the sparse raw disk, once the root tree is known to
+// fit.
+func (s *buildRun) createRawDisk() error {
 	used, err := treeSize(s.root())
 	if err != nil {
 		return err
@@ -176,8 +195,7 @@ func (s *buildRun) mkfs(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("creating %s: %w", s.rawDisk(), err)
 	}
-	_, err = s.run.Run(ctx, "mkfs.ext4", "-q", "-F", "-L", "root", "-d", s.root(), s.rawDisk())
-	return err
+	return nil
 }
 
 func (s *buildRun) convert(ctx context.Context) error {

@@ -26,8 +26,8 @@ func imageCommand(g *globals) *cli.Command {
 
 func imageBuildCommand(g *globals) *cli.Command {
 	var opts struct {
-		mirror, suite string
-		force         bool
+		mirror, suite, boot string
+		force               bool
 	}
 	return &cli.Command{
 		Name:  "build",
@@ -37,15 +37,23 @@ openssh-server), turns the root filesystem into a qcow2 disk without loop mounts
 (mkfs.ext4 -d, qemu-img convert) and keeps the kernel and initrd beside it for
 direct kernel boot. The mirror is the host's own apt mirror unless --mirror is
 given. A second build with the same inputs reuses the cached image; --force
-rebuilds it.`,
+rebuilds it.
+
+--boot disk builds the same root filesystem as an image that boots from its
+own disk, as a cloud image does: an MBR partition table (sfdisk on the file),
+the filesystem in partition 1 (mkfs.ext4 -E offset) and GRUB for BIOS in the
+boot sectors (grub-mkimage; needs grub-pc-bin). It is cached as "debian-12-disk"
+beside the default image; use it with 'lab create --image debian-12-disk'.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "mirror", Destination: &opts.mirror, Usage: "Debian mirror URL (default: from the host's apt sources)"},
 			&cli.StringFlag{Name: "suite", Value: images.DefaultSuite, Destination: &opts.suite, Usage: "Debian suite"},
+			&cli.StringFlag{Name: "boot", Value: string(images.BootKernel), Destination: &opts.boot,
+				Usage: "how VMs start the image: kernel (direct kernel boot) or disk (GRUB on a partitioned disk, like a cloud image)"},
 			&cli.BoolFlag{Name: "force", Destination: &opts.force, Usage: "rebuild even when the cache has the image"},
 		},
 		Action: func(c *cli.Context) error {
 			img, err := images.Build(c.Context, images.BuildOptions{
-				Cache: g.cache(), Mirror: opts.mirror, Suite: opts.suite, Force: opts.force,
+				Cache: g.cache(), Mirror: opts.mirror, Suite: opts.suite, Boot: images.Boot(opts.boot), Force: opts.force,
 				Status: g.status(), Logger: g.logger(),
 			})
 			if err != nil {
