@@ -14,6 +14,7 @@ import (
 
 	"github.com/kthw-lab/lab/images/cache"
 	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/lab/tunnel"
 )
 
 // streams are the process's standard files, injected so tests can run the
@@ -34,6 +35,9 @@ type globals struct {
 	Quiet    bool
 
 	streams streams
+	// tunnel is the SSH connection to a remote --connect host, made on
+	// first use; nil for this machine.
+	tunnel *tunnel.Tunnel
 }
 
 // run is the whole CLI: it parses args and runs one command. It never exits
@@ -64,6 +68,7 @@ Getting started (as root):
 		ExitErrHandler:  func(*cli.Context, error) {}, // main decides the exit status
 		Flags:           g.flags(),
 		Before:          g.validate,
+		After:           g.close,
 		Commands:        commands(g),
 		CommandNotFound: commandNotFound,
 	}
@@ -98,7 +103,7 @@ func (g *globals) flags() []cli.Flag {
 		&cli.StringFlag{Name: "lab", Value: "kthw", EnvVars: []string{"LAB_NAME"}, Destination: &g.Lab,
 			Usage: "name of the lab to act on (several labs can coexist)"},
 		&cli.StringFlag{Name: "connect", Value: "qemu:///system", EnvVars: []string{"LAB_CONNECT"}, Destination: &g.Connect,
-			Usage: "libvirt connection URI"},
+			Usage: "libvirt connection URI: qemu:///system, or qemu+ssh://user@host[:port]/system for a remote host (options: socket=, keyfile=, known_hosts=)"},
 		&cli.StringFlag{Name: "state-dir", EnvVars: []string{"LAB_STATE_DIR"}, Destination: &g.StateDir,
 			Usage: "where labs keep their state, keys and certificates (default: $XDG_DATA_HOME/lab)"},
 		&cli.StringFlag{Name: "cache-dir", EnvVars: []string{"LAB_CACHE_DIR"}, Destination: &g.CacheDir,
@@ -110,7 +115,7 @@ func (g *globals) flags() []cli.Flag {
 	}
 }
 
-func (g *globals) validate(*cli.Context) error {
+func (g *globals) validate(c *cli.Context) error {
 	if g.Output != "text" && g.Output != "json" {
 		return fmt.Errorf("--output %q is not supported: use text or json", g.Output)
 	}
@@ -123,7 +128,32 @@ func (g *globals) validate(*cli.Context) error {
 	if g.CacheDir == "" {
 		g.CacheDir = cache.DefaultRoot()
 	}
+	return g.connect(c)
+}
+
+// connect prepares the SSH tunnel of a remote --connect URI and puts it in
+// the commands' context, where lab/virt finds it for libvirt and lab/ssh and
+// lab/etcd for the guests' addresses. It connects on first use, so commands
+// that never reach the host do not log in.
+func (g *globals) connect(c *cli.Context) error {
+	if !tunnel.IsRemote(g.Connect) {
+		return nil
+	}
+	t, err := tunnel.Parse(g.Connect)
+	if err != nil {
+		return err
+	}
+	g.tunnel = tunnel.New(t)
+	c.Context = tunnel.NewContext(c.Context, g.tunnel)
 	return nil
+}
+
+// close closes the tunnel, if one was made.
+func (g *globals) close(*cli.Context) error {
+	if g.tunnel == nil {
+		return nil
+	}
+	return g.tunnel.Close()
 }
 
 func defaultStateDir() string {

@@ -9,10 +9,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/digitalocean/go-libvirt"
+
+	"github.com/kthw-lab/lab/lab/tunnel"
 )
 
 // Provider creates, inspects and removes a lab's libvirt objects. Its
@@ -29,11 +32,19 @@ func NewProvider(c conn) *Provider {
 	return &Provider{c: c}
 }
 
-// Dial connects to the libvirt daemon behind uri over its local unix socket.
-// Supported: qemu:///system and qemu:///session, optionally with
-// ?socket=PATH. For qemu:///system the modular daemon's socket
-// (virtqemud-sock) is preferred when present, else the monolithic libvirtd's.
+// Dial connects to the libvirt daemon behind uri. Supported: qemu:///system
+// and qemu:///session over the local unix socket, optionally with
+// ?socket=PATH, and qemu+ssh://[user@]host[:port]/system (or /session) over
+// an SSH tunnel (package tunnel; see tunnel.Parse for its options). For
+// /system the modular daemon's socket (virtqemud-sock) is preferred when
+// present, else the monolithic libvirtd's; on a remote host "present" means
+// the tunnel can open it. A remote Dial reuses the tunnel ctx carries
+// (tunnel.NewContext) when it goes to the same URI, else makes its own,
+// which Close closes.
 func Dial(ctx context.Context, uri string) (*Provider, error) {
+	if tunnel.IsRemote(uri) {
+		return dialRemote(ctx, uri)
+	}
 	u, err := url.Parse(uri)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to libvirt: parsing URI %q: %w", uri, err)
@@ -42,7 +53,7 @@ func Dial(ctx context.Context, uri string) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to libvirt at %q: %w", uri, err)
 	}
-	l := libvirt.NewWithDialer(&ctxDialer{ctx: ctx, socket: sock})
+	l := libvirt.NewWithDialer(&ctxDialer{ctx: ctx, socket: sock, dial: (&net.Dialer{}).DialContext})
 	remote := (&url.URL{Scheme: u.Scheme, Path: u.Path}).String()
 	if err := l.ConnectToURI(libvirt.ConnectURI(remote)); err != nil {
 		return nil, fmt.Errorf("connecting to libvirt at %q: %w", uri, explainDial(sock, err))
@@ -71,13 +82,29 @@ const (
 // parameters so the choice can be tested without the daemons.
 func socketFor(u *url.URL, getenv func(string) string, exists func(string) bool) (string, error) {
 	if u.Scheme != "qemu" || u.Host != "" {
-		return "", fmt.Errorf("unsupported URI: only qemu:///system and qemu:///session over the local socket are supported")
+		return "", fmt.Errorf("unsupported URI: use qemu:///system or qemu:///session for this machine, qemu+ssh://user@host/system for another")
 	}
-	if s := u.Query().Get("socket"); s != "" {
-		return s, nil
+	socks, err := sockets(u.Path, u.Query().Get("socket"), getenv)
+	if err != nil {
+		return "", err
+	}
+	for _, s := range socks[:len(socks)-1] {
+		if exists(s) {
+			return s, nil
+		}
+	}
+	return socks[len(socks)-1], nil
+}
+
+// sockets lists the unix sockets that may serve the daemon of path
+// ("/system" or "/session"), preferred first: the one named by socket=, or
+// the modular virtqemud's, then the monolithic libvirtd's.
+func sockets(path, socket string, getenv func(string) string) ([]string, error) {
+	if socket != "" {
+		return []string{socket}, nil
 	}
 	var dir string
-	switch u.Path {
+	switch path {
 	case "/system":
 		dir = filepath.Dir(monolithicSocket)
 	case "/session":
@@ -87,12 +114,9 @@ func socketFor(u *url.URL, getenv func(string) string, exists func(string) bool)
 			dir = filepath.Join(getenv("HOME"), ".cache", "libvirt")
 		}
 	default:
-		return "", fmt.Errorf("unsupported URI path %q: want /system or /session", u.Path)
+		return nil, fmt.Errorf("unsupported URI path %q: want /system or /session", path)
 	}
-	if s := filepath.Join(dir, "virtqemud-sock"); exists(s) {
-		return s, nil
-	}
-	return filepath.Join(dir, "libvirt-sock"), nil
+	return []string{filepath.Join(dir, "virtqemud-sock"), filepath.Join(dir, "libvirt-sock")}, nil
 }
 
 func exists(path string) bool {
@@ -116,12 +140,89 @@ func explainDial(sock string, err error) error {
 type ctxDialer struct {
 	ctx    context.Context
 	socket string
+	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Dial implements socket.Dialer.
 func (d *ctxDialer) Dial() (net.Conn, error) {
-	var nd net.Dialer
 	ctx, cancel := context.WithTimeout(d.ctx, 15*time.Second)
 	defer cancel()
-	return nd.DialContext(ctx, "unix", d.socket)
+	return d.dial(ctx, "unix", d.socket)
+}
+
+// dialRemote connects to the daemon of a qemu+ssh URI through an SSH
+// tunnel: the one ctx carries for the same URI, or its own.
+func dialRemote(ctx context.Context, uri string) (*Provider, error) {
+	tg, err := tunnel.Parse(uri)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to libvirt: %w", err)
+	}
+	tun, shared := tunnel.FromContext(ctx)
+	if !shared || tun.Target().URI != uri {
+		tun, shared = tunnel.New(tg), false
+	}
+	fail := func(err error) (*Provider, error) {
+		if !shared {
+			tun.Close()
+		}
+		return nil, fmt.Errorf("connecting to libvirt at %q: %w", uri, err)
+	}
+	if err := tun.Open(ctx); err != nil {
+		return fail(err)
+	}
+	getenv := func(string) string { return "" }
+	if tg.Socket == "" && tg.Path == "/session" {
+		env, err := tun.Getenv(ctx, "XDG_RUNTIME_DIR", "HOME")
+		if err != nil {
+			return fail(fmt.Errorf("finding the session daemon's socket (or name it with ?socket=): %w", err))
+		}
+		getenv = func(k string) string { return env[k] }
+	}
+	socks, err := sockets(tg.Path, tg.Socket, getenv)
+	if err != nil {
+		return fail(err)
+	}
+	sock, err := reachable(ctx, tun, socks)
+	if err != nil {
+		return fail(err)
+	}
+	l := libvirt.NewWithDialer(&ctxDialer{ctx: ctx, socket: sock, dial: tun.DialContext})
+	if err := l.ConnectToURI(libvirt.ConnectURI(tg.LibvirtURI())); err != nil {
+		if hasCode(err, libvirt.ErrAuthFailed, libvirt.ErrAuthCancelled, libvirt.ErrAuthUnavailable, libvirt.ErrAccessDenied) {
+			err = fmt.Errorf("permission denied on %s:%s: log in as root, or as a member of the libvirt group there: %w", tg.Host, sock, err)
+		}
+		return fail(err)
+	}
+	close := l.Disconnect
+	if !shared {
+		close = func() error { return errors.Join(l.Disconnect(), tun.Close()) }
+	}
+	return &Provider{c: l, close: close}, nil
+}
+
+// reachable returns the first of socks the tunnel can open on the remote
+// host.
+func reachable(ctx context.Context, tun *tunnel.Tunnel, socks []string) (string, error) {
+	var errs []error
+	for _, s := range socks {
+		c, err := tun.DialContext(ctx, "unix", s)
+		if err == nil {
+			c.Close()
+			return s, nil
+		}
+		if ctx.Err() != nil {
+			return "", err
+		}
+		errs = append(errs, err)
+	}
+	tg := tun.Target()
+	return "", fmt.Errorf("no libvirt daemon answers on %s at %s: start it there (`systemctl start virtqemud.socket` or `libvirtd -d`), check that %s may open the socket (root, or the libvirt group), or name the socket with ?socket=: %w",
+		tg.Host, strings.Join(socks, " or "), loginName(tg), errors.Join(errs...))
+}
+
+func loginName(tg tunnel.Target) string {
+	if tg.User != "" {
+		return tg.User
+	}
+	return "your login"
 }

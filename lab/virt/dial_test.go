@@ -6,12 +6,16 @@ import (
 	"io/fs"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/digitalocean/go-libvirt"
+
+	"github.com/kthw-lab/lab/lab/tunnel"
+	"github.com/kthw-lab/lab/lab/tunnel/tunneltest"
 )
 
 func TestSocketFor(t *testing.T) {
@@ -91,5 +95,82 @@ func TestCloseWithoutDial(t *testing.T) {
 	p, _ := newFake(t)
 	if err := p.Close(); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestDialRemote(t *testing.T) {
+	t.Setenv("SSH_AUTH_SOCK", "")
+	srv := tunneltest.Start(t)
+	dir := t.TempDir()
+	key, hosts := filepath.Join(dir, "id"), filepath.Join(dir, "known_hosts")
+	srv.WriteClientKey(t, key)
+	srv.WriteKnownHosts(t, hosts)
+	uri := srv.URI("root", "/system", key, hosts)
+
+	_, err := Dial(t.Context(), uri+"&socket="+filepath.Join(dir, "absent-sock"))
+	wantErr(t, err, nil, "no libvirt daemon answers on 127.0.0.1 at "+filepath.Join(dir, "absent-sock"), "?socket=")
+
+	_, err = Dial(t.Context(), "qemu+tls://127.0.0.1/system")
+	wantErr(t, err, nil, "tls transport is not supported")
+
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, nil, 0o600)
+	_, err = Dial(t.Context(), srv.URI("root", "/system", key, empty))
+	var hk *tunnel.HostKeyError
+	if !errors.As(err, &hk) {
+		t.Errorf("unknown host: %v, want a tunnel.HostKeyError", err)
+	}
+
+	// Discovery takes the first socket the tunnel opens, through the
+	// tunnel the context carries.
+	present := filepath.Join(dir, "libvirt-sock")
+	l, err := net.Listen("unix", present)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	tg, err := tunnel.Parse(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tun := tunnel.New(tg)
+	defer tun.Close()
+	got, err := reachable(t.Context(), tun, []string{filepath.Join(dir, "virtqemud-sock"), present})
+	if err != nil || got != present {
+		t.Errorf("reachable = %q, %v; want %q", got, err, present)
+	}
+	before := srv.Count(tunneltest.StreamLocal)
+	// The socket answers but is no libvirtd: the RPC fails, after going
+	// through the context's tunnel.
+	ctx := tunnel.NewContext(t.Context(), tun)
+	if _, err := Dial(ctx, uri+"&socket="+present); err == nil {
+		t.Error("Dial succeeded against a socket that closes")
+	}
+	if srv.Count(tunneltest.StreamLocal) <= before {
+		t.Error("the remote dial did not go through the tunnel")
+	}
+	if err := tun.Open(t.Context()); err != nil {
+		t.Errorf("Dial closed the context's tunnel: %v", err)
+	}
+}
+
+func TestSockets(t *testing.T) {
+	env := map[string]string{"XDG_RUNTIME_DIR": "/run/user/7"}
+	got, err := sockets("/session", "", func(k string) string { return env[k] })
+	want := []string{"/run/user/7/libvirt/virtqemud-sock", "/run/user/7/libvirt/libvirt-sock"}
+	if err != nil || strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("sockets(/session) = %q, %v", got, err)
+	}
+	if got, _ := sockets("/system", "/s", nil); len(got) != 1 || got[0] != "/s" {
+		t.Errorf("sockets with socket= = %q", got)
 	}
 }
