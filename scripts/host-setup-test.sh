@@ -123,7 +123,7 @@ daemon() {
 installed_all() {
 	local p
 	for p in qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients dnsmasq-base \
-		iproute2 debootstrap debian-archive-keyring e2fsprogs ca-certificates python3; do
+		iproute2 debootstrap debian-archive-keyring e2fsprogs fdisk grub-pc-bin ca-certificates python3; do
 		touch "$S/installed/$p"
 	done
 }
@@ -164,7 +164,7 @@ fresh_host_without_systemd() {
 	host
 	expect_status 0
 	expect_call '^apt-get -q update'
-	expect_call '^apt-get -q -y -o DPkg::Lock::Timeout=300 install --no-install-recommends qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients dnsmasq-base iproute2 debootstrap debian-archive-keyring e2fsprogs ca-certificates python3 DEBIAN_FRONTEND=noninteractive$'
+	expect_call '^apt-get -q -y -o DPkg::Lock::Timeout=300 install --no-install-recommends qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients dnsmasq-base iproute2 debootstrap debian-archive-keyring e2fsprogs fdisk grub-pc-bin ca-certificates python3 DEBIAN_FRONTEND=noninteractive$'
 	expect_call "^virtlogd -d LIBVIRT_LOG_OUTPUTS=3:file:$S/log/virtlogd.log$"
 	expect_call "^libvirtd -d LIBVIRT_LOG_OUTPUTS=3:file:$S/log/libvirtd.log$"
 	expect_no_call '^systemctl'

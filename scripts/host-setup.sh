@@ -22,6 +22,8 @@ readonly PACKAGES=(
 	debootstrap            # lab image build
 	debian-archive-keyring # lets debootstrap verify a Debian suite (a Recommends)
 	e2fsprogs              # mkfs.ext4 -d for the image without loop mounts
+	fdisk                  # sfdisk: the partition table of lab image build --boot disk
+	grub-pc-bin            # GRUB for BIOS (boot.img, modules) for --boot disk
 	ca-certificates        # lab image fetch / etcd fetch over https
 	python3                # runs the guests' fsync probe script in the host-side test
 )
