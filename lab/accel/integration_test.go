@@ -1,0 +1,85 @@
+//go:build integration
+
+package accel
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/kthw-lab/lab/images"
+	"github.com/kthw-lab/lab/images/cache"
+	"github.com/kthw-lab/lab/lab/virt"
+)
+
+// TestIntegrationSelfTest boots the cached base image for real: first under
+// TCG, which must reach userspace (so the probe's console reading works and
+// a silent KVM guest is not a broken reader), then the KVM self-test, which
+// must come to a decision in bounded time and, where it picks KVM, show the
+// boot. LAB_EXPECT_ACCEL=tcg|kvm (set by CI on these machines, where KVM
+// guests hang) also checks which one it picks.
+func TestIntegrationSelfTest(t *testing.T) {
+	ctx := t.Context()
+	p, err := virt.Dial(ctx, "qemu:///system")
+	if err != nil {
+		t.Fatalf("libvirt must be reachable for -tags integration (start it: `sudo scripts/host-setup.sh`): %v", err)
+	}
+	defer p.Close()
+	dir := os.Getenv("LAB_CACHE_DIR")
+	if dir == "" {
+		dir = "/var/cache/lab"
+	}
+	img, err := images.Resolve(cache.New(dir), images.BuiltName(images.DefaultSuite))
+	if err != nil {
+		t.Fatalf("the base image must be built for this test (make image): %v", err)
+	}
+	o := Options{Start: ProviderStart(p), Disk: img.Disk, Name: "lab-accel-itest", Timeout: 30 * time.Second}
+	if img.Boot == images.BootKernel {
+		o.Boot = virt.Boot{Kernel: img.Kernel, Initrd: img.Initrd, Cmdline: ProbeCmdline}
+	}
+
+	t.Run("tcg boots", func(t *testing.T) {
+		var console lockedBuffer
+		s := virt.ProbeSpec{Name: o.Name, Accel: virt.AccelTCG, Boot: o.Boot, Disk: o.Disk}
+		probe, err := p.StartProbe(ctx, s, &console)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer probe.Stop()
+		end, err := watch(ctx, probe, &console, Options{Timeout: 2 * time.Minute, Poll: 250 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Progress(console.Bytes()); got != StageBooted {
+			t.Fatalf("under TCG the probe reached %q (%s); console:\n%s", got, end, tail(console.Bytes(), 2000))
+		}
+		if err := probe.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		if st, _, err := probe.State(); err != nil || st != virt.StateAbsent {
+			t.Errorf("after Stop the transient probe is %q (%v), want it gone", st, err)
+		}
+	})
+
+	t.Run("kvm self-test", func(t *testing.T) {
+		began := time.Now()
+		r, err := SelfTest(ctx, o)
+		took := time.Since(began)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("self-test in %s: %s (stage %s, msr workaround %v)\nconsole tail:\n%s", took.Round(time.Millisecond), r.Reason, r.Stage, r.MSRWorkaround, r.Console)
+		if took > o.Timeout+20*time.Second {
+			t.Errorf("the self-test took %s, more than its %s bound", took, o.Timeout)
+		}
+		if r.Accel == KVM && Progress([]byte(r.Console)) < StageBooted {
+			t.Errorf("picked kvm without a booted console")
+		}
+		if want := os.Getenv("LAB_EXPECT_ACCEL"); want != "" && r.Accel != want {
+			t.Errorf("picked %s, LAB_EXPECT_ACCEL says %s: %s", r.Accel, want, r.Reason)
+		}
+		if st, err := p.DomainState(ctx, o.Name); err != nil || st != virt.StateAbsent {
+			t.Errorf("after the self-test domain %s is %q (%v), want it gone", o.Name, st, err)
+		}
+	})
+}

@@ -1,0 +1,220 @@
+package virt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+)
+
+// ProbeLab is the owner written into a boot probe's marker: probes belong to
+// no lab, and a probe domain left behind by a killed process is recognised
+// by it and replaced.
+const ProbeLab = "lab-boot-probe"
+
+// ProbeSpec is a short-lived guest that boots the base image to see whether
+// an accelerator runs it: no network, no writes, nothing left behind.
+type ProbeSpec struct {
+	Name      string // libvirt domain name
+	Accel     string // AccelKVM or AccelTCG
+	MemoryMiB uint
+	Boot      Boot   // direct kernel boot; disk boot from Disk when Boot.Kernel is empty
+	Disk      string // the base image (qcow2), attached read-only; may be empty with a kernel
+
+	// PlainPassthrough passes the host CPU through as it is, without the
+	// arch-capabilities workaround that lab domains carry under KVM.
+	PlainPassthrough bool
+}
+
+// ProbeXML returns the transient domain definition for s: one vCPU, the
+// serial console as a pty (read through libvirt), a read-only disk.
+func ProbeXML(s ProbeSpec) (string, error) {
+	if !validName(s.Name) {
+		return "", fmt.Errorf("invalid probe domain name %q", s.Name)
+	}
+	if s.Boot.Kernel == "" && s.Disk == "" {
+		return "", fmt.Errorf("probe %q: neither a kernel nor a disk to boot", s.Name)
+	}
+	zero := uint(0)
+	cpu := domainCPU(s.Accel)
+	if s.Accel == AccelKVM && s.PlainPassthrough {
+		cpu.Features = nil
+	}
+	def := &libvirtxml.Domain{
+		Type:     "kvm",
+		Name:     s.Name,
+		Metadata: &libvirtxml.DomainMetadata{XML: metadataXML(ProbeLab, "")},
+		Memory:   &libvirtxml.DomainMemory{Value: max(s.MemoryMiB, 256), Unit: "MiB"},
+		VCPU:     &libvirtxml.DomainVCPU{Value: 1},
+		OS:       domainOS(s.Boot),
+		Features: &libvirtxml.DomainFeatureList{ACPI: &libvirtxml.DomainFeature{}, APIC: &libvirtxml.DomainFeatureAPIC{}},
+		CPU:      cpu,
+		Clock:    &libvirtxml.DomainClock{Offset: "utc"},
+		// A probe that reboots or powers off is finished.
+		OnPoweroff: "destroy",
+		OnReboot:   "destroy",
+		OnCrash:    "destroy",
+		Devices: &libvirtxml.DomainDeviceList{
+			Serials: []libvirtxml.DomainSerial{{
+				Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
+				Target: &libvirtxml.DomainSerialTarget{Type: "isa-serial", Port: &zero},
+			}},
+			Consoles: []libvirtxml.DomainConsole{{
+				Source: &libvirtxml.DomainChardevSource{Pty: &libvirtxml.DomainChardevSourcePty{}},
+				Target: &libvirtxml.DomainConsoleTarget{Type: "serial", Port: &zero},
+			}},
+		},
+	}
+	if s.Accel == AccelTCG {
+		def.Type = "qemu"
+	}
+	if s.Disk != "" {
+		d := fileDisk(s.Disk, FormatQcow2, "vda", nil)
+		d.ReadOnly = &libvirtxml.DomainDiskReadOnly{}
+		def.Devices.Disks = []libvirtxml.DomainDisk{d}
+	}
+	return def.Marshal()
+}
+
+// probeConn is what a boot probe needs beyond conn. *libvirt.Libvirt has it;
+// the in-memory fake does not, so probes only run against a real daemon.
+type probeConn interface {
+	DomainCreateXML(xml string, flags libvirt.DomainCreateFlags) (libvirt.Domain, error)
+	DomainOpenConsole(dom libvirt.Domain, dev libvirt.OptString, w io.Writer, flags uint32) error
+	DomainResume(dom libvirt.Domain) error
+}
+
+var _ probeConn = (*libvirt.Libvirt)(nil)
+
+// ErrNoProbes is returned by StartProbe on a connection that cannot run one.
+var ErrNoProbes = errors.New("this libvirt connection cannot run boot probes")
+
+// Probe is a running boot probe.
+type Probe struct {
+	p       *Provider
+	dom     libvirt.Domain
+	console chan error // the console stream's end
+	once    sync.Once
+}
+
+// StartProbe creates s as a transient domain, paused, attaches console to
+// its serial console and then lets it run, so not a byte of the boot is
+// missed. A probe domain of that name left behind by an earlier run is
+// destroyed first; any other domain of that name is refused (ErrNotOwned).
+// Stop the probe with Stop; a transient domain leaves nothing behind.
+func (p *Provider) StartProbe(ctx context.Context, s ProbeSpec, console io.Writer) (*Probe, error) {
+	pc, ok := p.c.(probeConn)
+	if !ok {
+		return nil, ErrNoProbes
+	}
+	doc, err := ProbeXML(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.DeleteDomain(ctx, s.Name, ProbeLab); err != nil {
+		return nil, fmt.Errorf("removing an earlier boot probe: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("starting boot probe %q: %w", s.Name, err)
+	}
+	dom, err := pc.DomainCreateXML(doc, libvirt.DomainStartPaused|libvirt.DomainStartAutodestroy)
+	if err != nil {
+		return nil, fmt.Errorf("starting boot probe %q: %w", s.Name, err)
+	}
+	pr := &Probe{p: p, dom: dom, console: make(chan error, 1)}
+	go func() {
+		pr.console <- pc.DomainOpenConsole(dom, nil, console, uint32(libvirt.DomainConsoleForce))
+	}()
+	if err := pc.DomainResume(dom); err != nil {
+		pr.Stop()
+		return nil, fmt.Errorf("resuming boot probe %q: %w", s.Name, err)
+	}
+	return pr, nil
+}
+
+// State returns the probe's state and libvirt's reason code for it.
+func (pr *Probe) State() (State, int32, error) {
+	st, reason, err := pr.p.c.DomainGetState(pr.dom, 0)
+	if isNotFound(err) {
+		return StateAbsent, 0, nil
+	}
+	if err != nil {
+		return StateNoState, 0, fmt.Errorf("reading state of boot probe %q: %w", pr.dom.Name, err)
+	}
+	return stateOf(libvirt.DomainState(st)), reason, nil
+}
+
+// Stop destroys the probe (a transient domain vanishes with it) and waits
+// for its console stream to end. It may be called more than once.
+func (pr *Probe) Stop() error {
+	var err error
+	pr.once.Do(func() {
+		if e := pr.p.c.DomainDestroy(pr.dom); e != nil && !isNotFound(e) && !hasCode(e, libvirt.ErrOperationInvalid) {
+			err = fmt.Errorf("stopping boot probe %q: %w", pr.dom.Name, e)
+		}
+		select {
+		case <-pr.console:
+		case <-time.After(10 * time.Second):
+			// The stream ends with the domain; go-libvirt keeps the
+			// goroutine if it does not, but the probe is gone.
+		}
+	})
+	return err
+}
+
+// hostConn is what HostIdentity asks libvirt; *libvirt.Libvirt has it.
+type hostConn interface {
+	ConnectGetHostname() (string, error)
+	ConnectGetLibVersion() (uint64, error)
+	ConnectGetVersion() (uint64, error)
+	ConnectGetCapabilities() (string, error)
+}
+
+var _ hostConn = (*libvirt.Libvirt)(nil)
+
+// HostIdentity describes the host behind the connection as far as it
+// decides whether guests run under KVM: its name, the libvirt and
+// hypervisor versions and the host CPU. Results of boot probes are cached
+// under it.
+func (p *Provider) HostIdentity(ctx context.Context) (string, error) {
+	hc, ok := p.c.(hostConn)
+	if !ok {
+		return "", ErrNoProbes
+	}
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("identifying the libvirt host: %w", err)
+	}
+	name, err := hc.ConnectGetHostname()
+	if err != nil {
+		return "", fmt.Errorf("identifying the libvirt host: %w", err)
+	}
+	lib, err := hc.ConnectGetLibVersion()
+	if err != nil {
+		return "", fmt.Errorf("identifying the libvirt host: %w", err)
+	}
+	hv, err := hc.ConnectGetVersion()
+	if err != nil {
+		return "", fmt.Errorf("identifying the libvirt host: %w", err)
+	}
+	doc, err := hc.ConnectGetCapabilities()
+	if err != nil {
+		return "", fmt.Errorf("identifying the libvirt host: %w", err)
+	}
+	var caps libvirtxml.Caps
+	if err := caps.Unmarshal(doc); err != nil {
+		return "", fmt.Errorf("identifying the libvirt host: parsing capabilities: %w", err)
+	}
+	cpu := ""
+	if c := caps.Host.CPU; c != nil {
+		cpu = c.Vendor + " " + c.Model
+		if c.Microcode != nil {
+			cpu += fmt.Sprintf(" microcode %d", c.Microcode.Version)
+		}
+	}
+	return fmt.Sprintf("%s libvirt %d qemu %d cpu %s", name, lib, hv, cpu), nil
+}
