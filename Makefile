@@ -67,6 +67,8 @@ e2e:
 bench: setup build image etcd
 	$(GO) test -tags e2e -run '^$$' -bench BenchmarkCreate -benchtime 1x -timeout $(E2E_TIMEOUT) -v ./e2e/
 
+# actionlint (pinned in go.mod) checks every workflow under .github/workflows,
+# and the run: scripts with shellcheck where shellcheck is installed.
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
@@ -74,6 +76,7 @@ lint:
 	$(GO) vet -tags integration ./...
 	$(GO) vet -tags e2e ./...
 	bash -n scripts/*.sh .ci/run
+	$(GO) tool actionlint
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
