@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
+
+	"github.com/kthw-lab/lab/lab/tunnel"
 )
 
 // Defaults for ClientConfig's timeouts. They are short because a node that
@@ -36,6 +39,10 @@ type ClientConfig struct {
 	// Quorum make, so one stuck member or a cluster without a leader fails a
 	// check instead of hanging it; DefaultRequestTimeout if 0.
 	RequestTimeout time.Duration
+	// Dial opens the TCP connection to an endpoint's host:port; nil means
+	// the tunnel of New's context if it carries one (tunnel.Dialer), else a
+	// net.Dialer. A remote libvirt host's guests are reached this way.
+	Dial tunnel.DialFunc
 }
 
 func (c ClientConfig) dialTimeout() time.Duration {
@@ -66,6 +73,11 @@ func New(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	if len(cfg.Endpoints) == 0 {
 		return nil, errors.New("connecting to etcd: no endpoints")
 	}
+	if cfg.Dial == nil {
+		// Chosen once, so every connection the client opens later (per
+		// endpoint for status, many for check perf) goes the same way.
+		cfg.Dial = tunnel.Dialer(ctx)
+	}
 	cli, err := newClientv3(ctx, cfg, cfg.Endpoints)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to etcd at %s: %w", strings.Join(cfg.Endpoints, ","), err)
@@ -77,6 +89,12 @@ func newClientv3(ctx context.Context, cfg ClientConfig, endpoints []string) (*cl
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// gRPC dials with a context of its own, so the dialer is chosen here,
+	// from the caller's.
+	dial := cfg.Dial
+	if dial == nil {
+		dial = tunnel.Dialer(ctx)
+	}
 	return clientv3.New(clientv3.Config{
 		Context:     ctx,
 		Endpoints:   endpoints,
@@ -86,7 +104,12 @@ func newClientv3(ctx context.Context, cfg ClientConfig, endpoints []string) (*cl
 		// deadline exceeded"; with it, the error carries the cause, e.g.
 		// "remote error: tls: certificate required". clientv3 3.6 still dials
 		// with grpc.DialContext, where both options work.
-		DialOptions: []grpc.DialOption{grpc.WithBlock(), grpc.WithReturnConnectionError()}, //nolint:staticcheck
+		DialOptions: []grpc.DialOption{
+			grpc.WithBlock(), grpc.WithReturnConnectionError(), //nolint:staticcheck
+			grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
+				return dial(ctx, "tcp", addr)
+			}),
+		},
 		// clientv3 logs to stderr by default; library code must not print.
 		Logger: zap.NewNop(),
 	})

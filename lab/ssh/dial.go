@@ -9,6 +9,8 @@ import (
 	"time"
 
 	xssh "golang.org/x/crypto/ssh"
+
+	"github.com/kthw-lab/lab/lab/tunnel"
 )
 
 // DefaultTimeout bounds connecting and the SSH handshake when Config.Timeout
@@ -29,6 +31,10 @@ type Config struct {
 	HostKey xssh.PublicKey
 	// Timeout bounds the TCP connect and the handshake; DefaultTimeout if 0.
 	Timeout time.Duration
+	// Dial opens the TCP connection to Addr; nil means the tunnel Dial's
+	// context carries if any (tunnel.Dialer: the guests of a remote libvirt
+	// host), else a net.Dialer.
+	Dial tunnel.DialFunc
 }
 
 func (c Config) name() string {
@@ -84,8 +90,11 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	fail := func(err error) error {
 		return fmt.Errorf("dialing ssh %s (%s): %w", name, cfg.Addr, err)
 	}
-	var d net.Dialer
-	tcp, err := d.DialContext(ctx, "tcp", cfg.Addr)
+	dial := cfg.Dial
+	if dial == nil {
+		dial = tunnel.Dialer(ctx)
+	}
+	tcp, err := dial(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return nil, fail(err)
 	}

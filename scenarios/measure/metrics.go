@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/kthw-lab/lab/lab/tunnel"
 )
 
 // The metric families a Snapshot keeps. etcd 3.4 and 3.6 export them under
@@ -126,10 +129,15 @@ func increase(later, earlier uint64) uint64 {
 }
 
 // HTTPClient returns a client for members' /metrics that presents the
-// lab's client certificate and trusts its CA, as clientv3 does.
+// lab's client certificate and trusts its CA, as clientv3 does. It dials
+// through the tunnel the request's context carries, if any (a remote
+// libvirt host's guests), else directly.
 func HTTPClient(cfg *tls.Config) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = cfg
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return tunnel.Dialer(ctx)(ctx, network, addr)
+	}
 	return &http.Client{Transport: t, Timeout: 10 * time.Second}
 }
 
