@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -106,16 +107,29 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 	if err := r.cl.start(ctx); err != nil {
 		return obs, err
 	}
-	client, err := r.connect(ctx, r.FirstLeaderWait)
+	first, err := r.connect(ctx, r.FirstLeaderWait)
+	waitLeader := r.FirstLeaderWait
 	if err != nil {
-		return obs, err
+		if ctx.Err() != nil {
+			return obs, err
+		}
+		// A member serves clients only once it has joined a cluster with
+		// a leader. Never getting there is the story's failure at its
+		// worst (etcd 3.4 on the hdd profile): observe it, keep trying.
+		r.Status.Printf("  %s: no member serves clients after %s (%v); observing anyway", a.Name, r.FirstLeaderWait, err)
+		waitLeader = 0
 	}
+	client := &lazyClient{c: first, dial: func() (*etcd.Client, error) { return etcd.New(ctx, r.etcdCfg) }}
 	defer client.Close()
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	leader := make(chan struct{})
 	var once sync.Once
 	sampler := &measure.Sampler{Start: start, Names: r.names(), Status: func(ctx context.Context) ([]etcd.Status, error) {
-		st, err := client.EndpointStatus(ctx)
+		c, err := client.get()
+		if err != nil {
+			return nil, err
+		}
+		st, err := c.EndpointStatus(ctx)
 		for _, s := range st {
 			if s.Err == nil && s.Leader != 0 {
 				once.Do(func() { close(leader) })
@@ -128,8 +142,10 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 
 	select {
 	case <-leader:
-	case <-time.After(r.FirstLeaderWait):
-		r.Status.Printf("  %s: no leader after %s; observing anyway", a.Name, r.FirstLeaderWait)
+	case <-time.After(waitLeader):
+		if waitLeader > 0 {
+			r.Status.Printf("  %s: no leader after %s; observing anyway", a.Name, r.FirstLeaderWait)
+		}
 	case <-ctx.Done():
 	}
 	r.Status.Printf("  %s: observing for %s under %d puts/s", a.Name, r.Duration, workloadRate)
@@ -145,7 +161,11 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 		Rate: workloadRate, Start: start, KeyPrefix: "/lab/workload/" + a.Name + "/",
 		Timeout: max(5*time.Second, 2*election),
 		Put: func(ctx context.Context, key, value string) error {
-			_, err := client.V3().Put(ctx, key, value)
+			c, err := client.get()
+			if err != nil {
+				return err
+			}
+			_, err = c.V3().Put(ctx, key, value)
 			return err
 		},
 	}
@@ -177,6 +197,54 @@ func (r *runner) connect(ctx context.Context, within time.Duration) (*etcd.Clien
 			return client, err
 		}
 		time.Sleep(time.Second)
+	}
+}
+
+// lazyClient is the arm's etcd client, connected in the background while
+// no member serves clients yet: a caller gets errNotServing at once rather
+// than waiting for a dial.
+type lazyClient struct {
+	mu      sync.Mutex
+	c       *etcd.Client
+	dial    func() (*etcd.Client, error)
+	dialing bool
+	closed  bool
+}
+
+var errNotServing = errors.New("no member serves clients yet")
+
+func (l *lazyClient) get() (*etcd.Client, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.c != nil {
+		return l.c, nil
+	}
+	if !l.dialing && !l.closed {
+		l.dialing = true
+		go func() {
+			c, err := l.dial()
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.dialing = false
+			switch {
+			case err != nil:
+			case l.closed:
+				c.Close()
+			default:
+				l.c = c
+			}
+		}()
+	}
+	return nil, errNotServing
+}
+
+func (l *lazyClient) Close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
+	if l.c != nil {
+		l.c.Close()
+		l.c = nil
 	}
 }
 
