@@ -16,6 +16,7 @@ import (
 	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/progress"
 	"github.com/kthw-lab/lab/lab/spec"
+	"github.com/kthw-lab/lab/lab/tunnel"
 	"github.com/kthw-lab/lab/lab/virt"
 )
 
@@ -70,6 +71,7 @@ func Create(ctx context.Context, o CreateOptions) (*State, error) {
 		{"preparing keys and seeds", c.seeds},
 		{"creating network " + o.Plan.Network.Name, c.network},
 		{"creating storage pools", c.pools},
+		{"uploading the base image into pool " + o.Plan.Pool(spec.PoolSSD).Name, c.baseImage},
 		{"creating volumes", c.volumes},
 		{"starting domains", c.domains},
 	}
@@ -220,10 +222,88 @@ func (c *creator) pools(ctx context.Context) error {
 	return nil
 }
 
+// baseVolumes are the lab's copies of the image's files, in the ssd pool:
+// the overlays' backing file and, for kernel boot, the kernel and initrd.
+// Keeping them inside the pools means a remote host needs nothing from this
+// machine's cache, and AppArmor and SELinux see only pool paths.
+func (c *creator) baseVolumes() []baseVolume {
+	ssd := c.Plan.Pool(spec.PoolSSD)
+	vol := func(what, src string) baseVolume {
+		name := c.st.Name + "-" + what
+		return baseVolume{Volume: spec.Volume{Pool: ssd.Name, Name: name, Path: filepath.Join(ssd.Path, name)}, src: src}
+	}
+	out := []baseVolume{vol("base.qcow2", c.Image.Disk)}
+	if c.Image.Boot == images.BootKernel {
+		out = append(out, vol("vmlinuz", c.Image.Kernel), vol("initrd.img", c.Image.Initrd))
+	}
+	return out
+}
+
+type baseVolume struct {
+	spec.Volume
+	src string // the file in the image cache
+}
+
+// base returns the base volume of what ("base.qcow2", "vmlinuz", ...).
+func (c *creator) base(what string) spec.Volume {
+	for _, b := range c.baseVolumes() {
+		if b.Name == c.st.Name+"-"+what {
+			return b.Volume
+		}
+	}
+	return spec.Volume{}
+}
+
+func (c *creator) baseImage(ctx context.Context) error {
+	for _, b := range c.baseVolumes() {
+		if err := c.upload(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// upload copies b's file into its volume, unless the state says that very
+// file was uploaded completely before (a resumed create). A volume left by
+// an interrupted upload holds part of the file, so it is made afresh.
+func (c *creator) upload(ctx context.Context, b baseVolume) error {
+	f, err := os.Open(b.src)
+	if err != nil {
+		return fmt.Errorf("opening the image file for %s: %w", b.Name, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("opening the image file for %s: %w", b.Name, err)
+	}
+	source := fmt.Sprintf("%s %d %s", b.src, fi.Size(), fi.ModTime().UTC().Format(time.RFC3339Nano))
+	if c.st.Uploads[b.Name] == source {
+		return nil
+	}
+	if err := c.record(Resource{Kind: KindVolume, Name: b.Name, Pool: b.Pool}); err != nil {
+		return err
+	}
+	if err := c.Provider.DeleteVolume(ctx, b.Pool, b.Name, c.st.Name); err != nil {
+		return err
+	}
+	s := virt.VolumeSpec{Name: b.Name, Lab: c.st.Name, Format: virt.FormatRaw, CapacityBytes: uint64(fi.Size())}
+	if _, err := c.Provider.CreateVolume(ctx, b.Pool, s); err != nil {
+		return err
+	}
+	if err := c.Provider.UploadVolume(ctx, b.Pool, b.Name, c.st.Name, f, fi.Size()); err != nil {
+		return err
+	}
+	if c.st.Uploads == nil {
+		c.st.Uploads = map[string]string{}
+	}
+	c.st.Uploads[b.Name] = source
+	return c.Store.Save(c.st)
+}
+
 func (c *creator) volumes(ctx context.Context) error {
 	for _, n := range c.Plan.Nodes {
 		osVol := virt.VolumeSpec{Name: n.OS.Name, Lab: c.st.Name, Format: virt.FormatQcow2,
-			BackingPath: c.Image.Disk, BackingFormat: virt.FormatQcow2}
+			BackingPath: c.base("base.qcow2").Path, BackingFormat: virt.FormatQcow2}
 		data := virt.VolumeSpec{Name: n.Data.Name, Lab: c.st.Name, Format: virt.FormatRaw, CapacityBytes: DataVolumeBytes}
 		if err := c.volume(ctx, n.OS, osVol); err != nil {
 			return err
@@ -294,10 +374,20 @@ func (c *creator) domainSpec(n spec.Node) virt.DomainSpec {
 		Name: n.Domain, Lab: c.st.Name, Node: n.Name,
 		VCPUs: uint(c.Plan.Spec.CPUs), MemoryMiB: uint(c.Plan.Spec.MemoryMiB), Accel: c.Accel,
 		OSDisk: n.OS.Path, DataDisk: n.Data.Path, DataDiskFormat: virt.FormatRaw, SeedISO: n.Seed.Path,
-		Network: c.Plan.Network.Name, MAC: n.MAC, ConsoleLog: c.Store.ConsoleLog(n.Name),
+		Network: c.Plan.Network.Name, MAC: n.MAC, ConsoleLog: consoleLog(c.st, c.Store, n.Name),
 	}
 	if c.Image.Boot == images.BootKernel {
-		s.Boot = virt.Boot{Kernel: c.Image.Kernel, Initrd: c.Image.Initrd, Cmdline: kernelCmdline}
+		s.Boot = virt.Boot{Kernel: c.base("vmlinuz").Path, Initrd: c.base("initrd.img").Path, Cmdline: kernelCmdline}
 	}
 	return s
+}
+
+// consoleLog is where node's serial console is logged: a file in the lab's
+// state directory, which only exists on this machine; on a remote host the
+// console stays in libvirt (virsh console).
+func consoleLog(st *State, store Store, node string) string {
+	if tunnel.IsRemote(st.Connect) {
+		return ""
+	}
+	return store.ConsoleLog(node)
 }

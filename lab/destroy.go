@@ -9,6 +9,7 @@ import (
 
 	"github.com/kthw-lab/lab/lab/progress"
 	"github.com/kthw-lab/lab/lab/spec"
+	"github.com/kthw-lab/lab/lab/tunnel"
 	"github.com/kthw-lab/lab/lab/virt"
 )
 
@@ -50,8 +51,12 @@ func Destroy(ctx context.Context, store Store, p *virt.Provider, status *progres
 
 // removePoolDir removes the directory of a pool the lab made at its default
 // path, when it is empty. A directory the user named (--ssd-path) is theirs
-// and stays.
+// and stays, and so does one on a remote host, which is not this machine's
+// to remove.
 func removePoolDir(st *State, pool string) error {
+	if tunnel.IsRemote(st.Connect) {
+		return nil
+	}
 	for _, p := range st.Plan.Pools {
 		if p.Name != pool || p.Path != spec.PoolPath(st.Name, p.Kind) {
 			continue

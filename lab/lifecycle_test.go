@@ -47,9 +47,16 @@ func newFixture(t *testing.T) *fixture {
 		Disk: filepath.Join(dir, "img", "disk.qcow2"), Kernel: filepath.Join(dir, "img", "vmlinuz"), Initrd: filepath.Join(dir, "img", "initrd.img")}
 	bins := fakeEtcd(t, dir)
 	f := &fixture{fake: virttest.New(), store: NewStore(filepath.Join(dir, "state"), s.Name)}
-	f.fake.AddFile(img.Disk, []byte("qcow2 base image"))
-	f.fake.AddFile(img.Kernel, []byte("kernel"))
-	f.fake.AddFile(img.Initrd, []byte("initrd"))
+	// The image lives only in this machine's cache: create uploads it into
+	// the pool, as it must for a remote host.
+	for path, data := range map[string]string{img.Disk: "qcow2 base image", img.Kernel: "kernel", img.Initrd: "initrd"} {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	f.prov = virt.NewProvider(f.fake)
 	f.opts = CreateOptions{Store: f.store, Provider: f.prov, Plan: plan, Connect: "test:///fake",
 		Accel: virt.AccelTCG, Image: img, Etcd: bins, Waiter: f}
@@ -79,6 +86,9 @@ func fakeEtcd(t *testing.T, dir string) *etcdbin.Binaries {
 func labObjects(f *fixture) []string {
 	p := f.opts.Plan
 	want := []string{"network:lab-kthw", "pool:kthw-ssd", "pool:kthw-hdd"}
+	for _, base := range []string{"kthw-base.qcow2", "kthw-vmlinuz", "kthw-initrd.img"} {
+		want = append(want, "file:"+filepath.Join(p.Pool(spec.PoolSSD).Path, base))
+	}
 	for _, n := range p.Nodes {
 		want = append(want, "domain:"+n.Domain, "file:"+n.OS.Path, "file:"+n.Data.Path, "file:"+n.Seed.Path)
 	}
@@ -98,6 +108,7 @@ func TestCreateMakesTheLabAndDestroyRemovesIt(t *testing.T) {
 	if st.Phase != PhaseReady || f.waited != 1 {
 		t.Fatalf("phase %q, waited %d times", st.Phase, f.waited)
 	}
+	checkBaseVolumes(t, f)
 	// k8smaster2's data disk is on the hdd pool, the rest on ssd.
 	if n2 := st.Plan.Nodes[2]; n2.Data.Pool != "kthw-hdd" || !strings.HasPrefix(n2.Data.Path, f.opts.Plan.Spec.HDDPath) {
 		t.Errorf("k8smaster2 data volume = %+v, want it in the hdd pool", n2.Data)
@@ -295,5 +306,73 @@ func TestRenderIsByteForByteWhatCreateSends(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(out, "kubernetes-key.pem")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("kubernetes-key.pem mode = %v, %v", fi.Mode().Perm(), err)
+	}
+}
+
+// checkBaseVolumes checks that the image's files were uploaded into the ssd
+// pool and that the domains and overlays use those copies, not the cache.
+func checkBaseVolumes(t *testing.T, f *fixture) {
+	t.Helper()
+	ssd := f.opts.Plan.Pool(spec.PoolSSD).Path
+	for name, want := range map[string]string{"kthw-base.qcow2": "qcow2 base image", "kthw-vmlinuz": "kernel", "kthw-initrd.img": "initrd"} {
+		if _, data, ok := f.fake.Volume(filepath.Join(ssd, name)); !ok || string(data) != want {
+			t.Errorf("volume %s holds %q (exists %v), want %q", name, data, ok, want)
+		}
+	}
+	for _, n := range f.opts.Plan.Nodes {
+		vol, _, ok := f.fake.Volume(n.OS.Path)
+		if !ok || vol.BackingStore == nil || vol.BackingStore.Path != filepath.Join(ssd, "kthw-base.qcow2") {
+			t.Errorf("%s's overlay backing store = %+v, want the pool's base volume", n.Name, vol.BackingStore)
+		}
+		def, _, ok := f.fake.Domain(n.Domain)
+		if !ok || def.OS.Kernel != filepath.Join(ssd, "kthw-vmlinuz") || def.OS.Initrd != filepath.Join(ssd, "kthw-initrd.img") {
+			t.Errorf("%s boots kernel %q initrd %q, want the pool's copies", n.Domain, def.OS.Kernel, def.OS.Initrd)
+		}
+	}
+}
+
+// A resumed create does not upload the base image again, but one that was
+// interrupted during the upload starts it over.
+func TestResumedCreateUploadsTheBaseImageOnce(t *testing.T) {
+	f := newFixture(t)
+	f.fake.FailOn("DomainCreate", 1, nil)
+	if _, err := Create(t.Context(), f.opts); err == nil {
+		t.Fatal("create with a failing domain start succeeded")
+	}
+	uploads := f.fake.Calls("StorageVolUpload")
+	if _, err := Create(t.Context(), f.opts); err != nil {
+		t.Fatal(err)
+	}
+	// Only the three seeds again.
+	if got := f.fake.Calls("StorageVolUpload") - uploads; got != len(f.opts.Plan.Nodes) {
+		t.Errorf("resume made %d uploads, want %d (the seeds)", got, len(f.opts.Plan.Nodes))
+	}
+
+	g := newFixture(t)
+	g.fake.FailOn("StorageVolUpload", 1, nil)
+	if _, err := Create(t.Context(), g.opts); err == nil {
+		t.Fatal("create with a failing upload succeeded")
+	}
+	if _, err := Create(t.Context(), g.opts); err != nil {
+		t.Fatalf("resume after a failed upload: %v", err)
+	}
+	checkBaseVolumes(t, g)
+}
+
+// On a remote host the console is not logged to this machine's state
+// directory, which the host cannot write.
+func TestRemoteCreateLogsNoConsoleHere(t *testing.T) {
+	f := newFixture(t)
+	f.opts.Connect = "qemu+ssh://root@big.example/system"
+	if _, err := Create(t.Context(), f.opts); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range f.opts.Plan.Nodes {
+		def, _, _ := f.fake.Domain(n.Domain)
+		for _, s := range def.Devices.Serials {
+			if s.Log != nil {
+				t.Errorf("%s logs its console to %q", n.Domain, s.Log.File)
+			}
+		}
 	}
 }

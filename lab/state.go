@@ -57,8 +57,12 @@ type State struct {
 	Image     images.Image     `json:"image"`
 	Etcd      etcdbin.Binaries `json:"etcd"`
 	Resources []Resource       `json:"resources"`
-	Created   time.Time        `json:"created"`
-	Updated   time.Time        `json:"updated"`
+	// Uploads maps the volumes filled from this machine's files (the base
+	// image, kernel and initrd) to the file they hold ("PATH SIZE MTIME"),
+	// once the upload finished, so a resumed create does not repeat it.
+	Uploads map[string]string `json:"uploads,omitempty"`
+	Created time.Time         `json:"created"`
+	Updated time.Time         `json:"updated"`
 }
 
 // Has reports whether r is already recorded.

@@ -58,10 +58,10 @@ func (w NodeWaiter) Wait(ctx context.Context, st *State, store Store) error {
 				return
 			}
 			if err := wait.Until(ctx, w.Status, labssh.Condition(cfg), SSHTimeout, 2*time.Second); err != nil {
-				errs[i] = fmt.Errorf("%w\n(console log: %s)", err, store.ConsoleLog(n.Name))
+				errs[i] = fmt.Errorf("%w%s", err, consoleHint(st, store, n))
 				return
 			}
-			errs[i] = wait.Until(ctx, w.Status, cloudInitDone(cfg, n, store), CloudInitTimeout, 3*time.Second)
+			errs[i] = wait.Until(ctx, w.Status, cloudInitDone(cfg, n, consoleHint(st, store, n)), CloudInitTimeout, 3*time.Second)
 		}()
 	}
 	for range st.Plan.Nodes {
@@ -114,7 +114,7 @@ func SSHConfig(keys *pki.PKI, n spec.Node) (labssh.Config, error) {
 // cloudInitDone holds when cloud-init has finished on the node. A boot
 // that finished with errors fails the wait at once, showing the guest's
 // error lines and where the console log is.
-func cloudInitDone(cfg labssh.Config, n spec.Node, store Store) wait.Condition {
+func cloudInitDone(cfg labssh.Config, n spec.Node, console string) wait.Condition {
 	return wait.Condition{
 		Name: "cloud-init on " + n.Name,
 		Check: func(ctx context.Context) error {
@@ -130,14 +130,22 @@ func cloudInitDone(cfg labssh.Config, n spec.Node, store Store) wait.Condition {
 				return nil
 			case status == "error" || status == "degraded done":
 				lines, _, _ := c.Run(ctx, "sudo grep -hE 'ERROR|WARNING|Traceback|FAIL' /var/log/cloud-init.log /var/log/cloud-init-output.log | tail -n 20")
-				return wait.Permanent(fmt.Errorf("cloud-init on %s finished with errors:\n%s\n(console log: %s)",
-					n.Name, strings.TrimSpace(string(lines)), store.ConsoleLog(n.Name)))
+				return wait.Permanent(fmt.Errorf("cloud-init on %s finished with errors:\n%s%s",
+					n.Name, strings.TrimSpace(string(lines)), console))
 			case err != nil && status == "":
 				return err
 			}
 			return fmt.Errorf("cloud-init on %s: %s", n.Name, status)
 		},
 	}
+}
+
+// consoleHint says where to read node's console after a failed wait.
+func consoleHint(st *State, store Store, n spec.Node) string {
+	if log := consoleLog(st, store, n.Name); log != "" {
+		return "\n(console log: " + log + ")"
+	}
+	return fmt.Sprintf("\n(console: virsh -c '%s' console %s)", st.Connect, n.Domain)
 }
 
 // HostPrefixes lists the networks of this host's interfaces (other than
