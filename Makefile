@@ -13,9 +13,10 @@ export LAB_CACHE_DIR ?= /var/cache/lab
 # -count=1: the integration and e2e tiers talk to the real host; a cached
 # result would say nothing about it.
 E2E_TIMEOUT ?= 60m
-# KVM is present but cannot boot guests on some hosts (nested runners, these
-# build machines); TCG always works. 'make demo ACCEL=kvm' where KVM works.
-ACCEL       ?= tcg
+# auto: KVM when a guest boots under it (a self-test, cached per host and
+# image), else TCG, which always works; on some hosts (nested runners, these
+# build machines) KVM is present but guests hang. ACCEL=tcg or kvm to choose.
+ACCEL       ?= auto
 DEMO_LAB    ?= demo
 
 .PHONY: all build setup image etcd demo test unit integration e2e bench lint fmt clean

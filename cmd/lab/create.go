@@ -29,11 +29,7 @@ func (g *globals) create(c *cli.Context, f *specFlags) error {
 	if err != nil {
 		return err
 	}
-	accel, why := resolveAccel(plan.Spec.Accel)
 	status := g.status()
-	if why != "" {
-		status.Printf("%s", why)
-	}
 	hostNets, err := lab.HostPrefixes()
 	if err != nil {
 		return err
@@ -43,6 +39,10 @@ func (g *globals) create(c *cli.Context, f *specFlags) error {
 		return err
 	}
 	defer p.Close()
+	accel, err := g.chooseAccel(c.Context, p, plan.Spec.Accel, img)
+	if err != nil {
+		return err
+	}
 	st, err := lab.Create(c.Context, lab.CreateOptions{
 		Store: lab.NewStore(g.StateDir, g.Lab), Provider: p, Plan: plan, Connect: g.Connect,
 		Accel: accel, Image: img, Etcd: bins, HostPrefixes: hostNets,

@@ -8,8 +8,10 @@ import (
 
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/etcdbin"
+	"github.com/kthw-lab/lab/lab/accel"
 	"github.com/kthw-lab/lab/lab/doctor"
 	"github.com/kthw-lab/lab/lab/spec"
+	"github.com/kthw-lab/lab/lab/virt"
 )
 
 // defaultImage is the base image commands use when --image is not given.
@@ -21,10 +23,16 @@ func doctorCommand(g *globals) *cli.Command {
 		Usage: "check this host and print how to fix each problem",
 		Description: `Checks, one line each, what a lab needs: the libvirt socket (and which daemon
 answers), qemu, /dev/kvm and whether the qemu user may open it, free memory and
-disk for a three-node lab, the cached base image and etcd binaries. Every failure
+disk for a three-node lab, the cached base image and etcd binaries. Where
+/dev/kvm is usable it boots the base image under KVM for up to 40 s and reads
+its console: on hosts where KVM is present but guests do not boot (nested
+virtualisation without support, these build machines) it says so, and
+--accel auto then uses TCG. The result is cached for 'lab create --accel auto'. Every failure
 comes with the command that fixes it. Exits 1 when a required check fails.`,
 		Action: func(c *cli.Context) error {
-			report := doctor.Run(c.Context, doctor.DefaultProbes(g.describeImage, g.describeEtcd), g.requirements())
+			probes := doctor.DefaultProbes(g.describeImage, g.describeEtcd)
+			probes.KVMGuests = g.doctorKVMGuests
+			report := doctor.Run(c.Context, probes, g.requirements())
 			if g.json() {
 				if err := g.printJSON(report); err != nil {
 					return err
@@ -71,4 +79,20 @@ func (g *globals) describeEtcd(context.Context) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("etcd %s (%s) at %s", bins.Version, bins.Source, bins.Etcd), nil
+}
+
+// doctorKVMGuests runs the KVM self-test afresh for the doctor's kvm guests
+// line, with the default base image.
+func (g *globals) doctorKVMGuests(ctx context.Context) (accel.Result, error) {
+	img, err := images.Resolve(g.cache(), defaultImage)
+	if err != nil {
+		return accel.Result{}, fmt.Errorf("no base image to boot: %w", err)
+	}
+	p, err := virt.Dial(ctx, g.Connect)
+	if err != nil {
+		return accel.Result{}, err
+	}
+	defer p.Close()
+	r, _, err := g.kvmSelfTest(ctx, p, img, true)
+	return r, err
 }

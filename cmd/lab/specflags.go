@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/etcdbin"
 	"github.com/kthw-lab/lab/lab/spec"
-	"github.com/kthw-lab/lab/lab/virt"
 )
 
 // specFlags are the flags of create and render: what the lab should be.
@@ -38,7 +36,7 @@ func (f *specFlags) flags() []cli.Flag {
 		&cli.StringFlag{Name: "ssd-path", Destination: &f.ssdPath, Usage: "directory of the ssd pool (default: " + spec.DefaultPoolDir + "/lab-LAB-ssd)"},
 		&cli.StringFlag{Name: "hdd-path", Destination: &f.hddPath, Usage: "directory of the hdd pool, for example on a real hard disk (default: " + spec.DefaultPoolDir + "/lab-LAB-hdd)"},
 		&cli.StringFlag{Name: "network-mode", Value: d.NetworkMode, Destination: &f.networkMode, Usage: "isolated (no way out) or nat"},
-		&cli.StringFlag{Name: "accel", Value: d.Accel, Destination: &f.accel, Usage: "kvm, tcg (software emulation, slower) or auto (kvm when /dev/kvm is usable)"},
+		&cli.StringFlag{Name: "accel", Value: d.Accel, Destination: &f.accel, Usage: "kvm, tcg (software emulation, slower) or auto: kvm when a guest boots under it (a self-test, cached per host and image), else tcg"},
 		&cli.IntFlag{Name: "heartbeat-interval", Value: int(d.HeartbeatInterval / time.Millisecond), Destination: &f.heartbeat, Usage: "etcd --heartbeat-interval in milliseconds"},
 		&cli.IntFlag{Name: "election-timeout", Value: int(d.ElectionTimeout / time.Millisecond), Destination: &f.election, Usage: "etcd --election-timeout in milliseconds (at least 5 × heartbeat, at most 50000)"},
 		&cli.StringFlag{Name: "etcd-binary", Destination: &f.etcdBinary, Usage: "a local etcd binary (linux-amd64) instead of the cached one; etcdctl next to it is used too"},
@@ -114,18 +112,4 @@ func (f *specFlags) plan(g *globals) (*spec.Plan, *images.Image, *etcdbin.Binari
 	}
 	p.Etcd.Version = bins.Version
 	return p, img, bins, nil
-}
-
-// resolveAccel turns auto into kvm when /dev/kvm can be opened, tcg
-// otherwise, and says which and why.
-func resolveAccel(accel string) (string, string) {
-	if accel != spec.AccelAuto {
-		return accel, ""
-	}
-	kvm, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
-	if err != nil {
-		return virt.AccelTCG, fmt.Sprintf("accel auto: using tcg (software emulation, slower): /dev/kvm is not usable: %v", err)
-	}
-	kvm.Close()
-	return virt.AccelKVM, "accel auto: using kvm (/dev/kvm is usable; where guests hang under KVM, use --accel tcg)"
 }

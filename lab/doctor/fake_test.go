@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+
+	"github.com/kthw-lab/lab/lab/accel"
 )
 
 const gib = 1 << 30
@@ -28,6 +30,7 @@ type fakeHost struct {
 	diskErr error
 	image   func(context.Context) (string, error)
 	etcd    func(context.Context) (string, error)
+	guests  func(context.Context) (accel.Result, error)
 	env     map[string]string
 }
 
@@ -53,7 +56,11 @@ func newFakeHost() *fakeHost {
 		disks:   map[string]DiskSpace{"default": {Free: 50 * gib, Filesystem: "2049", Measured: "/"}},
 		image:   func(context.Context) (string, error) { return "debian-12 sha256:3f2a9c (1.1 GiB)", nil },
 		etcd:    func(context.Context) (string, error) { return "v3.6.16 built from the Go modules", nil },
-		env:     map[string]string{},
+		// Like these build machines: /dev/kvm is fine, guests do not boot.
+		guests: func(context.Context) (accel.Result, error) {
+			return accel.Result{Accel: accel.TCG, Reason: "KVM present but guests do not boot (no kernel output in 40s) — using TCG"}, nil
+		},
+		env: map[string]string{},
 	}
 }
 
@@ -97,6 +104,7 @@ func (h *fakeHost) probes() Probes {
 		},
 		BaseImage:  h.image,
 		EtcdBinary: h.etcd,
+		KVMGuests:  h.guests,
 	}
 }
 

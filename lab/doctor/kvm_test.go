@@ -1,9 +1,12 @@
 package doctor
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"testing"
+
+	"github.com/kthw-lab/lab/lab/accel"
 )
 
 func TestKVM(t *testing.T) {
@@ -102,7 +105,48 @@ func TestKVM(t *testing.T) {
 			if len(guests) != 1 {
 				t.Fatalf("want one kvm guests line, got %+v", guests)
 			}
-			want(t, guests[0], Warn, false, "not tested", "lab create --accel tcg")
+			if tt.accel == "kvm" {
+				want(t, guests[0], Fail, true, "KVM present but guests do not boot", "lab create --accel tcg")
+				return
+			}
+			want(t, guests[0], Warn, false, "KVM present but guests do not boot (no kernel output in 40s) — using TCG", "nothing to do: --accel auto uses TCG")
+		})
+	}
+}
+
+// TestKVMGuests covers the self-test's line: a guest that boots, one that
+// does not (a warning with auto, a failure with kvm), a test that cannot
+// run, and no test at all.
+func TestKVMGuests(t *testing.T) {
+	booted := func(context.Context) (accel.Result, error) {
+		return accel.Result{Accel: accel.KVM, Reason: "a guest booted under KVM in 3s: using kvm"}, nil
+	}
+	tests := []struct {
+		name     string
+		accel    string
+		guests   func(context.Context) (accel.Result, error)
+		status   Status
+		required bool
+		detail   string
+		fix      string
+	}{
+		{name: "boots", accel: "auto", guests: booted, status: OK, detail: "a guest booted under KVM in 3s: using kvm"},
+		{name: "boots, required", accel: "kvm", guests: booted, status: OK, required: true, detail: "booted"},
+		{name: "does not boot, required", accel: "kvm", status: Fail, required: true,
+			detail: "KVM present but guests do not boot", fix: "lab create --accel tcg (or --accel auto, which picks TCG here)"},
+		{name: "cannot test", accel: "auto", status: Warn,
+			guests: func(context.Context) (accel.Result, error) { return accel.Result{}, errors.New("no base image") },
+			detail: "self-test could not run: no base image", fix: "sudo lab doctor"},
+		{name: "not tested", accel: "auto", guests: nil, status: Warn, detail: "not tested", fix: "lab create --accel tcg"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, req := newFakeHost(), story()
+			req.Accel = tt.accel
+			if tt.guests != nil || tt.name == "not tested" {
+				h.guests = tt.guests
+			}
+			want(t, check(t, h, req, "kvm guests"), tt.status, tt.required, tt.detail, tt.fix)
 		})
 	}
 }

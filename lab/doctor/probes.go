@@ -3,6 +3,8 @@ package doctor
 import (
 	"context"
 	"io/fs"
+
+	"github.com/kthw-lab/lab/lab/accel"
 )
 
 // Probes is everything the checks learn about the host. Each field is a
@@ -39,6 +41,9 @@ type Probes struct {
 	// EtcdBinary describes the etcd binary the nodes will get, or fails
 	// when there is none. Supplied by the caller (the images packages).
 	EtcdBinary func(ctx context.Context) (string, error)
+	// KVMGuests boots the base image briefly under KVM and says whether it
+	// runs (accel.SelfTest). Nil means not tested: a warning.
+	KVMGuests func(ctx context.Context) (accel.Result, error)
 }
 
 // FileStat is what the checks need to know about a file.

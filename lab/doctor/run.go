@@ -10,24 +10,31 @@ import (
 // never answers cannot hang the doctor.
 const probeTimeout = 10 * time.Second
 
+// kvmTimeout bounds the KVM check, which boots a guest (accel.DefaultTimeout
+// and the time to start and stop it).
+const kvmTimeout = 90 * time.Second
+
 // Run checks the host against what the lab needs and returns one Check per
 // line of the report. It never fails: what a probe cannot learn becomes a
 // failed or warning check with its error as the detail.
 func Run(ctx context.Context, p Probes, req Requirements) Report {
-	steps := []func(context.Context, Probes, Requirements) []Check{
-		checkLibvirt,
-		checkQEMU,
-		checkKVM,
-		checkMemory,
-		checkDisks,
-		checkBaseImage,
-		checkEtcd,
-		checkImageTools,
+	steps := []struct {
+		check   func(context.Context, Probes, Requirements) []Check
+		timeout time.Duration
+	}{
+		{checkLibvirt, probeTimeout},
+		{checkQEMU, probeTimeout},
+		{checkKVM, kvmTimeout},
+		{checkMemory, probeTimeout},
+		{checkDisks, probeTimeout},
+		{checkBaseImage, probeTimeout},
+		{checkEtcd, probeTimeout},
+		{checkImageTools, probeTimeout},
 	}
 	var r Report
 	for _, step := range steps {
-		cctx, cancel := context.WithTimeout(ctx, probeTimeout)
-		r.Checks = append(r.Checks, step(cctx, p, req)...)
+		cctx, cancel := context.WithTimeout(ctx, step.timeout)
+		r.Checks = append(r.Checks, step.check(cctx, p, req)...)
 		cancel()
 	}
 	return r
