@@ -57,7 +57,7 @@ Getting started (as root):
    lab image build            build the base guest image from Debian packages
    lab etcd build             build etcd and etcdctl for the guests
    lab create                 three VMs with etcd over mutual TLS; prints the member table
-                              (--accel tcg where KVM is present but cannot boot guests)
+                              (KVM if a guest boots under it, else TCG: a self-test)
    lab status                 where everything is, who leads
    lab scenario slow-disk     the story's failure: ssd vs hdd vs hdd with tuned timeouts
    lab destroy                remove everything the lab made`,
