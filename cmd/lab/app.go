@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kthw-lab/lab/images/cache"
+	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/progress"
 	"github.com/kthw-lab/lab/lab/tunnel"
 )
@@ -134,8 +135,16 @@ func (g *globals) validate(c *cli.Context) error {
 // connect prepares the SSH tunnel of a remote --connect URI and puts it in
 // the commands' context, where lab/virt finds it for libvirt and lab/ssh and
 // lab/etcd for the guests' addresses. It connects on first use, so commands
-// that never reach the host do not log in.
+// that never reach the host do not log in. Without --connect (or
+// LAB_CONNECT), a lab created on a remote host is reached there again:
+// otherwise destroy would look for its objects on this machine, find none,
+// and forget the remote ones.
 func (g *globals) connect(c *cli.Context) error {
+	if !c.IsSet("connect") {
+		if st, err := lab.NewStore(g.StateDir, g.Lab).Load(); err == nil && tunnel.IsRemote(st.Connect) {
+			g.Connect = st.Connect
+		}
+	}
 	if !tunnel.IsRemote(g.Connect) {
 		return nil
 	}

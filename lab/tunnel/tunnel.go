@@ -20,6 +20,11 @@ import (
 // ConnectTimeout bounds the TCP connect and the SSH handshake.
 const ConnectTimeout = 20 * time.Second
 
+// KeepaliveInterval is how often an idle tunnel asks the server for a
+// reply (as OpenSSH's ServerAliveInterval), so that a scenario's long
+// observation does not lose the connection to a NAT or firewall timeout.
+const KeepaliveInterval = 30 * time.Second
+
 // Tunnel is one SSH connection to a remote libvirt host, made on first use
 // and remade when it drops. It is safe for concurrent use.
 type Tunnel struct {
@@ -71,6 +76,7 @@ func (t *Tunnel) conn(ctx context.Context) (*ssh.Client, error) {
 		return nil, err
 	}
 	t.client = c
+	go keepalive(c)
 	// A dropped connection is forgotten, so the next dial makes a new one.
 	go func() {
 		_ = c.Wait()
@@ -83,10 +89,22 @@ func (t *Tunnel) conn(ctx context.Context) (*ssh.Client, error) {
 	return c, nil
 }
 
+// keepalive sends OpenSSH's keepalive request until the connection ends;
+// servers answer it, even if only to refuse it.
+func keepalive(c *ssh.Client) {
+	tick := time.NewTicker(KeepaliveInterval)
+	defer tick.Stop()
+	for range tick.C {
+		if _, _, err := c.SendRequest("keepalive@openssh.com", true, nil); err != nil {
+			return
+		}
+	}
+}
+
 func (t *Tunnel) connect(ctx context.Context) (*ssh.Client, error) {
 	tg := t.target
 	fail := func(err error) error {
-		return fmt.Errorf("connecting to %s over ssh (%s): %w", tg.Host, tg.URI, err)
+		return fmt.Errorf("connecting to %s over ssh: %w", tg.Addr(), err)
 	}
 	login := tg.User
 	if login == "" {
