@@ -327,7 +327,10 @@ func fill(out *report.Arm, obs measure.Observation) {
 		out.TimeToFirstLeader = d
 		out.TimeWithoutLeader = max(0, out.TimeWithoutLeader-d)
 	} else {
+		// Never elected: the whole arm went without one, also before the
+		// sampler could ask anybody.
 		out.TimeToFirstLeader = report.Never
+		out.TimeWithoutLeader = max(out.TimeWithoutLeader, obs.Window)
 	}
 	out.MaxTerm = tl.MaxTerm()
 	ids := map[etcd.MemberID]string{}
