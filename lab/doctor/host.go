@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
 )
 
 // DefaultProbes reads the real host. baseImage and etcdBinary describe the
@@ -90,7 +91,16 @@ func askLibvirt(ctx context.Context, socket, uri string) (LibvirtInfo, error) {
 	if err != nil {
 		return LibvirtInfo{}, fmt.Errorf("asking for the hypervisor version: %w", libvirtErr(ctx, err))
 	}
-	return LibvirtInfo{Version: libvirtVersion(lib), Hypervisor: libvirtVersion(hv)}, nil
+	info := LibvirtInfo{Version: libvirtVersion(lib), Hypervisor: libvirtVersion(hv)}
+	if doc, err := l.ConnectGetCapabilities(); err == nil {
+		var caps libvirtxml.Caps
+		if caps.Unmarshal(doc) == nil {
+			for _, m := range caps.Host.SecModel {
+				info.Security = append(info.Security, m.Name)
+			}
+		}
+	}
+	return info, nil
 }
 
 // daemonURI is the URI as the daemon knows it: the transport and the

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -80,7 +81,10 @@ func checkLibvirt(ctx context.Context, p Probes, req Requirements) []Check {
 			return []Check{fail(name, fmt.Sprintf("%s (%s) does not answer for %s: %v", s.Path, s.Daemon, uri, err),
 				libvirtFix(err, p.Root(), uri, req), true)}
 		}
-		return []Check{ok(name, fmt.Sprintf("%s (%s, libvirt %s, QEMU %s)", s.Path, s.Daemon, info.Version, info.Hypervisor), true)}
+		return []Check{
+			ok(name, fmt.Sprintf("%s (%s, libvirt %s, QEMU %s)", s.Path, s.Daemon, info.Version, info.Hypervisor), true),
+			checkSecurity(info.Security, req),
+		}
 	}
 	return []Check{fail(name, fmt.Sprintf("no daemon serves %s: no %s", uri, strings.Join(missing, ", no ")), req.setup(), true)}
 }
@@ -122,4 +126,35 @@ func checkQEMU(ctx context.Context, p Probes, _ Requirements) []Check {
 func firstLine(b []byte) string {
 	s, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
 	return s
+}
+
+// libvirtImages is where SELinux policy labels files for qemu (virt_image_t)
+// and where AppArmor's libvirt profile lets it read.
+const libvirtImages = "/var/lib/libvirt/images"
+
+// checkSecurity reports the daemon's confinement of qemu. lab gives qemu
+// only files inside its own pools (base image, kernel, initrd, seeds are
+// uploaded there), so AppArmor's per-domain profiles allow them; SELinux
+// needs pools outside /var/lib/libvirt/images labelled virt_image_t.
+func checkSecurity(models []string, req Requirements) Check {
+	const name = "confinement"
+	var mac []string
+	for _, m := range models {
+		if m != "dac" && m != "none" && m != "" {
+			mac = append(mac, m)
+		}
+	}
+	if len(mac) == 0 {
+		return ok(name, "no AppArmor or SELinux driver in libvirt: qemu runs unconfined (as its DAC user)", false)
+	}
+	if slices.Contains(mac, "selinux") {
+		for _, d := range req.Disks {
+			if !strings.HasSuffix(d.Label, "pool") || strings.HasPrefix(d.Path+"/", libvirtImages+"/") {
+				continue
+			}
+			return warn(name, fmt.Sprintf("selinux: the %s %s is outside %s, so qemu may not open its volumes", d.Label, d.Path, libvirtImages),
+				fmt.Sprintf("sudo semanage fcontext -a -t virt_image_t '%s(/.*)?' && sudo restorecon -R %s", d.Path, d.Path), false)
+		}
+	}
+	return ok(name, strings.Join(mac, ", ")+": lab hands qemu only files inside its pools (base image, kernel, initrd and seeds are uploaded there)", false)
 }

@@ -186,3 +186,34 @@ func TestSockets(t *testing.T) {
 		t.Error("Sockets accepted an unparsable URI")
 	}
 }
+
+// TestSecurity: AppArmor and SELinux are named; SELinux with a pool outside
+// /var/lib/libvirt/images is a warning with the labelling commands.
+func TestSecurity(t *testing.T) {
+	pools := func(path string) Requirements {
+		r := story()
+		r.Disks = []DiskNeed{{Label: "image cache", Path: "/var/cache/lab"}, {Label: "ssd pool", Path: path}}
+		return r
+	}
+	tests := []struct {
+		name   string
+		models []string
+		req    Requirements
+		status Status
+		detail string
+		fix    string
+	}{
+		{"none", []string{"none"}, story(), OK, "qemu runs unconfined", ""},
+		{"dac only", []string{"dac"}, story(), OK, "no AppArmor or SELinux driver", ""},
+		{"apparmor", []string{"apparmor", "dac"}, pools("/srv/pools/ssd"), OK, "apparmor: lab hands qemu only files inside its pools", ""},
+		{"selinux, default pool", []string{"selinux", "dac"}, pools("/var/lib/libvirt/images/lab-kthw-ssd"), OK, "selinux:", ""},
+		{"selinux, pool elsewhere", []string{"selinux", "dac"}, pools("/srv/pools/ssd"), Warn,
+			"selinux: the ssd pool /srv/pools/ssd is outside /var/lib/libvirt/images",
+			"sudo semanage fcontext -a -t virt_image_t '/srv/pools/ssd(/.*)?' && sudo restorecon -R /srv/pools/ssd"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want(t, checkSecurity(tt.models, tt.req), tt.status, false, tt.detail, tt.fix)
+		})
+	}
+}

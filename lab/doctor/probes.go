@@ -64,6 +64,9 @@ type User struct {
 type LibvirtInfo struct {
 	Version    string // libvirt library version of the daemon, "9.0.0"
 	Hypervisor string // hypervisor version, "7.2.22"
+	// Security lists the daemon's security drivers (its capabilities'
+	// <secmodel>): "apparmor", "selinux", "dac".
+	Security []string
 }
 
 // DiskSpace is the free space of one filesystem.
