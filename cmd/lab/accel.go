@@ -23,14 +23,26 @@ func (g *globals) chooseAccel(ctx context.Context, p *virt.Provider, want string
 		return want, nil
 	}
 	status := g.status()
-	if _, remote := tunnel.FromContext(ctx); !remote {
-		kvm, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+	if _, remote := tunnel.FromContext(ctx); remote {
+		// The self-test boots the local cache's image, which a remote
+		// host does not have: ask the host what it offers instead.
+		kvm, why, err := p.HasKVM(ctx)
 		if err != nil {
-			status.Printf("accel auto: using tcg (software emulation, slower): /dev/kvm is not usable: %v", err)
+			return "", fmt.Errorf("--accel auto: %w (or choose: --accel kvm|tcg)", err)
+		}
+		if !kvm {
+			status.Printf("accel auto: using tcg: the remote host offers no KVM (%s)", why)
 			return virt.AccelTCG, nil
 		}
-		kvm.Close()
+		status.Printf("accel auto: using kvm: the remote host offers it (not self-tested remotely; if guests hang, --accel tcg)")
+		return virt.AccelKVM, nil
 	}
+	kvm, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+	if err != nil {
+		status.Printf("accel auto: using tcg (software emulation, slower): /dev/kvm is not usable: %v", err)
+		return virt.AccelTCG, nil
+	}
+	kvm.Close()
 	r, cached, err := g.kvmSelfTest(ctx, p, img, false)
 	if err != nil {
 		return "", fmt.Errorf("--accel auto: %w (or choose: --accel kvm|tcg)", err)
@@ -51,12 +63,9 @@ func (g *globals) kvmSelfTest(ctx context.Context, p *virt.Provider, img *images
 	if err != nil {
 		return accel.Result{}, false, fmt.Errorf("kvm self-test: %w", err)
 	}
-	parts := []string{g.Connect, host, img.Digest, img.Disk}
-	if _, remote := tunnel.FromContext(ctx); !remote {
-		// KVM lives in the host's kernel; libvirt does not name it.
-		release, _ := os.ReadFile("/proc/sys/kernel/osrelease")
-		parts = append(parts, strings.TrimSpace(string(release)))
-	}
+	// KVM lives in the host's kernel, which libvirt does not name.
+	release, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	parts := []string{g.Connect, host, img.Digest, img.Disk, strings.TrimSpace(string(release))}
 	key := accel.Key(parts...)
 	c := accel.Cache{Dir: filepath.Join(g.CacheDir, "accel")}
 	if !fresh {

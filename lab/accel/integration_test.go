@@ -83,3 +83,21 @@ func TestIntegrationSelfTest(t *testing.T) {
 		}
 	})
 }
+
+// TestIntegrationHasKVM asks the real daemon whether it offers KVM domains;
+// these machines do (a /dev/kvm exists), which is why the self-test exists.
+func TestIntegrationHasKVM(t *testing.T) {
+	p, err := virt.Dial(t.Context(), "qemu:///system")
+	if err != nil {
+		t.Fatalf("libvirt must be reachable for -tags integration: %v", err)
+	}
+	defer p.Close()
+	kvm, why, err := p.HasKVM(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, statErr := os.Stat("/dev/kvm")
+	if kvm != (statErr == nil) {
+		t.Errorf("HasKVM = %v (%s), but /dev/kvm: %v", kvm, why, statErr)
+	}
+}

@@ -218,3 +218,32 @@ func (p *Provider) HostIdentity(ctx context.Context) (string, error) {
 	}
 	return fmt.Sprintf("%s libvirt %d qemu %d cpu %s", name, lib, hv, cpu), nil
 }
+
+// kvmConn is what HasKVM asks libvirt; *libvirt.Libvirt has it.
+type kvmConn interface {
+	ConnectGetDomainCapabilities(emulator, arch, machine, virttype libvirt.OptString, flags libvirt.ConnectGetDomainCapabilitiesFlags) (string, error)
+}
+
+var _ kvmConn = (*libvirt.Libvirt)(nil)
+
+// HasKVM reports whether the host offers KVM domains at all (its domain
+// capabilities for virttype kvm), with libvirt's reason when it does not.
+// It says nothing of whether guests then boot: that is what a probe tells.
+func (p *Provider) HasKVM(ctx context.Context) (bool, string, error) {
+	kc, ok := p.c.(kvmConn)
+	if !ok {
+		return false, "", ErrNoProbes
+	}
+	if err := ctx.Err(); err != nil {
+		return false, "", fmt.Errorf("asking libvirt for KVM: %w", err)
+	}
+	_, err := kc.ConnectGetDomainCapabilities(nil, libvirt.OptString{"x86_64"}, nil, libvirt.OptString{"kvm"}, 0)
+	var lerr libvirt.Error
+	if errors.As(err, &lerr) {
+		return false, lerr.Message, nil
+	}
+	if err != nil {
+		return false, "", fmt.Errorf("asking libvirt for KVM: %w", err)
+	}
+	return true, "", nil
+}
