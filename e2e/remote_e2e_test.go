@@ -69,6 +69,15 @@ func TestRemote(t *testing.T) {
 		t.Fatalf("the server carried %d channels for a client that does not know its key", n)
 	}
 
+	// The doctor asks the remote libvirt through the tunnel.
+	out, err = run(ctx, "doctor")
+	if err != nil || !strings.Contains(out, "/system over SSH (libvirt ") || !strings.Contains(out, "remote host") {
+		t.Fatalf("lab doctor over the tunnel: %v\n%s", err, out)
+	}
+	if n := srv.Count(tunneltest.StreamLocal); n == 0 {
+		t.Fatalf("lab doctor did not ask libvirt through the tunnel")
+	}
+
 	start := time.Now()
 	out, err = run(ctx, "create", "--nodes", "1", "--accel", "tcg", "--cpus", "1", "--memory", "768", "--subnet", remoteSubnet)
 	if err != nil {

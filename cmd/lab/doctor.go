@@ -11,6 +11,7 @@ import (
 	"github.com/kthw-lab/lab/lab/accel"
 	"github.com/kthw-lab/lab/lab/doctor"
 	"github.com/kthw-lab/lab/lab/spec"
+	"github.com/kthw-lab/lab/lab/tunnel"
 	"github.com/kthw-lab/lab/lab/virt"
 )
 
@@ -32,7 +33,20 @@ comes with the command that fixes it. Exits 1 when a required check fails.`,
 		Action: func(c *cli.Context) error {
 			probes := doctor.DefaultProbes(g.describeImage, g.describeEtcd)
 			probes.KVMGuests = g.doctorKVMGuests
-			report := doctor.Run(c.Context, probes, g.requirements())
+			req := g.requirements()
+			if tunnel.IsRemote(g.Connect) {
+				req.Remote = true
+				probes.Libvirt = func(ctx context.Context, _, uri string) (doctor.LibvirtInfo, error) {
+					p, err := virt.Dial(ctx, uri)
+					if err != nil {
+						return doctor.LibvirtInfo{}, err
+					}
+					defer p.Close()
+					h, err := p.Host(ctx)
+					return doctor.LibvirtInfo{Version: h.Libvirt, Hypervisor: h.QEMU, Security: h.Security}, err
+				}
+			}
+			report := doctor.Run(c.Context, probes, req)
 			if g.json() {
 				if err := g.printJSON(report); err != nil {
 					return err
@@ -84,6 +98,21 @@ func (g *globals) describeEtcd(context.Context) (string, error) {
 // doctorKVMGuests runs the KVM self-test afresh for the doctor's kvm guests
 // line, with the default base image.
 func (g *globals) doctorKVMGuests(ctx context.Context) (accel.Result, error) {
+	if tunnel.IsRemote(g.Connect) {
+		p, err := virt.Dial(ctx, g.Connect)
+		if err != nil {
+			return accel.Result{}, err
+		}
+		defer p.Close()
+		kvm, why, err := p.HasKVM(ctx)
+		switch {
+		case err != nil:
+			return accel.Result{}, err
+		case kvm:
+			return accel.Result{Accel: accel.KVM, Reason: "the remote host offers KVM domains (not self-tested remotely; if guests hang, --accel tcg)"}, nil
+		}
+		return accel.Result{Accel: accel.TCG, Reason: "the remote host offers no KVM (" + why + "): --accel auto uses TCG"}, nil
+	}
 	img, err := images.Resolve(g.cache(), defaultImage)
 	if err != nil {
 		return accel.Result{}, fmt.Errorf("no base image to boot: %w", err)

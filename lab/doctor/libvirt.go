@@ -59,6 +59,17 @@ func Sockets(uri string, getenv func(string) string) ([]Socket, error) {
 func checkLibvirt(ctx context.Context, p Probes, req Requirements) []Check {
 	const name = "libvirt socket"
 	uri := or(req.ConnectURI, "qemu:///system")
+	if req.Remote {
+		info, err := p.Libvirt(ctx, "", uri)
+		if err != nil {
+			return []Check{fail("libvirt", fmt.Sprintf("%s: %v", uri, err),
+				"check the SSH login and the host's libvirt (the error names the step); see docs/hosts.md", true)}
+		}
+		return []Check{
+			ok("libvirt", fmt.Sprintf("%s over SSH (libvirt %s, QEMU %s)", uri, info.Version, info.Hypervisor), true),
+			checkSecurity(info.Security, Requirements{}),
+		}
+	}
 	socks, err := Sockets(uri, p.Getenv)
 	if err != nil {
 		return []Check{fail(name, err.Error(), "lab --connect qemu:///system doctor", true)}
@@ -157,4 +168,18 @@ func checkSecurity(models []string, req Requirements) Check {
 		}
 	}
 	return ok(name, strings.Join(mac, ", ")+": lab hands qemu only files inside its pools (base image, kernel, initrd and seeds are uploaded there)", false)
+}
+
+// checkRemoteHost says what the doctor cannot see of a remote host.
+func checkRemoteHost(context.Context, Probes, Requirements) []Check {
+	return []Check{ok("remote host", "qemu, memory and the pools' disk space are on the host and not checked from here (lab doctor there checks them)", false)}
+}
+
+// checkRemoteKVM reports whether the remote host offers KVM (there is no
+// local /dev/kvm to look at, and no image there to self-test with).
+func checkRemoteKVM(ctx context.Context, p Probes, req Requirements) []Check {
+	if or(req.Accel, "auto") == accelTCG {
+		return nil
+	}
+	return []Check{checkKVMGuests(ctx, p, req.Accel == accelKVM)}
 }

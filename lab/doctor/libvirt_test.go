@@ -2,12 +2,16 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kthw-lab/lab/lab/accel"
 )
 
 func TestLibvirtSocket(t *testing.T) {
@@ -216,4 +220,37 @@ func TestSecurity(t *testing.T) {
 			want(t, checkSecurity(tt.models, tt.req), tt.status, false, tt.detail, tt.fix)
 		})
 	}
+}
+
+// TestRemoteHost: with a qemu+ssh:// URI the doctor asks libvirt through the
+// tunnel (no local socket), names what it cannot check from here, reports
+// the host's KVM, and still checks the local cache; a failing tunnel fails
+// the libvirt line with the error.
+func TestRemoteHost(t *testing.T) {
+	h, req := newFakeHost(), story()
+	req.ConnectURI, req.Remote = "qemu+ssh://root@big.example/system", true
+	h.libvirt = func(_ context.Context, socket, uri string) (LibvirtInfo, error) {
+		if socket != "" || uri != req.ConnectURI {
+			return LibvirtInfo{}, fmt.Errorf("asked socket %q uri %q", socket, uri)
+		}
+		return LibvirtInfo{Version: "10.0.0", Hypervisor: "8.2.2", Security: []string{"apparmor", "dac"}}, nil
+	}
+	h.guests = func(context.Context) (accel.Result, error) {
+		return accel.Result{Accel: accel.KVM, Reason: "the remote host offers KVM domains"}, nil
+	}
+	var names []string
+	for _, c := range Run(t.Context(), h.probes(), req).Checks {
+		names = append(names, c.Name)
+	}
+	if got, wantNames := strings.Join(names, ","), "libvirt,confinement,remote host,kvm guests,base image,etcd binary,image tools"; got != wantNames {
+		t.Errorf("checks %s, want %s", got, wantNames)
+	}
+	want(t, check(t, h, req, "libvirt"), OK, true, "qemu+ssh://root@big.example/system over SSH (libvirt 10.0.0, QEMU 8.2.2)", "")
+	want(t, check(t, h, req, "confinement"), OK, false, "apparmor", "")
+	want(t, check(t, h, req, "kvm guests"), OK, false, "offers KVM", "")
+
+	h.libvirt = func(context.Context, string, string) (LibvirtInfo, error) {
+		return LibvirtInfo{}, errors.New("host key of big.example is not in known_hosts: ssh-keyscan big.example >> ~/.ssh/known_hosts")
+	}
+	want(t, check(t, h, req, "libvirt"), Fail, true, "ssh-keyscan big.example", "check the SSH login")
 }

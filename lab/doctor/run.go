@@ -31,6 +31,22 @@ func Run(ctx context.Context, p Probes, req Requirements) Report {
 		{checkEtcd, probeTimeout},
 		{checkImageTools, probeTimeout},
 	}
+	if req.Remote {
+		steps = steps[:0]
+		for _, st := range []struct {
+			check   func(context.Context, Probes, Requirements) []Check
+			timeout time.Duration
+		}{
+			{checkLibvirt, probeTimeout},
+			{checkRemoteHost, probeTimeout},
+			{checkRemoteKVM, kvmTimeout},
+			{checkBaseImage, probeTimeout},
+			{checkEtcd, probeTimeout},
+			{checkImageTools, probeTimeout},
+		} {
+			steps = append(steps, st)
+		}
+	}
 	var r Report
 	for _, step := range steps {
 		cctx, cancel := context.WithTimeout(ctx, step.timeout)

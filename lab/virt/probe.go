@@ -247,3 +247,43 @@ func (p *Provider) HasKVM(ctx context.Context) (bool, string, error) {
 	}
 	return true, "", nil
 }
+
+// HostInfo is what a libvirt host says about itself.
+type HostInfo struct {
+	Libvirt  string   // the daemon's libvirt version, "9.0.0"
+	QEMU     string   // the hypervisor's version, "7.2.22"
+	Security []string // security drivers: "apparmor", "selinux", "dac"
+}
+
+// Host asks the daemon for its versions and security drivers.
+func (p *Provider) Host(ctx context.Context) (HostInfo, error) {
+	hc, ok := p.c.(hostConn)
+	if !ok {
+		return HostInfo{}, ErrNoProbes
+	}
+	if err := ctx.Err(); err != nil {
+		return HostInfo{}, fmt.Errorf("asking the libvirt host: %w", err)
+	}
+	version := func(v uint64) string { return fmt.Sprintf("%d.%d.%d", v/1000000, v/1000%1000, v%1000) }
+	lib, err := hc.ConnectGetLibVersion()
+	if err != nil {
+		return HostInfo{}, fmt.Errorf("asking the libvirt host: %w", err)
+	}
+	hv, err := hc.ConnectGetVersion()
+	if err != nil {
+		return HostInfo{}, fmt.Errorf("asking the libvirt host: %w", err)
+	}
+	info := HostInfo{Libvirt: version(lib), QEMU: version(hv)}
+	doc, err := hc.ConnectGetCapabilities()
+	if err != nil {
+		return HostInfo{}, fmt.Errorf("asking the libvirt host: %w", err)
+	}
+	var caps libvirtxml.Caps
+	if err := caps.Unmarshal(doc); err != nil {
+		return HostInfo{}, fmt.Errorf("asking the libvirt host: parsing capabilities: %w", err)
+	}
+	for _, m := range caps.Host.SecModel {
+		info.Security = append(info.Security, m.Name)
+	}
+	return info, nil
+}
