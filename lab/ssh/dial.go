@@ -112,7 +112,11 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		if err == nil {
 			conn.Close()
 		}
-		return nil, fail(errors.Join(context.Cause(ctx), err))
+		if err == nil {
+			return nil, fail(context.Cause(ctx))
+		}
+		// One line: progress prints the last error of a wait.
+		return nil, fail(fmt.Errorf("%w (%w)", context.Cause(ctx), err))
 	}
 	if err != nil {
 		tcp.Close()
