@@ -11,6 +11,7 @@ import (
 
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/etcdbin"
+	"github.com/kthw-lab/lab/lab/atomicfile"
 	"github.com/kthw-lab/lab/lab/etcd"
 	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
@@ -141,24 +142,8 @@ func (s Store) Save(st *State) error {
 	if err := os.Chmod(s.Dir, 0o700); err != nil {
 		return fmt.Errorf("securing lab state directory: %w", err)
 	}
-	tmp, err := os.CreateTemp(s.Dir, ".state-*.json")
-	if err != nil {
-		return fmt.Errorf("writing lab state: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing lab state: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing lab state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing lab state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.StateFile()); err != nil {
-		return fmt.Errorf("writing lab state: %w", err)
+	if err := atomicfile.Write(s.StateFile(), append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("saving lab state: %w", err)
 	}
 	return nil
 }

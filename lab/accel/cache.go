@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/kthw-lab/lab/lab/atomicfile"
 )
 
 // Cache keeps self-test results, one file per host and image, so --accel
@@ -54,22 +55,7 @@ func (c Cache) Save(r Result) error {
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return fmt.Errorf("saving a kvm self-test result: %w", err)
 	}
-	tmp, err := os.CreateTemp(c.Dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("saving a kvm self-test result: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving a kvm self-test result: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("saving a kvm self-test result: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("saving a kvm self-test result: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), c.path(r.Key)); err != nil {
+	if err := atomicfile.Write(c.path(r.Key), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("saving a kvm self-test result: %w", err)
 	}
 	return nil
