@@ -5,12 +5,10 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/digitalocean/go-libvirt"
 	"libvirt.org/go/libvirtxml"
 )
 
@@ -102,43 +100,5 @@ func TestDiskBoot(t *testing.T) {
 	if out, err := run("destroy"); err != nil {
 		t.Fatalf("lab destroy: %v\n%s", err, out)
 	}
-	assertNothingLeftNamed(t, lv, name)
-}
-
-// assertNothingLeftNamed checks that no domain, network or pool of lab
-// name is left.
-func assertNothingLeftNamed(t *testing.T, lv *libvirt.Libvirt, name string) {
-	t.Helper()
-	doms, _, err := lv.ConnectListAllDomains(1, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range doms {
-		if strings.HasPrefix(d.Name, name+"-") {
-			t.Errorf("domain %s is left", d.Name)
-		}
-	}
-	nets, _, err := lv.ConnectListAllNetworks(1, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range nets {
-		if n.Name == "lab-"+name {
-			t.Errorf("network %s is left", n.Name)
-		}
-	}
-	pools, _, err := lv.ConnectListAllStoragePools(1, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range pools {
-		if strings.HasPrefix(p.Name, name+"-") {
-			t.Errorf("pool %s is left", p.Name)
-		}
-	}
-	for _, dir := range []string{"/var/lib/libvirt/images/lab-" + name + "-ssd", "/var/lib/libvirt/images/lab-" + name + "-hdd"} {
-		if entries, _ := os.ReadDir(dir); len(entries) > 0 {
-			t.Errorf("%s still holds %d files", dir, len(entries))
-		}
-	}
+	assertNothingLeft(t, lv, name)
 }

@@ -195,7 +195,7 @@ func TestLab(t *testing.T) {
 		t.Fatalf("lab destroy: %v\n%s", err, out)
 	}
 	t.Logf("lab destroy took %s", time.Since(start).Round(time.Second))
-	assertNothingLeft(t, lv)
+	assertNothingLeft(t, lv, labName)
 }
 
 func lastLines(s string, n int) string {
@@ -231,16 +231,17 @@ func mtlsClient(t *testing.T, env map[string]string, withCert bool) func([]strin
 	}
 }
 
-// assertNothingLeft asks libvirt for every domain, network, pool and volume
-// and fails on any that belongs to the e2e lab.
-func assertNothingLeft(t *testing.T, lv *libvirt.Libvirt) {
+// assertNothingLeft asks libvirt for every domain, network and pool and
+// fails on any that belongs to lab name, and on any volume file left in its
+// pools' directories.
+func assertNothingLeft(t *testing.T, lv *libvirt.Libvirt, name string) {
 	t.Helper()
 	doms, _, err := lv.ConnectListAllDomains(1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range doms {
-		if strings.HasPrefix(d.Name, labName+"-") {
+		if strings.HasPrefix(d.Name, name+"-") {
 			t.Errorf("domain %s is left", d.Name)
 		}
 	}
@@ -249,7 +250,7 @@ func assertNothingLeft(t *testing.T, lv *libvirt.Libvirt) {
 		t.Fatal(err)
 	}
 	for _, n := range nets {
-		if n.Name == "lab-"+labName {
+		if n.Name == "lab-"+name {
 			t.Errorf("network %s is left", n.Name)
 		}
 	}
@@ -258,11 +259,12 @@ func assertNothingLeft(t *testing.T, lv *libvirt.Libvirt) {
 		t.Fatal(err)
 	}
 	for _, p := range pools {
-		if strings.HasPrefix(p.Name, labName+"-") {
+		if strings.HasPrefix(p.Name, name+"-") {
 			t.Errorf("pool %s is left", p.Name)
 		}
 	}
-	for _, dir := range []string{"/var/lib/libvirt/images/lab-" + labName + "-ssd", "/var/lib/libvirt/images/lab-" + labName + "-hdd"} {
+	for _, kind := range []string{"ssd", "hdd"} {
+		dir := "/var/lib/libvirt/images/lab-" + name + "-" + kind
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
 			t.Errorf("volume file %s/%s is left", dir, e.Name())
