@@ -113,6 +113,17 @@ func TestLab(t *testing.T) {
 		}
 	})
 
+	// lab doctor always runs the KVM self-test afresh and caches its
+	// verdict, which create's --accel auto then uses.
+	doctorOut, err := runLab(t, ctx, state, "doctor")
+	if err != nil {
+		t.Fatalf("lab doctor: %v\n%s", err, doctorOut)
+	}
+	t.Logf("lab doctor:\n%s", doctorOut)
+	if os.Getenv("LAB_EXPECT_ACCEL") == "tcg" && !strings.Contains(doctorOut, "KVM present but guests do not boot") {
+		t.Errorf("lab doctor's KVM self-test did not find that guests do not boot under KVM here:\n%s", doctorOut)
+	}
+
 	start := time.Now()
 	// --accel auto: the KVM self-test decides (and on these build
 	// machines, where KVM guests hang, must pick TCG: LAB_EXPECT_ACCEL).
