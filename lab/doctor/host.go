@@ -27,6 +27,7 @@ func DefaultProbes(baseImage, etcdBinary func(context.Context) (string, error)) 
 		Getenv:       os.Getenv,
 		Stat:         statFile,
 		Root:         func() bool { return os.Geteuid() == 0 },
+		Groups:       currentGroups,
 		Libvirt:      askLibvirt,
 		LookPath:     lookPath,
 		Output:       output,
@@ -264,4 +265,18 @@ func diskSpace(path string) (DiskSpace, error) {
 		}
 		p = filepath.Dir(p)
 	}
+}
+
+// currentGroups names the groups the process runs with: a group joined
+// with usermod -aG counts only after a new login, as for the daemon.
+func currentGroups() []string {
+	ids, err := os.Getgroups()
+	if err != nil {
+		return nil
+	}
+	names := []string{groupName(uint32(os.Getgid()))}
+	for _, id := range ids {
+		names = append(names, groupName(uint32(id)))
+	}
+	return names
 }

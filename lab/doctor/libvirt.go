@@ -90,7 +90,7 @@ func checkLibvirt(ctx context.Context, p Probes, req Requirements) []Check {
 		info, err := p.Libvirt(ctx, s.Path, uri)
 		if err != nil {
 			return []Check{fail(name, fmt.Sprintf("%s (%s) does not answer for %s: %v", s.Path, s.Daemon, uri, err),
-				libvirtFix(err, p.Root(), uri, req), true)}
+				libvirtFix(err, p, uri, req), true)}
 		}
 		return []Check{
 			ok(name, fmt.Sprintf("%s (%s, libvirt %s, QEMU %s)", s.Path, s.Daemon, info.Version, info.Hypervisor), true),
@@ -101,16 +101,28 @@ func checkLibvirt(ctx context.Context, p Probes, req Requirements) []Check {
 }
 
 // libvirtFix is the fix for a daemon that is there but does not answer. A
-// refusal, or any failure of a non-root user on the system daemon (whose
-// access check may need polkit, which may not run), needs root or the
-// libvirt group; anything else, such as the stale socket of a dead daemon,
-// a restart.
-func libvirtFix(err error, root bool, uri string, req Requirements) string {
+// non-root user on the system daemon is let in by the libvirt group, through
+// polkit (which needs D-Bus and polkitd running) or through the socket's
+// group; anything else, such as the stale socket of a dead daemon, needs a
+// restart.
+func libvirtFix(err error, p Probes, uri string, req Requirements) string {
+	const root = "run lab as root (sudo lab ...)"
 	system := strings.HasSuffix(strings.SplitN(uri, "?", 2)[0], "/system")
-	if errors.Is(err, fs.ErrPermission) || (system && !root) {
-		return "run lab as root (sudo lab ...), or join the libvirt group: sudo usermod -aG libvirt $USER, then log in again"
+	if !errors.Is(err, fs.ErrPermission) && (!system || p.Root()) {
+		return req.setup()
 	}
-	return req.setup()
+	msg := err.Error()
+	polkit := strings.Contains(msg, "system bus") || strings.Contains(msg, "polkit")
+	inGroup := p.Groups != nil && slices.Contains(p.Groups(), "libvirt")
+	switch {
+	case !inGroup:
+		return root + ", or join the libvirt group: sudo usermod -aG libvirt $USER, then log in again"
+	case polkit:
+		return "you are in the libvirt group, but libvirtd checks it through polkit, which needs D-Bus and polkitd: " +
+			"start them (sudo systemctl start dbus polkit), or let the socket's group decide: in /etc/libvirt/libvirtd.conf set " +
+			`unix_sock_group = "libvirt", unix_sock_rw_perms = "0770", auth_unix_rw = "none" and restart libvirtd; or ` + root
+	}
+	return "you are in the libvirt group, but the daemon refuses you: check unix_sock_group and auth_unix_rw in /etc/libvirt/libvirtd.conf; or " + root
 }
 
 var qemuVersion = regexp.MustCompile(`QEMU emulator version (\S+)`)

@@ -254,3 +254,38 @@ func TestRemoteHost(t *testing.T) {
 	}
 	want(t, check(t, h, req, "libvirt"), Fail, true, "ssh-keyscan big.example", "check the SSH login")
 }
+
+// TestLibvirtFixForUsers: the fix for a refused non-root user depends on
+// whether they are in the libvirt group and on how the daemon checks it.
+func TestLibvirtFixForUsers(t *testing.T) {
+	polkitErr := errors.New("internal error: Unable to get system bus connection: Could not connect: No such file or directory")
+	denied := fmt.Errorf("%w: authentication failed", fs.ErrPermission)
+	tests := []struct {
+		name   string
+		root   bool
+		groups []string
+		err    error
+		fix    string
+	}{
+		{"not in the group", false, []string{"alice"}, polkitErr, "join the libvirt group: sudo usermod -aG libvirt $USER, then log in again"},
+		{"in the group, no polkit", false, []string{"alice", "libvirt"}, polkitErr, `sudo systemctl start dbus polkit), or let the socket's group decide: in /etc/libvirt/libvirtd.conf set unix_sock_group = "libvirt", unix_sock_rw_perms = "0770", auth_unix_rw = "none"`},
+		{"in the group, refused", false, []string{"libvirt"}, denied, "check unix_sock_group and auth_unix_rw"},
+		{"root, dead daemon", true, nil, errors.New("connection reset by peer"), DefaultSetupCommand},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newFakeHost()
+			h.root = tt.root
+			h.libvirt = func(context.Context, string, string) (LibvirtInfo, error) { return LibvirtInfo{}, tt.err }
+			p := h.probes()
+			p.Groups = func() []string { return tt.groups }
+			var c Check
+			for _, x := range Run(t.Context(), p, story()).Checks {
+				if x.Name == "libvirt socket" {
+					c = x
+				}
+			}
+			want(t, c, Fail, true, tt.err.Error(), tt.fix)
+		})
+	}
+}

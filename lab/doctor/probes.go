@@ -19,6 +19,9 @@ type Probes struct {
 	Stat func(path string) (FileStat, error)
 	// Root reports whether the doctor runs as root.
 	Root func() bool
+	// Groups lists the names of the groups the doctor runs with; nil when
+	// unknown.
+	Groups func() []string
 	// Libvirt connects to the daemon on the unix socket, opens uri and
 	// returns the daemon's versions.
 	Libvirt func(ctx context.Context, socket, uri string) (LibvirtInfo, error)
