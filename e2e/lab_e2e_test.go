@@ -243,8 +243,7 @@ func mtlsClient(t *testing.T, env map[string]string, withCert bool) func([]strin
 }
 
 // assertNothingLeft asks libvirt for every domain, network and pool and
-// fails on any that belongs to lab name, and on any volume file left in its
-// pools' directories.
+// fails on any that belongs to lab name, and on its pools' directories.
 func assertNothingLeft(t *testing.T, lv *libvirt.Libvirt, name string) {
 	t.Helper()
 	doms, _, err := lv.ConnectListAllDomains(1, 0)
@@ -279,6 +278,10 @@ func assertNothingLeft(t *testing.T, lv *libvirt.Libvirt, name string) {
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
 			t.Errorf("volume file %s/%s is left", dir, e.Name())
+		}
+		// lab made the directory (the default path): libvirt removes it.
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("pool directory %s is left", dir)
 		}
 	}
 }

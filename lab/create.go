@@ -196,6 +196,20 @@ func (c *creator) seeds(context.Context) error {
 	if err := os.MkdirAll(filepath.Dir(c.Store.ConsoleLog("any")), 0o700); err != nil {
 		return fmt.Errorf("creating the console log directory: %w", err)
 	}
+	// virtlogd, running as root, appends to the log files; made here
+	// first, they stay the user's, so a non-root user (in the libvirt
+	// group) can read their own lab's consoles.
+	for _, n := range c.Plan.Nodes {
+		path := consoleLog(c.st, c.Store, n.Name)
+		if path == "" {
+			continue
+		}
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("creating the console log of %s: %w", n.Name, err)
+		}
+		f.Close()
+	}
 	return nil
 }
 

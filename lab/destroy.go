@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 
 	"github.com/kthw-lab/lab/lab/progress"
 	"github.com/kthw-lab/lab/lab/spec"
-	"github.com/kthw-lab/lab/lab/tunnel"
 	"github.com/kthw-lab/lab/lab/virt"
 )
 
@@ -34,10 +32,7 @@ func Destroy(ctx context.Context, store Store, p *virt.Provider, status *progres
 			return fmt.Errorf("destroy of lab %q interrupted: %w; run 'lab destroy' again", st.Name, err)
 		}
 		end := status.Start("removing %s %s", r.Kind, r.Name)
-		err := remove(ctx, p, st.Name, r)
-		if err == nil && r.Kind == KindPool {
-			err = removePoolDir(st, r.Name)
-		}
+		err := remove(ctx, p, st, r)
 		end(err)
 		if err != nil {
 			errs = append(errs, err)
@@ -49,32 +44,30 @@ func Destroy(ctx context.Context, store Store, p *virt.Provider, status *progres
 	return store.Remove()
 }
 
-// removePoolDir removes the directory of a pool the lab made at its default
-// path, when it is empty. A directory the user named (--ssd-path) is theirs
-// and stays, and so does one on a remote host, which is not this machine's
-// to remove.
-func removePoolDir(st *State, pool string) error {
-	if tunnel.IsRemote(st.Connect) {
-		return nil
-	}
+// ownsPoolDir reports whether the lab made pool's directory: one at the
+// default path. A directory the user named (--ssd-path) is theirs and stays.
+func ownsPoolDir(st *State, pool string) bool {
 	for _, p := range st.Plan.Pools {
-		if p.Name != pool || p.Path != spec.PoolPath(st.Name, p.Kind) {
-			continue
-		}
-		if err := os.Remove(p.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("removing the directory of pool %s: %w", pool, err)
+		if p.Name == pool && p.Path == spec.PoolPath(st.Name, p.Kind) {
+			return true
 		}
 	}
-	return nil
+	return false
 }
 
-func remove(ctx context.Context, p *virt.Provider, lab string, r Resource) error {
+func remove(ctx context.Context, p *virt.Provider, st *State, r Resource) error {
+	lab := st.Name
 	switch r.Kind {
 	case KindDomain:
 		return p.DeleteDomain(ctx, r.Name, lab)
 	case KindVolume:
 		return p.DeleteVolume(ctx, r.Pool, r.Name, lab)
 	case KindPool:
+		if ownsPoolDir(st, r.Name) {
+			// The daemon removes the directory it made: it may be root's
+			// where lab is not, or on another host.
+			return p.DeletePoolAndDir(ctx, r.Name, lab)
+		}
 		return p.DeletePool(ctx, r.Name, lab)
 	case KindNetwork:
 		return p.DeleteNetwork(ctx, r.Name, lab)

@@ -376,3 +376,35 @@ func TestRemoteCreateLogsNoConsoleHere(t *testing.T) {
 		}
 	}
 }
+
+// TestDestroyRemovesOnlyPoolDirectoriesItMade: the daemon removes a pool
+// directory at the default path (lab made it; the daemon may be root where
+// lab is not, or on another host), and leaves one the user named.
+func TestDestroyRemovesOnlyPoolDirectoriesItMade(t *testing.T) {
+	f := newFixture(t)
+	s := f.opts.Plan.Spec
+	s.SSDPath = spec.PoolPath(s.Name, spec.PoolSSD) // the default; hdd stays the user's
+	plan, err := s.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.opts.Plan = plan
+	if _, err := Create(t.Context(), f.opts); err != nil {
+		t.Fatal(err)
+	}
+	ssd, hdd := plan.Pool(spec.PoolSSD).Path, plan.Pool(spec.PoolHDD).Path
+	for _, dir := range []string{ssd, hdd} {
+		if _, ok := f.fake.Dir(dir); !ok {
+			t.Fatalf("after create, pool directory %s does not exist", dir)
+		}
+	}
+	if err := Destroy(t.Context(), f.store, f.prov, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.fake.Dir(ssd); ok {
+		t.Errorf("the default pool directory %s is left", ssd)
+	}
+	if _, ok := f.fake.Dir(hdd); !ok {
+		t.Errorf("the user's pool directory %s was removed", hdd)
+	}
+}

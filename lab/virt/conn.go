@@ -29,6 +29,7 @@ type conn interface {
 	StoragePoolGetXMLDesc(pool libvirt.StoragePool, flags libvirt.StorageXMLFlags) (string, error)
 	StoragePoolIsActive(pool libvirt.StoragePool) (int32, error)
 	StoragePoolRefresh(pool libvirt.StoragePool, flags uint32) error
+	StoragePoolDelete(pool libvirt.StoragePool, flags libvirt.StoragePoolDeleteFlags) error
 
 	StorageVolLookupByName(pool libvirt.StoragePool, name string) (libvirt.StorageVol, error)
 	StorageVolCreateXML(pool libvirt.StoragePool, xml string, flags libvirt.StorageVolCreateFlags) (libvirt.StorageVol, error)

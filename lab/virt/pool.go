@@ -154,6 +154,17 @@ func (p *Provider) startPool(ctx context.Context, name string, build bool) (libv
 // nothing when the pool is absent and refuses (ErrNotOwned) a pool whose
 // name does not carry the lab's prefix.
 func (p *Provider) DeletePool(ctx context.Context, name, lab string) error {
+	return p.deletePool(ctx, name, lab, false)
+}
+
+// DeletePoolAndDir is DeletePool that also has the daemon remove the pool's
+// directory (which must be empty by then): the daemon's user owns it, on a
+// remote host too.
+func (p *Provider) DeletePoolAndDir(ctx context.Context, name, lab string) error {
+	return p.deletePool(ctx, name, lab, true)
+}
+
+func (p *Provider) deletePool(ctx context.Context, name, lab string, dir bool) error {
 	if !Owned(name, lab) {
 		return fmt.Errorf("refusing to delete storage pool %q: its name does not start with lab %q: %w", name, lab, ErrNotOwned)
 	}
@@ -177,6 +188,14 @@ func (p *Provider) DeletePool(ctx context.Context, name, lab string) error {
 	if active == 1 {
 		if err := p.c.StoragePoolDestroy(sp); err != nil && !isNotFound(err) {
 			return fmt.Errorf("stopping storage pool %q: %w", name, err)
+		}
+	}
+	if dir {
+		// A directory already gone (an earlier destroy removed it and
+		// then failed) is what was asked for.
+		err := p.c.StoragePoolDelete(sp, libvirt.StoragePoolDeleteNormal)
+		if err != nil && !isNotFound(err) && !strings.Contains(err.Error(), "No such file or directory") {
+			return fmt.Errorf("removing the directory of storage pool %q: %w", name, err)
 		}
 	}
 	if err := p.c.StoragePoolUndefine(sp); err != nil && !isNotFound(err) {

@@ -148,6 +148,25 @@ func (f *Fake) StoragePoolDestroy(h libvirt.StoragePool) error {
 	return nil
 }
 
+// StoragePoolDelete implements the libvirt call for a dir pool: it removes
+// the pool's directory, which must be empty, from an inactive pool.
+func (f *Fake) StoragePoolDelete(h libvirt.StoragePool, _ libvirt.StoragePoolDeleteFlags) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, err := f.inactivePool("StoragePoolDelete", h)
+	if err != nil {
+		return err
+	}
+	dir := poolPath(p)
+	for path := range f.files {
+		if filepath.Dir(path) == dir {
+			return lverr(libvirt.ErrSystemError, "cannot remove directory '%s': Directory not empty", dir)
+		}
+	}
+	delete(f.dirs, dir)
+	return nil
+}
+
 // StoragePoolUndefine implements the libvirt call. The directory and the
 // files in it stay.
 func (f *Fake) StoragePoolUndefine(h libvirt.StoragePool) error {
