@@ -192,4 +192,3 @@ func checkRemoteVolumes(t *testing.T, lv *libvirt.Libvirt) {
 		}
 	}
 }
-
