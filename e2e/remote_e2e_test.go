@@ -71,7 +71,7 @@ func TestRemote(t *testing.T) {
 
 	// The doctor asks the remote libvirt through the tunnel.
 	out, err = run(ctx, "doctor")
-	if err != nil || !strings.Contains(out, "/system over SSH (libvirt ") || !strings.Contains(out, "remote host") {
+	if err != nil || !strings.Contains(out, " over SSH (libvirt ") || !strings.Contains(out, "remote host") {
 		t.Fatalf("lab doctor over the tunnel: %v\n%s", err, out)
 	}
 	if n := srv.Count(tunneltest.StreamLocal); n == 0 {
@@ -93,6 +93,10 @@ func TestRemote(t *testing.T) {
 		t.Fatalf("create did not go through the tunnel: %d libvirt and %d TCP channels", libvirtChans, tcpChans)
 	}
 	checkRemoteVolumes(t, lv)
+	// The subnet check reads the remote host's routes, over an exec session.
+	if n := srv.Count(tunneltest.Session); n == 0 {
+		t.Errorf("create did not read the remote host's routes (no exec session)")
+	}
 
 	out, err = run(ctx, "--output", "json", "status")
 	if err != nil {

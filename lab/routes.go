@@ -1,8 +1,10 @@
 package lab
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"math/bits"
 	"net"
 	"net/netip"
@@ -46,4 +48,20 @@ func parseRoutes(table string) []spec.NamedPrefix {
 		out = append(out, spec.NamedPrefix{Kind: "host route via", Name: f[0], Prefix: p})
 	}
 	return out
+}
+
+// RemoteHostPrefixes lists the networks a remote libvirt host routes (its
+// /proc/net/route, read with run, such as the tunnel's Output): the
+// connected routes of its interfaces among them. The lab's subnet must not
+// overlap them there, where its bridge will be.
+func RemoteHostPrefixes(ctx context.Context, run func(ctx context.Context, cmd string) ([]byte, error)) ([]spec.NamedPrefix, error) {
+	table, err := run(ctx, "cat /proc/net/route")
+	if err != nil {
+		return nil, fmt.Errorf("reading the remote host's routes: %w", err)
+	}
+	out := parseRoutes(string(table))
+	for i := range out {
+		out[i].Kind = "remote host route via"
+	}
+	return out, nil
 }

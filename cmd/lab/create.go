@@ -4,6 +4,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kthw-lab/lab/lab"
+	"github.com/kthw-lab/lab/lab/spec"
+	"github.com/kthw-lab/lab/lab/tunnel"
 	"github.com/kthw-lab/lab/lab/virt"
 )
 
@@ -30,7 +32,13 @@ func (g *globals) create(c *cli.Context, f *specFlags) error {
 		return err
 	}
 	status := g.status()
-	hostNets, err := lab.HostPrefixes()
+	var hostNets []spec.NamedPrefix
+	if t, remote := tunnel.FromContext(c.Context); remote {
+		// The lab's bridge goes on the remote host: its routes matter.
+		hostNets, err = lab.RemoteHostPrefixes(c.Context, t.Output)
+	} else {
+		hostNets, err = lab.HostPrefixes()
+	}
 	if err != nil {
 		return err
 	}

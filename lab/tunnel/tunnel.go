@@ -182,20 +182,9 @@ func (t *Tunnel) Getenv(ctx context.Context, names ...string) (map[string]string
 		}
 		fmt.Fprintf(&cmd, ` "$%s"`, n)
 	}
-	c, err := t.conn(ctx)
+	out, err := t.Output(ctx, cmd.String())
 	if err != nil {
-		return nil, err
-	}
-	s, err := c.NewSession()
-	if err != nil {
-		return nil, fmt.Errorf("reading the environment on %s: %w", t.target.Host, err)
-	}
-	defer s.Close()
-	stop := context.AfterFunc(ctx, func() { s.Close() })
-	defer stop()
-	out, err := s.Output(cmd.String())
-	if err != nil {
-		return nil, fmt.Errorf("reading the environment on %s: %w", t.target.Host, errors.Join(ctx.Err(), err))
+		return nil, fmt.Errorf("reading the environment: %w", err)
 	}
 	vals := bytes.Split(out, []byte{0})
 	env := make(map[string]string, len(names))
@@ -205,6 +194,30 @@ func (t *Tunnel) Getenv(ctx context.Context, names ...string) (map[string]string
 		}
 	}
 	return env, nil
+}
+
+// Output runs cmd on the remote host (its login shell, as ssh HOST CMD
+// does) and returns its standard output.
+func (t *Tunnel) Output(ctx context.Context, cmd string) ([]byte, error) {
+	c, err := t.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, err := c.NewSession()
+	if err != nil {
+		return nil, fmt.Errorf("running %q on %s: %w", cmd, t.target.Host, err)
+	}
+	defer s.Close()
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	defer stop()
+	out, err := s.Output(cmd)
+	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+		}
+		return nil, fmt.Errorf("running %q on %s: %w", cmd, t.target.Host, err)
+	}
+	return out, nil
 }
 
 // Close closes the SSH connection and every channel on it.
