@@ -77,7 +77,7 @@ func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
 	dir := filepath.Join(t.TempDir(), "report")
 	junit := filepath.Join(t.TempDir(), "junit.xml")
 	start := time.Now()
-	out, err := runLab(t, ctx, state, "scenario", "slow-disk", "--duration", "30s", "--check-perf", "5s", "--out", dir, "--junit", junit)
+	out, err := runLab(t, ctx, state, "scenario", "slow-disk", "--duration", "30s", "--check-perf", "5s", "--out", dir, "--junit", junit, "--strict")
 	if err != nil {
 		t.Fatalf("lab scenario slow-disk: %v\n%s", err, out)
 	}

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -59,6 +62,7 @@ func slowDiskCommand(g *globals) *cli.Command {
 		junit     string
 		repeats   int
 		create    bool
+		strict    bool
 	}
 	var f specFlags
 	flags := []cli.Flag{
@@ -71,6 +75,7 @@ func slowDiskCommand(g *globals) *cli.Command {
 		&cli.StringFlag{Name: "junit", Destination: &opts.junit, Usage: "also write a JUnit XML file, one test case per arm"},
 		&cli.IntFlag{Name: "repeats", Value: 1, Destination: &opts.repeats, Usage: "run the arms this many times (reports in run-1, run-2 ...)"},
 		&cli.BoolFlag{Name: "create", Destination: &opts.create, Usage: "create the lab first when it does not exist (takes create's flags)"},
+		&cli.BoolFlag{Name: "strict", Destination: &opts.strict, Usage: "exit 1 when a report does not show the story's contrast (for CI)"},
 	}
 	return &cli.Command{
 		Name:  "slow-disk",
@@ -122,6 +127,7 @@ Exit status 0 when the scenario ran, whatever it found.`,
 			}
 			defer prov.Close()
 			host, _ := os.Hostname()
+			reports := map[string]report.Report{}
 			for i := 1; i <= opts.repeats; i++ {
 				dir := out
 				if opts.repeats > 1 {
@@ -138,10 +144,30 @@ Exit status 0 when the scenario ran, whatever it found.`,
 				if err := g.printReport(*rep, dir, opts.junit); err != nil {
 					return err
 				}
+				reports[dir] = *rep
+			}
+			if opts.strict {
+				// The reports are written: --strict only sets the exit status.
+				return strictContrast(reports)
 			}
 			return nil
 		},
 	}
+}
+
+// strictContrast is --strict's exit status: 1 when any report, by its
+// directory, does not show the story's contrast.
+func strictContrast(reports map[string]report.Report) error {
+	var missed []string
+	for _, dir := range slices.Sorted(maps.Keys(reports)) {
+		if err := slowdisk.Contrast(reports[dir]); err != nil {
+			missed = append(missed, fmt.Sprintf("%s: %v", dir, err))
+		}
+	}
+	if len(missed) == 0 {
+		return nil
+	}
+	return exitError{code: 1, msg: "--strict: the story's contrast did not show in " + strings.Join(missed, "; ")}
 }
 
 // shortDuration is --duration short: a run sized for CI that still shows the

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kthw-lab/lab/scenarios/report"
 	"github.com/kthw-lab/lab/scenarios/slowdisk"
 )
 
@@ -60,5 +62,19 @@ func TestSlowDiskHelpNamesDurationWords(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("help does not mention %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestStrictContrast: --strict exits 1 naming the report whose contrast did
+// not show (here an ssd arm that never elected), and 0 when all show it.
+func TestStrictContrast(t *testing.T) {
+	if err := strictContrast(map[string]report.Report{}); err != nil {
+		t.Errorf("no reports: %v", err)
+	}
+	bad := report.Report{Arms: []report.Arm{{Name: "ssd", TimeToFirstLeader: report.Never}}}
+	err := strictContrast(map[string]report.Report{"out/run-2": bad})
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(ee.msg, "out/run-2: ssd did not keep one leader") {
+		t.Fatalf("strictContrast = %v, want exit 1 naming out/run-2's ssd arm", err)
 	}
 }
