@@ -107,19 +107,10 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 	if err := r.cl.start(ctx); err != nil {
 		return obs, err
 	}
-	first, err := r.connect(ctx, r.FirstLeaderWait)
-	waitLeader := r.FirstLeaderWait
-	if err != nil {
-		if ctx.Err() != nil {
-			return obs, err
-		}
-		// A member serves clients only once it has joined a cluster with
-		// a leader. Never getting there is the story's failure at its
-		// worst (etcd 3.4 on the hdd profile): observe it, keep trying.
-		r.Status.Printf("  %s: no member serves clients after %s (%v); observing anyway", a.Name, r.FirstLeaderWait, err)
-		waitLeader = 0
-	}
-	client := &lazyClient{c: first, dial: func() (*etcd.Client, error) { return etcd.New(ctx, r.etcdCfg) }}
+	// A member serves clients only once it has joined a cluster with a
+	// leader, which may never happen (etcd 3.4 on the hdd profile): the
+	// client connects in the background while the arm is observed.
+	client := &lazyClient{dial: func() (*etcd.Client, error) { return etcd.New(ctx, r.etcdCfg) }}
 	defer client.Close()
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	leader := make(chan struct{})
@@ -142,10 +133,8 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 
 	select {
 	case <-leader:
-	case <-time.After(waitLeader):
-		if waitLeader > 0 {
-			r.Status.Printf("  %s: no leader after %s; observing anyway", a.Name, r.FirstLeaderWait)
-		}
+	case <-time.After(r.FirstLeaderWait):
+		r.Status.Printf("  %s: no leader after %s; observing anyway", a.Name, r.FirstLeaderWait)
 	case <-ctx.Done():
 	}
 	r.Status.Printf("  %s: observing for %s under %d puts/s", a.Name, r.Duration, workloadRate)
@@ -185,19 +174,6 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 		obs.Metrics[i].After = after
 	}
 	return obs, ctx.Err()
-}
-
-// connect makes a client once a member listens: members open their client
-// port a moment after they start, leader or not.
-func (r *runner) connect(ctx context.Context, within time.Duration) (*etcd.Client, error) {
-	deadline := time.Now().Add(within)
-	for {
-		client, err := etcd.New(ctx, r.etcdCfg)
-		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
-			return client, err
-		}
-		time.Sleep(time.Second)
-	}
 }
 
 // lazyClient is the arm's etcd client, connected in the background while
