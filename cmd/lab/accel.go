@@ -24,18 +24,12 @@ func (g *globals) chooseAccel(ctx context.Context, p *virt.Provider, want string
 	}
 	status := g.status()
 	if _, remote := tunnel.FromContext(ctx); remote {
-		// The self-test boots the local cache's image, which a remote
-		// host does not have: ask the host what it offers instead.
-		kvm, why, err := p.HasKVM(ctx)
+		r, err := remoteAccel(ctx, p)
 		if err != nil {
 			return "", fmt.Errorf("--accel auto: %w (or choose: --accel kvm|tcg)", err)
 		}
-		if !kvm {
-			status.Printf("accel auto: using tcg: the remote host offers no KVM (%s)", why)
-			return virt.AccelTCG, nil
-		}
-		status.Printf("accel auto: using kvm: the remote host offers it (not self-tested remotely; if guests hang, --accel tcg)")
-		return virt.AccelKVM, nil
+		status.Printf("accel auto: %s", r.Reason)
+		return r.Accel, nil
 	}
 	kvm, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
 	if err != nil {
@@ -55,17 +49,31 @@ func (g *globals) chooseAccel(ctx context.Context, p *virt.Provider, want string
 	return r.Accel, nil
 }
 
+// remoteAccel is auto's choice on a remote host: the self-test boots the
+// local cache's image, which that host does not have, so the host's domain
+// capabilities decide.
+func remoteAccel(ctx context.Context, p *virt.Provider) (accel.Result, error) {
+	kvm, why, err := p.HasKVM(ctx)
+	switch {
+	case err != nil:
+		return accel.Result{}, err
+	case kvm:
+		return accel.Result{Accel: accel.KVM, Reason: "the remote host offers KVM domains: using kvm (not self-tested remotely; if guests hang, --accel tcg)"}, nil
+	}
+	return accel.Result{Accel: accel.TCG, Reason: "the remote host offers no KVM (" + why + "): using tcg"}, nil
+}
+
 // kvmSelfTest returns the KVM self-test's result for the host behind p and
 // img: from the cache unless fresh is set, else by booting img under KVM
 // (and then caching it). cached says where the result came from.
 func (g *globals) kvmSelfTest(ctx context.Context, p *virt.Provider, img *images.Image, fresh bool) (r accel.Result, cached bool, err error) {
-	host, err := p.HostIdentity(ctx)
+	host, err := p.Host(ctx)
 	if err != nil {
 		return accel.Result{}, false, fmt.Errorf("kvm self-test: %w", err)
 	}
 	// KVM lives in the host's kernel, which libvirt does not name.
 	release, _ := os.ReadFile("/proc/sys/kernel/osrelease")
-	parts := []string{g.Connect, host, img.Digest, img.Disk, strings.TrimSpace(string(release))}
+	parts := []string{g.Connect, host.Identity(), img.Digest, img.Disk, strings.TrimSpace(string(release))}
 	key := accel.Key(parts...)
 	c := accel.Cache{Dir: filepath.Join(g.CacheDir, "accel")}
 	if !fresh {

@@ -110,14 +110,7 @@ func (g *globals) doctorKVMGuests(ctx context.Context) (accel.Result, error) {
 			return accel.Result{}, err
 		}
 		defer p.Close()
-		kvm, why, err := p.HasKVM(ctx)
-		switch {
-		case err != nil:
-			return accel.Result{}, err
-		case kvm:
-			return accel.Result{Accel: accel.KVM, Reason: "the remote host offers KVM domains (not self-tested remotely; if guests hang, --accel tcg)"}, nil
-		}
-		return accel.Result{Accel: accel.TCG, Reason: "the remote host offers no KVM (" + why + "): --accel auto uses TCG"}, nil
+		return remoteAccel(ctx, p)
 	}
 	img, err := images.Resolve(g.cache(), defaultImage)
 	if err != nil {

@@ -16,7 +16,8 @@ import (
 	"syscall"
 
 	"github.com/digitalocean/go-libvirt"
-	"libvirt.org/go/libvirtxml"
+
+	"github.com/kthw-lab/lab/lab/virt"
 )
 
 // DefaultProbes reads the real host. baseImage and etcdBinary describe the
@@ -84,24 +85,11 @@ func askLibvirt(ctx context.Context, socket, uri string) (LibvirtInfo, error) {
 		return LibvirtInfo{}, fmt.Errorf("opening %s: %w", uri, libvirtErr(ctx, err))
 	}
 	defer l.Disconnect()
-	lib, err := l.ConnectGetLibVersion()
+	h, err := virt.NewProvider(l).Host(ctx)
 	if err != nil {
-		return LibvirtInfo{}, fmt.Errorf("asking for the libvirt version: %w", libvirtErr(ctx, err))
+		return LibvirtInfo{}, libvirtErr(ctx, err)
 	}
-	hv, err := l.ConnectGetVersion()
-	if err != nil {
-		return LibvirtInfo{}, fmt.Errorf("asking for the hypervisor version: %w", libvirtErr(ctx, err))
-	}
-	info := LibvirtInfo{Version: libvirtVersion(lib), Hypervisor: libvirtVersion(hv)}
-	if doc, err := l.ConnectGetCapabilities(); err == nil {
-		var caps libvirtxml.Caps
-		if caps.Unmarshal(doc) == nil {
-			for _, m := range caps.Host.SecModel {
-				info.Security = append(info.Security, m.Name)
-			}
-		}
-	}
-	return info, nil
+	return LibvirtInfo{Version: h.Libvirt, Hypervisor: h.QEMU, Security: h.Security}, nil
 }
 
 // daemonURI is the URI as the daemon knows it: the transport and the
@@ -128,11 +116,6 @@ func libvirtErr(ctx context.Context, err error) error {
 		}
 	}
 	return err
-}
-
-// libvirtVersion decodes libvirt's major*1e6 + minor*1e3 + micro.
-func libvirtVersion(v uint64) string {
-	return fmt.Sprintf("%d.%d.%d", v/1000000, v/1000%1000, v%1000)
 }
 
 type connDialer struct{ c net.Conn }

@@ -30,14 +30,6 @@ func TestMemAvailableOnThisHost(t *testing.T) {
 	}
 }
 
-func TestLibvirtVersion(t *testing.T) {
-	for v, want := range map[uint64]string{9000000: "9.0.0", 7002022: "7.2.22", 10010003: "10.10.3"} {
-		if got := libvirtVersion(v); got != want {
-			t.Errorf("libvirtVersion(%d) = %q, want %q", v, got, want)
-		}
-	}
-}
-
 func TestDaemonURI(t *testing.T) {
 	for in, want := range map[string]string{
 		"qemu:///system":                          "qemu:///system",

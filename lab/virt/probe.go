@@ -167,7 +167,7 @@ func (pr *Probe) Stop() error {
 	return err
 }
 
-// hostConn is what HostIdentity asks libvirt; *libvirt.Libvirt has it.
+// hostConn is what Host asks libvirt; *libvirt.Libvirt has it.
 type hostConn interface {
 	ConnectGetHostname() (string, error)
 	ConnectGetLibVersion() (uint64, error)
@@ -177,47 +177,6 @@ type hostConn interface {
 
 var _ hostConn = (*libvirt.Libvirt)(nil)
 
-// HostIdentity describes the host behind the connection as far as it
-// decides whether guests run under KVM: its name, the libvirt and
-// hypervisor versions and the host CPU. Results of boot probes are cached
-// under it.
-func (p *Provider) HostIdentity(ctx context.Context) (string, error) {
-	hc, ok := p.c.(hostConn)
-	if !ok {
-		return "", ErrNoProbes
-	}
-	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("identifying the libvirt host: %w", err)
-	}
-	name, err := hc.ConnectGetHostname()
-	if err != nil {
-		return "", fmt.Errorf("identifying the libvirt host: %w", err)
-	}
-	lib, err := hc.ConnectGetLibVersion()
-	if err != nil {
-		return "", fmt.Errorf("identifying the libvirt host: %w", err)
-	}
-	hv, err := hc.ConnectGetVersion()
-	if err != nil {
-		return "", fmt.Errorf("identifying the libvirt host: %w", err)
-	}
-	doc, err := hc.ConnectGetCapabilities()
-	if err != nil {
-		return "", fmt.Errorf("identifying the libvirt host: %w", err)
-	}
-	var caps libvirtxml.Caps
-	if err := caps.Unmarshal(doc); err != nil {
-		return "", fmt.Errorf("identifying the libvirt host: parsing capabilities: %w", err)
-	}
-	cpu := ""
-	if c := caps.Host.CPU; c != nil {
-		cpu = c.Vendor + " " + c.Model
-		if c.Microcode != nil {
-			cpu += fmt.Sprintf(" microcode %d", c.Microcode.Version)
-		}
-	}
-	return fmt.Sprintf("%s libvirt %d qemu %d cpu %s", name, lib, hv, cpu), nil
-}
 
 // kvmConn is what HasKVM asks libvirt; *libvirt.Libvirt has it.
 type kvmConn interface {
@@ -250,12 +209,20 @@ func (p *Provider) HasKVM(ctx context.Context) (bool, string, error) {
 
 // HostInfo is what a libvirt host says about itself.
 type HostInfo struct {
+	Name     string   // the host's name
 	Libvirt  string   // the daemon's libvirt version, "9.0.0"
 	QEMU     string   // the hypervisor's version, "7.2.22"
+	CPU      string   // vendor, model and microcode of the host CPU
 	Security []string // security drivers: "apparmor", "selinux", "dac"
 }
 
-// Host asks the daemon for its versions and security drivers.
+// Identity is what decides whether guests run under KVM there, as far as
+// libvirt tells: results of boot probes are cached under it.
+func (h HostInfo) Identity() string {
+	return fmt.Sprintf("%s libvirt %s qemu %s cpu %s", h.Name, h.Libvirt, h.QEMU, h.CPU)
+}
+
+// Host asks the daemon for its name, versions, CPU and security drivers.
 func (p *Provider) Host(ctx context.Context) (HostInfo, error) {
 	hc, ok := p.c.(hostConn)
 	if !ok {
@@ -264,26 +231,41 @@ func (p *Provider) Host(ctx context.Context) (HostInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return HostInfo{}, fmt.Errorf("asking the libvirt host: %w", err)
 	}
-	version := func(v uint64) string { return fmt.Sprintf("%d.%d.%d", v/1000000, v/1000%1000, v%1000) }
+	fail := func(err error) (HostInfo, error) { return HostInfo{}, fmt.Errorf("asking the libvirt host: %w", err) }
+	name, err := hc.ConnectGetHostname()
+	if err != nil {
+		return fail(err)
+	}
 	lib, err := hc.ConnectGetLibVersion()
 	if err != nil {
-		return HostInfo{}, fmt.Errorf("asking the libvirt host: %w", err)
+		return fail(err)
 	}
 	hv, err := hc.ConnectGetVersion()
 	if err != nil {
-		return HostInfo{}, fmt.Errorf("asking the libvirt host: %w", err)
+		return fail(err)
 	}
-	info := HostInfo{Libvirt: version(lib), QEMU: version(hv)}
 	doc, err := hc.ConnectGetCapabilities()
 	if err != nil {
-		return HostInfo{}, fmt.Errorf("asking the libvirt host: %w", err)
+		return fail(err)
 	}
 	var caps libvirtxml.Caps
 	if err := caps.Unmarshal(doc); err != nil {
-		return HostInfo{}, fmt.Errorf("asking the libvirt host: parsing capabilities: %w", err)
+		return fail(fmt.Errorf("parsing capabilities: %w", err))
+	}
+	info := HostInfo{Name: name, Libvirt: Version(lib), QEMU: Version(hv)}
+	if c := caps.Host.CPU; c != nil {
+		info.CPU = c.Vendor + " " + c.Model
+		if c.Microcode != nil {
+			info.CPU += fmt.Sprintf(" microcode %d", c.Microcode.Version)
+		}
 	}
 	for _, m := range caps.Host.SecModel {
 		info.Security = append(info.Security, m.Name)
 	}
 	return info, nil
+}
+
+// Version decodes libvirt's version numbers, major*1e6 + minor*1e3 + micro.
+func Version(v uint64) string {
+	return fmt.Sprintf("%d.%d.%d", v/1000000, v/1000%1000, v%1000)
 }

@@ -58,3 +58,11 @@ func TestProbeXMLSemantics(t *testing.T) {
 		}
 	}
 }
+
+func TestLibvirtVersion(t *testing.T) {
+	for v, want := range map[uint64]string{9000000: "9.0.0", 7002022: "7.2.22", 10010003: "10.10.3"} {
+		if got := Version(v); got != want {
+			t.Errorf("Version(%d) = %q, want %q", v, got, want)
+		}
+	}
+}
