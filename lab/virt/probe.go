@@ -177,7 +177,6 @@ type hostConn interface {
 
 var _ hostConn = (*libvirt.Libvirt)(nil)
 
-
 // kvmConn is what HasKVM asks libvirt; *libvirt.Libvirt has it.
 type kvmConn interface {
 	ConnectGetDomainCapabilities(emulator, arch, machine, virttype libvirt.OptString, flags libvirt.ConnectGetDomainCapabilitiesFlags) (string, error)
