@@ -144,6 +144,9 @@ Exit status 0 when the scenario ran, whatever it found.`,
 				if err := g.printReport(*rep, dir, opts.junit); err != nil {
 					return err
 				}
+				if rep.RestoreWarning != "" {
+					fmt.Fprintf(g.streams.err, "warning: %s\n", rep.RestoreWarning)
+				}
 				reports[dir] = *rep
 			}
 			if opts.strict {

@@ -20,6 +20,10 @@ type Report struct {
 	// Duration is how long each arm was observed under the workload.
 	Duration time.Duration
 	Arms     []Arm
+	// RestoreWarning, when set, says that the lab was not back to a healthy
+	// cluster when the run ended, and how to finish that. The report is
+	// complete without it, so it is shown, not written.
+	RestoreWarning string
 }
 
 // Arm is one configuration of the scenario and everything measured while it

@@ -85,7 +85,9 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 		armReport, err := r.arm(ctx, a)
 		end(err)
 		if err != nil {
-			r.restore(context.WithoutCancel(ctx))
+			if rerr := r.restore(context.WithoutCancel(ctx), restoreWait(rep.Arms)); rerr != nil {
+				r.Status.Printf("warning: %v", rerr)
+			}
 			return rep, fmt.Errorf("arm %s: %w", a.Name, err)
 		}
 		rep.Arms = append(rep.Arms, armReport)
@@ -93,7 +95,13 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if err := report.Write(o.OutDir, *rep); err != nil {
 		return rep, err
 	}
-	return rep, r.restore(ctx)
+	if err := r.restore(ctx, restoreWait(rep.Arms)); err != nil {
+		if ctx.Err() != nil {
+			return rep, err
+		}
+		rep.RestoreWarning = err.Error()
+	}
+	return rep, nil
 }
 
 type runner struct {
@@ -102,28 +110,73 @@ type runner struct {
 	etcdCfg etcd.ClientConfig
 }
 
-// restore puts the lab back as create left it.
-func (r *runner) restore(ctx context.Context) error {
-	end := r.Status.Start("restoring the lab (ssd profile, the plan's timeouts, a fresh cluster)")
-	err := r.bootstrap(ctx, disk.Profile{Name: disk.SSD}, r.State.Plan.Etcd.HeartbeatInterval, r.State.Plan.Etcd.ElectionTimeout)
-	if err == nil {
-		c, cerr := etcd.New(ctx, r.etcdCfg)
-		if cerr != nil {
-			err = cerr
-		} else {
-			defer c.Close()
-			deadline, cancel := context.WithTimeout(ctx, 2*time.Minute)
-			defer cancel()
-			for {
-				if err = c.Quorum(deadline, r.State.Plan.NodeNames()); err == nil || deadline.Err() != nil {
-					break
-				}
-				time.Sleep(time.Second)
-			}
+// Bounds of the restore's wait for the fresh cluster to serve: a bootstrap
+// on the ssd profile takes seconds on a quiet host and much longer on a
+// busy one, so the wait scales with what the control arm measured here.
+const (
+	minRestoreWait     = 3 * time.Minute
+	restoreWaitPerBoot = 5
+)
+
+// restoreWait is how long restore waits for a quorum: restoreWaitPerBoot
+// times the slowest first leader of the ssd arms that ran (this host's
+// bootstrap time), and never less than minRestoreWait.
+func restoreWait(arms []report.Arm) time.Duration {
+	wait := minRestoreWait
+	for _, a := range arms {
+		if a.Profile == disk.SSD && a.TimeToFirstLeader != report.Never {
+			wait = max(wait, restoreWaitPerBoot*a.TimeToFirstLeader)
 		}
 	}
+	return wait
+}
+
+// restore puts the lab back as create left it: a fresh cluster on the ssd
+// profile with the plan's timeouts, waited for up to wait. The report is
+// complete by then, so a restore that is not done in time is not a failed
+// scenario: the error says how to finish it.
+func (r *runner) restore(ctx context.Context, wait time.Duration) error {
+	end := r.Status.Start("restoring the lab (ssd profile, the plan's timeouts, a fresh cluster; waiting up to %s)", wait)
+	err := r.bootstrap(ctx, disk.Profile{Name: disk.SSD}, r.State.Plan.Etcd.HeartbeatInterval, r.State.Plan.Etcd.ElectionTimeout)
+	if err == nil {
+		err = r.awaitQuorum(ctx, wait)
+	}
 	end(err)
-	return err
+	if err != nil {
+		return fmt.Errorf("restoring the lab: %w; the members were restarted fresh and may still be electing: "+
+			"'lab --lab %s status' shows when all serve, and if they never do, 'lab --lab %s destroy' and 'lab --lab %s create' rebuild it",
+			err, r.State.Name, r.State.Name, r.State.Name)
+	}
+	return nil
+}
+
+// awaitQuorum waits until every member serves and agrees on a leader. A
+// member serves clients only once the cluster has elected, so refused
+// connections are part of the wait, not its failure.
+func (r *runner) awaitQuorum(ctx context.Context, wait time.Duration) error {
+	deadline, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	var last error
+	for {
+		last = r.quorumOnce(deadline)
+		if last == nil {
+			return nil
+		}
+		select {
+		case <-deadline.Done():
+			return fmt.Errorf("no healthy quorum after %s: %w", wait, last)
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+func (r *runner) quorumOnce(ctx context.Context) error {
+	c, err := etcd.New(ctx, r.etcdCfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Quorum(ctx, r.State.Plan.NodeNames())
 }
 
 // bootstrap stops and wipes etcd, applies the disk profile and the
