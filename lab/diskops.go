@@ -37,7 +37,9 @@ func RunAsRoot(ctx context.Context, keys *pki.PKI, n spec.Node, script string) (
 	if err != nil {
 		return "", err
 	}
-	c, err := labssh.Dial(ctx, cfg)
+	// Dialing twice is harmless (nothing ran yet); running twice may not
+	// be, so only the dial is retried.
+	c, err := labssh.DialRetry(ctx, cfg, labssh.DefaultDialAttempts)
 	if err != nil {
 		return "", err
 	}

@@ -138,7 +138,7 @@ func (g *globals) dialNode(c *cli.Context, name string) (*labssh.Client, error) 
 	if err != nil {
 		return nil, err
 	}
-	return labssh.Dial(c.Context, cfg)
+	return labssh.DialRetry(c.Context, cfg, labssh.DefaultDialAttempts)
 }
 
 // remoteArgs drops the "--" that separates lab's arguments from the remote

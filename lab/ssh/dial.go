@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	xssh "golang.org/x/crypto/ssh"
@@ -157,4 +158,45 @@ func hostKeyAlgorithms(k xssh.PublicKey) []string {
 		return []string{xssh.KeyAlgoRSASHA512, xssh.KeyAlgoRSASHA256, xssh.KeyAlgoRSA}
 	}
 	return []string{k.Type()}
+}
+
+// Bounds of DialRetry: a busy host (a laptop compiling beside three
+// emulated guests) can stall one handshake past DefaultTimeout, and a
+// second try a few seconds later usually gets through.
+const (
+	DefaultDialAttempts = 4
+	dialBackoff         = 2 * time.Second
+)
+
+// DialRetry is Dial retried on transient failures (a timed-out or reset
+// handshake, a refused connect), up to attempts times with a doubling pause.
+// A wrong host key, a refused login and ctx's own end are final at once.
+func DialRetry(ctx context.Context, cfg Config, attempts int) (*Client, error) {
+	pause := dialBackoff
+	for i := 1; ; i++ {
+		c, err := Dial(ctx, cfg)
+		if err == nil || i >= attempts || !Transient(err) || ctx.Err() != nil {
+			if err != nil && i > 1 {
+				err = fmt.Errorf("%w (after %d attempts)", err, i)
+			}
+			return c, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(pause):
+		}
+		pause *= 2
+	}
+}
+
+// Transient tells whether a Dial error may go away by itself: anything but
+// a host key mismatch or a refused authentication.
+func Transient(err error) bool {
+	var hk *HostKeyError
+	if errors.As(err, &hk) {
+		return false
+	}
+	// x/crypto/ssh has no typed error for a refused login.
+	return !strings.Contains(err.Error(), "unable to authenticate")
 }
