@@ -68,16 +68,25 @@ e2e:
 bench: setup build image etcd
 	$(GO) test -tags e2e -run '^$$' -bench BenchmarkCreate -benchtime 1x -timeout $(E2E_TIMEOUT) -v ./e2e/
 
-# actionlint (pinned in go.mod) checks every workflow under .github/workflows,
-# and the run: scripts with shellcheck where shellcheck is installed.
-lint:
+# The linters are pinned in their own module, tools/go.mod, so they never
+# decide the versions the shipped binary links. actionlint checks every
+# workflow under .github/workflows (and their run: scripts with shellcheck
+# where it is installed); staticcheck and deadcode keep the tree clean.
+TOOLS := bin/tools
+$(TOOLS)/%: tools/go.mod tools/go.sum
+	$(GO) -C tools build -o $(CURDIR)/$(TOOLS)/ $(shell awk '/^tool \(/{t=1;next} t&&/^\)/{t=0} t{print $$1}' tools/go.mod | grep '/$*$$')
+
+lint: $(TOOLS)/actionlint $(TOOLS)/staticcheck $(TOOLS)/deadcode
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags integration ./...
 	$(GO) vet -tags e2e ./...
 	bash -n scripts/*.sh .ci/run
-	$(GO) tool actionlint
+	$(TOOLS)/actionlint
+	$(TOOLS)/staticcheck -tags integration,e2e ./...
+	@dead=$$($(TOOLS)/deadcode -test -tags integration,e2e ./...); \
+	if [ -n "$$dead" ]; then echo "deadcode: unreachable functions:"; echo "$$dead"; exit 1; fi
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -32,8 +32,7 @@ func Run(ctx context.Context, p Probes, req Requirements) Report {
 		{checkImageTools, probeTimeout},
 	}
 	if req.Remote {
-		steps = steps[:0]
-		for _, st := range []struct {
+		steps = append(steps[:0], []struct {
 			check   func(context.Context, Probes, Requirements) []Check
 			timeout time.Duration
 		}{
@@ -43,9 +42,7 @@ func Run(ctx context.Context, p Probes, req Requirements) Report {
 			{checkBaseImage, probeTimeout},
 			{checkEtcd, probeTimeout},
 			{checkImageTools, probeTimeout},
-		} {
-			steps = append(steps, st)
-		}
+		}...)
 	}
 	var r Report
 	for _, step := range steps {

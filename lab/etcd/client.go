@@ -3,7 +3,6 @@ package etcd
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -105,7 +104,8 @@ func newClientv3(ctx context.Context, cfg ClientConfig, endpoints []string) (*cl
 		// "remote error: tls: certificate required". clientv3 3.6 still dials
 		// with grpc.DialContext, where both options work.
 		DialOptions: []grpc.DialOption{
-			grpc.WithBlock(), grpc.WithReturnConnectionError(), //nolint:staticcheck
+			//lint:ignore SA1019 their replacement, grpc.NewClient, has no blocking dial (see above).
+			grpc.WithBlock(), grpc.WithReturnConnectionError(),
 			grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
 				return dial(ctx, "tcp", addr)
 			}),
@@ -124,21 +124,6 @@ func (c *Client) V3() *clientv3.Client { return c.cli }
 
 // Endpoints are the endpoints the client was created with.
 func (c *Client) Endpoints() []string { return append([]string(nil), c.cfg.Endpoints...) }
-
-// TLSConfig builds the client TLS configuration from PEM: the CA that signed
-// the members' certificates, and the client certificate and key (for the
-// lab, ca.pem, kubernetes.pem and kubernetes-key.pem).
-func TLSConfig(caPEM, certPEM, keyPEM []byte) (*tls.Config, error) {
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
-		return nil, errors.New("building etcd client TLS: no certificate in the CA PEM")
-	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("building etcd client TLS: loading client key pair: %w", err)
-	}
-	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
-}
 
 // MemberID is an etcd member ID. etcd and etcdctl show it in lowercase hex,
 // and so do String and its JSON form.

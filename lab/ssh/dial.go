@@ -68,9 +68,6 @@ type Client struct {
 	conn *xssh.Client
 }
 
-// Name is the node name the client was dialled with.
-func (c *Client) Name() string { return c.name }
-
 // Close closes the connection and every session on it.
 func (c *Client) Close() error { return c.conn.Close() }
 

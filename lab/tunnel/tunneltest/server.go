@@ -92,13 +92,6 @@ func (s *Server) Count(kind string) int {
 	return s.counts[kind]
 }
 
-// Port is the server's TCP port.
-func (s *Server) Port() int {
-	_, p, _ := net.SplitHostPort(s.Addr)
-	n, _ := strconv.Atoi(p)
-	return n
-}
-
 // KnownHostsLine is the server's entry for a known_hosts file.
 func (s *Server) KnownHostsLine() string {
 	return knownhosts.Line([]string{knownhosts.Normalize(s.Addr)}, s.HostKey.PublicKey())
