@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,8 +21,8 @@ func main() {
 }
 
 // exitCode prints err and maps it to the process exit status: 0 for none,
-// the code an ExitCoder carries, 1 otherwise.
-func exitCode(err error, stderr *os.File) int {
+// the code an ExitCoder carries, 2 for bad input (see isUsage), 1 otherwise.
+func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
@@ -33,5 +34,8 @@ func exitCode(err error, stderr *os.File) int {
 		return coder.ExitCode()
 	}
 	fmt.Fprintln(stderr, "lab:", err)
-	return 1
+	if isUsage(err) {
+		return exitUsage
+	}
+	return exitFailed
 }
