@@ -4,6 +4,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kthw-lab/lab/lab"
+	"github.com/kthw-lab/lab/lab/preflight"
 	"github.com/kthw-lab/lab/lab/spec"
 	"github.com/kthw-lab/lab/lab/tunnel"
 	"github.com/kthw-lab/lab/lab/virt"
@@ -27,21 +28,18 @@ same 'lab create' finishes it.`,
 
 // create creates the lab the flags describe and prints its member table.
 func (g *globals) create(c *cli.Context, f *specFlags) error {
-	plan, img, bins, err := f.plan(g)
+	h := &hostChecks{limits: preflight.LocalHost, prefixes: lab.HostPrefixes}
+	if t, remote := tunnel.FromContext(c.Context); remote {
+		// The lab's bridge goes on the remote host: its routes matter, and
+		// its size is not this machine's.
+		h.limits = nil
+		h.prefixes = func() ([]spec.NamedPrefix, error) { return lab.RemoteHostPrefixes(c.Context, t.Output) }
+	}
+	plan, img, bins, hostNets, err := f.preflight(g, h)
 	if err != nil {
 		return err
 	}
 	status := g.status()
-	var hostNets []spec.NamedPrefix
-	if t, remote := tunnel.FromContext(c.Context); remote {
-		// The lab's bridge goes on the remote host: its routes matter.
-		hostNets, err = lab.RemoteHostPrefixes(c.Context, t.Output)
-	} else {
-		hostNets, err = lab.HostPrefixes()
-	}
-	if err != nil {
-		return err
-	}
 	p, err := virt.Dial(c.Context, g.Connect)
 	if err != nil {
 		return err

@@ -129,7 +129,27 @@ func (g *globals) prepareUsage(cmds []*cli.Command) {
 			if cmd.Action == nil {
 				cmd.Action = g.groupAction
 			}
+		} else if cmd.ArgsUsage == "" && cmd.Action != nil {
+			cmd.Action = noArgs(cmd.Action)
 		}
+	}
+}
+
+// noArgs refuses arguments to a command that takes none: `lab destroy
+// mylab` would otherwise destroy the lab --lab names (kthw by default), not
+// mylab.
+func noArgs(action cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.Args().Present() {
+			fix := "it takes no arguments"
+			if a := c.Args().First(); strings.HasPrefix(a, "-") {
+				fix = "flags go before the arguments"
+			} else if c.Command.Name == "destroy" || c.Command.Name == "status" || c.Command.Name == "create" {
+				fix = fmt.Sprintf("name the lab with the global flag: lab --lab %s %s", a, c.Command.Name)
+			}
+			return newUsageError(c, "unexpected argument %q: %s", c.Args().First(), fix)
+		}
+		return action(c)
 	}
 }
 
@@ -174,4 +194,10 @@ func isUsage(err error) bool {
 	var u *usageError
 	var f *spec.FieldError
 	return errors.As(err, &u) || errors.As(err, &f)
+}
+
+// refuse is a flag's value refused before anything runs: exit 2, with the
+// flag, the value, the problem and the fix.
+func refuse(flag string, value any, problem, fix string) error {
+	return &spec.FieldError{Flag: flag, Value: fmt.Sprint(value), Problem: problem, Fix: fix}
 }
