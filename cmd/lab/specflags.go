@@ -55,7 +55,7 @@ func (f *specFlags) spec(lab string) (spec.Spec, error) {
 	s.Name = lab
 	subnet, err := netip.ParsePrefix(f.subnet)
 	if err != nil {
-		return s, fmt.Errorf("--subnet %q is not a subnet: write it as 192.168.199.0/24", f.subnet)
+		return s, refuse("--subnet", fmt.Sprintf("%q", f.subnet), "not a subnet", "write it as an IPv4 prefix such as 192.168.199.0/24")
 	}
 	s.Subnet = subnet
 	s.Nodes, s.CPUs, s.MemoryMiB = f.nodes, f.cpus, f.memory
