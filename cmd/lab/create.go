@@ -19,8 +19,14 @@ func createCommand(g *globals) *cli.Command {
 OS disk (an overlay of the base image), an etcd data disk and a cloud-init seed,
 and the VMs. It returns when every node answers SSH with its pinned host key,
 cloud-init has finished and etcd has a quorum over mutual TLS, then prints the
-member table. Interrupted (Ctrl-C), 'lab destroy' removes what was made and the
-same 'lab create' finishes it.`,
+member table. Interrupted (Ctrl-C: the current step finishes; twice: at once),
+'lab destroy' removes what was made and the same 'lab create' finishes it.
+
+Before it makes anything it checks, in order: names and flags and their ranges
+(this host's CPUs and memory too), the --image file's format (qcow2, by its
+header), the --etcd-binary (an x86-64 ELF), the subnet against this host's
+interfaces and routes; then the cache, libvirt and the KVM self-test. A refused
+value exits 2.`,
 		Flags:  f.flags(),
 		Action: func(c *cli.Context) error { return g.create(c, &f) },
 	}
