@@ -12,29 +12,44 @@ import (
 	"time"
 )
 
+// helper is the interrupt helper's process; wait returns its exit status
+// once its stdout is read to the end.
+type helper struct {
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+	copied         chan struct{}
+}
+
+func (h *helper) wait(t *testing.T) int {
+	t.Helper()
+	<-h.copied // Wait closes the pipe: read it to the end first
+	return exitOf(t, h.cmd.Wait())
+}
+
 // startHelper runs this test binary as the interrupt helper and waits
 // until it listens for signals.
-func startHelper(t *testing.T) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+func startHelper(t *testing.T) *helper {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), helperEnv+"=1")
-	pipe, err := cmd.StdoutPipe()
+	h := &helper{cmd: exec.Command(os.Args[0]), copied: make(chan struct{})}
+	h.cmd.Env = append(os.Environ(), helperEnv+"=1")
+	pipe, err := h.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	h.cmd.Stderr = &h.stderr
+	if err := h.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	t.Cleanup(func() { _ = h.cmd.Process.Kill() })
 	r := bufio.NewReader(pipe)
 	if line, err := r.ReadString('\n'); err != nil || line != "ready\n" {
 		t.Fatalf("helper said %q, %v", line, err)
 	}
-	var stdout bytes.Buffer
-	go func() { _, _ = stdout.ReadFrom(r) }()
-	return cmd, &stdout, &stderr
+	go func() {
+		defer close(h.copied)
+		_, _ = h.stdout.ReadFrom(r)
+	}()
+	return h
 }
 
 func exitOf(t *testing.T, err error) int {
@@ -52,14 +67,14 @@ func exitOf(t *testing.T, err error) int {
 // TestFirstInterruptFinishesTheStep: one SIGINT cancels, says so, lets the
 // step end, and exits 130.
 func TestFirstInterruptFinishesTheStep(t *testing.T) {
-	cmd, stdout, stderr := startHelper(t)
+	h := startHelper(t)
+	stdout, stderr := &h.stdout, &h.stderr
 	began := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := h.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	code := exitOf(t, cmd.Wait())
+	code := h.wait(t)
 	took := time.Since(began)
-	time.Sleep(100 * time.Millisecond) // the stdout copy
 	t.Logf("exit %d after %s; stdout %q; stderr %q", code, took.Round(time.Millisecond), stdout, stderr)
 	if code != exitSignal {
 		t.Errorf("exit %d, want %d", code, exitSignal)
@@ -78,16 +93,17 @@ func TestFirstInterruptFinishesTheStep(t *testing.T) {
 // TestSecondInterruptExitsNow: a second SIGINT during the step exits 130
 // at once, without waiting for the step.
 func TestSecondInterruptExitsNow(t *testing.T) {
-	cmd, stdout, stderr := startHelper(t)
+	h := startHelper(t)
+	stdout, stderr := &h.stdout, &h.stderr
 	began := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := h.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := h.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	code := exitOf(t, cmd.Wait())
+	code := h.wait(t)
 	took := time.Since(began)
 	t.Logf("exit %d after %s; stdout %q; stderr %q", code, took.Round(time.Millisecond), stdout, stderr)
 	if code != exitSignal {
@@ -106,15 +122,14 @@ func TestSecondInterruptExitsNow(t *testing.T) {
 
 // TestSIGTERMIsAnInterrupt: a service manager's stop is the first Ctrl-C.
 func TestSIGTERMIsAnInterrupt(t *testing.T) {
-	cmd, stdout, _ := startHelper(t)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	h := startHelper(t)
+	if err := h.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if code := exitOf(t, cmd.Wait()); code != exitSignal {
+	if code := h.wait(t); code != exitSignal {
 		t.Errorf("exit %d, want %d", code, exitSignal)
 	}
-	time.Sleep(100 * time.Millisecond)
-	if !strings.Contains(stdout.String(), "step done") {
-		t.Errorf("the step did not finish: stdout %q", stdout)
+	if !strings.Contains(h.stdout.String(), "step done") {
+		t.Errorf("the step did not finish: stdout %q", &h.stdout)
 	}
 }

@@ -22,7 +22,8 @@ const (
    1    the operation failed (and a failed check: doctor, check perf, --strict)
    2    bad usage: an unknown command or flag, a malformed or out-of-range value;
         nothing was made or changed
-   130  interrupted a second time (Ctrl-C twice); 'lab destroy' removes what exists`
+   130  interrupted: Ctrl-C once stops after the current step, twice at once;
+        'lab destroy' removes what was made`
 )
 
 // usageError is a command line lab cannot act on: the problem, the usage
