@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/kthw-lab/lab/lab"
@@ -51,6 +53,16 @@ func (g *globals) create(c *cli.Context, f *specFlags) error {
 		return err
 	}
 	defer p.Close()
+	if h.limits == nil {
+		// A remote host's size comes from libvirt, once connected.
+		cpus, mem, err := p.Size(c.Context)
+		if err != nil {
+			return err
+		}
+		if err := plan.Spec.CheckHost(spec.HostLimits{CPUs: cpus, MemoryMiB: mem}); err != nil {
+			return fmt.Errorf("the libvirt host cannot run the lab:\n%w", err)
+		}
+	}
 	accel, err := g.chooseAccel(c.Context, p, plan.Spec.Accel, img)
 	if err != nil {
 		return err

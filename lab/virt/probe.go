@@ -275,3 +275,28 @@ func (p *Provider) Host(ctx context.Context) (HostInfo, error) {
 func Version(v uint64) string {
 	return fmt.Sprintf("%d.%d.%d", v/1000000, v/1000%1000, v%1000)
 }
+
+// nodeConn is what Size asks libvirt; *libvirt.Libvirt has it.
+type nodeConn interface {
+	NodeGetInfo() (rModel [32]int8, rMemory uint64, rCpus int32, rMhz int32, rNodes int32, rSockets int32, rCores int32, rThreads int32, err error)
+}
+
+var _ nodeConn = (*libvirt.Libvirt)(nil)
+
+// Size returns the host's logical CPUs and memory in MiB, as libvirt
+// reports them: what bounds a lab on a remote host, whose /proc lab cannot
+// read.
+func (p *Provider) Size(ctx context.Context) (cpus, memoryMiB int, err error) {
+	nc, ok := p.c.(nodeConn)
+	if !ok {
+		return 0, 0, ErrNoProbes
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, 0, fmt.Errorf("asking the libvirt host its size: %w", err)
+	}
+	_, memKiB, n, _, _, _, _, _, err := nc.NodeGetInfo()
+	if err != nil {
+		return 0, 0, fmt.Errorf("asking the libvirt host its size: %w", err)
+	}
+	return int(n), int(memKiB / 1024), nil
+}

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/digitalocean/go-libvirt"
@@ -51,5 +54,37 @@ func TestIntegrationProbeLeavesOthersAlone(t *testing.T) {
 	}
 	if st, _, err := p.c.DomainGetState(dom, 0); err != nil || libvirt.DomainState(st) != libvirt.DomainShutoff {
 		t.Errorf("the other run's probe is in state %d (%v), want shut off as it was", st, err)
+	}
+}
+
+// TestIntegrationSize compares libvirt's view of this host's size with
+// the kernel's: the numbers a remote lab is bounded by.
+func TestIntegrationSize(t *testing.T) {
+	p, err := Dial(t.Context(), "qemu:///system")
+	if err != nil {
+		t.Fatalf("libvirt must be reachable for -tags integration: %v", err)
+	}
+	defer p.Close()
+	cpus, mem, err := p.Size(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpus != runtime.NumCPU() {
+		t.Errorf("libvirt says %d CPUs, the kernel %d", cpus, runtime.NumCPU())
+	}
+	meminfo, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kb int
+	for _, line := range strings.Split(string(meminfo), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+			kb, _ = strconv.Atoi(f[1])
+		}
+	}
+	// libvirt may report less (a cgroup's limit), never more.
+	t.Logf("libvirt: %d CPUs, %d MiB; /proc/meminfo: %d MiB", cpus, mem, kb/1024)
+	if mem < 1 || mem > kb/1024 {
+		t.Errorf("libvirt says %d MiB, /proc/meminfo %d MiB", mem, kb/1024)
 	}
 }
