@@ -67,7 +67,7 @@ func TestDoctorConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			began := time.Now()
-			out, err := runLab(t, ctx, state, "-o", "json", "doctor")
+			out, err := runLabNamed(t, ctx, "refdoc", state, "-o", "json", "doctor")
 			runs[i] = run{out: out, err: err, took: time.Since(began)}
 		}()
 	}
