@@ -168,7 +168,7 @@ func TestBatteryOwnership(t *testing.T) {
 		t.Fatal(err)
 	}
 	foreignPool(t, "refown-ssd", userDir)
-	foreignNetwork(t, "lab-refnet", "refnet-br0", "10.213.77.1")
+	foreignNetwork(t, "lab-refnet", "refnet-br0", "192.168.193.1")
 	stopper := stopperImage(t, b.root)
 
 	extra := b.extra

@@ -160,6 +160,9 @@ func runBattery(t *testing.T, b *battery, cases []badInput) {
 		t.Run(c.name, func(t *testing.T) {
 			stdout, stderr, code := b.run(t, c)
 			first, _, _ := strings.Cut(stderr, "\n")
+			if i := strings.Index(stderr, "lab: "); i >= 0 {
+				first, _, _ = strings.Cut(stderr[i:], "\n") // the error, after any progress lines
+			}
 			t.Logf("| `lab %s` | %d | %s |", shellWords(c), code, first)
 			if code != c.code {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, c.code, stderr)
