@@ -165,7 +165,7 @@ func (g *globals) connect(c *cli.Context) error {
 	}
 	t, err := tunnel.Parse(g.Connect)
 	if err != nil {
-		return err
+		return inputError{err} // a malformed --connect: exit 2
 	}
 	g.tunnel = tunnel.New(t)
 	c.Context = tunnel.NewContext(c.Context, g.tunnel)
