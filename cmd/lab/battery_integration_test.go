@@ -175,12 +175,22 @@ func TestBatteryOwnership(t *testing.T) {
 	b.extra = func(t *testing.T) string {
 		return "out:\n" + tree(t, out) + "target:\n" + tree(t, target) + "user pool:\n" + tree(t, userDir) + extra(t)
 	}
-	name := []string{"a lab name", "lower-case"}
+	// The problem names the flag; the fix is spec's rule (lower-case
+	// letters, digits, hyphens) or, for no name at all, an example.
+	name := func(lab string) []string {
+		switch {
+		case lab == "":
+			return []string{"--lab", "empty"}
+		case len(lab) > 32:
+			return []string{"--lab", "at most"}
+		}
+		return []string{"--lab", "lower-case"}
+	}
 	var cases []badInput
 	for _, lab := range []string{"../victim", "", ".", "..", "a/b", strings.Repeat("a", 40)} {
 		for _, cmd := range [][]string{{"destroy"}, {"status"}, {"env"}, {"ssh", "k8smaster0"}, {"check", "perf"}, {"disk", "probe"}} {
 			cases = append(cases, badInput{name: fmt.Sprintf("%s with --lab %q", strings.Join(cmd, " "), lab),
-				args: append([]string{"--lab", lab}, cmd...), code: 2, want: name})
+				args: append([]string{"--lab", lab}, cmd...), code: 2, want: name(lab)})
 		}
 	}
 	withCache := []string{"LAB_CACHE_DIR=" + cache}
@@ -188,7 +198,7 @@ func TestBatteryOwnership(t *testing.T) {
 		return []string{"--lab", lab, "create", "--accel", "tcg", "--nodes", "1", "--subnet", subnet, "--image", stopper}
 	}
 	cases = append(cases,
-		badInput{name: "destroy with empty LAB_NAME", args: []string{"destroy"}, env: []string{"LAB_NAME="}, code: 2, want: name},
+		badInput{name: "destroy with empty LAB_NAME", args: []string{"destroy"}, env: []string{"LAB_NAME="}, code: 2, want: name("")},
 		badInput{name: "render over planted symlinks", args: []string{"--lab", "refbat", "render", "--out", out},
 			env: withCache, code: 2, want: []string{out, "--force"}},
 		badInput{name: "foreign pool with the lab's pool name", args: create("refown", "192.168.192.0/24"),
