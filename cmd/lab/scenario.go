@@ -87,7 +87,13 @@ disk under test), observes it under a steady write workload, runs check perf and
 collects metrics, journals, domain XML and console logs. It then prints the
 comparison and writes report.md, report.json and charts into --out. Afterwards
 the lab is back on the ssd profile with its own timeouts and a fresh cluster.
-Exit status 0 when the scenario ran, whatever it found.`,
+
+SSH and etcd calls inside an arm retry failed connections (a handshake that
+misses its deadline, a member that refuses while it restarts) a few times with
+backoff. An arm that still fails is recorded with its cause, the lab is reset
+and the next arm runs. report.md and report.json are rewritten after every
+arm; Ctrl-C writes the report of the arms done. Exit status 0 when every arm
+ran, whatever it found; 1 (after the report) when an arm has no results.`,
 		Flags: append(flags, f.flags()...),
 		Action: func(c *cli.Context) error {
 			duration, err := parseArmDuration(opts.duration)
@@ -138,14 +144,19 @@ Exit status 0 when the scenario ran, whatever it found.`,
 					Duration: duration, CheckPerfDuration: opts.checkPerf, FsyncLatency: opts.fsync,
 					OutDir: dir, Host: fmt.Sprintf("%s (accel %s)", host, st.Accel), Status: g.status(), Logger: g.logger(),
 				})
-				if err != nil {
+				// A run with arms missing (failed or interrupted) still wrote
+				// its report: show it, then fail with the reason.
+				if rep == nil || (err != nil && len(rep.Arms) == 0 && len(rep.Missing) == 0) {
 					return err
 				}
-				if err := g.printReport(*rep, dir, opts.junit); err != nil {
-					return err
+				if perr := g.printReport(*rep, dir, opts.junit); perr != nil {
+					return errors.Join(err, perr)
 				}
 				if rep.RestoreWarning != "" {
 					fmt.Fprintf(g.streams.err, "warning: %s\n", rep.RestoreWarning)
+				}
+				if err != nil {
+					return fmt.Errorf("scenario slow-disk (report in %s): %w", dir, err)
 				}
 				reports[dir] = *rep
 			}

@@ -21,7 +21,14 @@ type reportJSON struct {
 	Host        string    `json:"host"`
 	EtcdVersion string    `json:"etcd_version"`
 	Duration    float64   `json:"duration_s"`
-	Arms        []armJSON `json:"arms"`
+	// Missing lists the arms without results; empty in a complete report.
+	Missing []missingJSON `json:"missing"`
+	Arms    []armJSON     `json:"arms"`
+}
+
+type missingJSON struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 type armJSON struct {
@@ -103,6 +110,10 @@ func WriteJSON(w io.Writer, r Report) error {
 		EtcdVersion: r.EtcdVersion,
 		Duration:    seconds(r.Duration),
 		Arms:        make([]armJSON, len(r.Arms)),
+		Missing:     []missingJSON{},
+	}
+	for _, m := range r.Missing {
+		out.Missing = append(out.Missing, missingJSON{Name: m.Name, Reason: m.Reason})
 	}
 	for i, a := range r.Arms {
 		out.Arms[i] = armToJSON(a)
@@ -257,6 +268,9 @@ func ReadJSON(rd io.Reader) (Report, error) {
 			return Report{}, fmt.Errorf("reading report json: arm %q: %w", j.Name, err)
 		}
 		r.Arms = append(r.Arms, a)
+	}
+	for _, m := range in.Missing {
+		r.Missing = append(r.Missing, Missing{Name: m.Name, Reason: m.Reason})
 	}
 	return r, nil
 }

@@ -22,6 +22,9 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 	}
 	fmt.Fprintf(&b, "# %s\n\n", title)
 	b.WriteString(runLine(r) + "\n\n")
+	if r.Partial() {
+		b.WriteString(missingSection(r))
+	}
 
 	b.WriteString("## Arms\n\n")
 	for _, a := range r.Arms {
@@ -92,6 +95,19 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 		return fmt.Errorf("writing markdown report: %w", err)
 	}
 	return nil
+}
+
+// missingSection says, before anything else, that the report is partial:
+// which arms have no results and why.
+func missingSection(r Report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Partial report: %s of %d arms have no results.**\n\n",
+		plural(len(r.Missing), "arm", "arms"), len(r.Arms)+len(r.Missing))
+	for _, m := range r.Missing {
+		fmt.Fprintf(&b, "- **%s**: %s\n", m.Name, m.Reason)
+	}
+	b.WriteString("\n")
+	return b.String()
 }
 
 // runLine says what was run, where, and for how long.

@@ -20,6 +20,10 @@ type Report struct {
 	// Duration is how long each arm was observed under the workload.
 	Duration time.Duration
 	Arms     []Arm
+	// Missing are the arms that were asked for and have no results: an arm
+	// that failed (with its cause), or that did not run because the run was
+	// interrupted. A report with missing arms is partial.
+	Missing []Missing
 	// RestoreWarning, when set, says that the lab was not back to a healthy
 	// cluster when the run ended, and how to finish that. The report is
 	// complete without it, so it is shown, not written.
@@ -93,6 +97,17 @@ type Arm struct {
 	// report's directory.
 	Evidence string
 }
+
+// Missing is an arm of the run that has no results, and why.
+type Missing struct {
+	Name string
+	// Reason says why the arm has no results: "failed: " and the cause,
+	// or "not run: " and why.
+	Reason string
+}
+
+// Partial reports whether some arms asked for have no results.
+func (r Report) Partial() bool { return len(r.Missing) > 0 }
 
 // Never is TimeToFirstLeader of an arm whose cluster never elected a leader.
 const Never time.Duration = -1

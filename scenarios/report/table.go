@@ -48,7 +48,7 @@ func rows(r Report) []row {
 // per measurement, then each arm's one-line verdict.
 func Table(w io.Writer, r Report) error {
 	if len(r.Arms) == 0 {
-		if _, err := io.WriteString(w, "no arms ran\n"); err != nil {
+		if _, err := io.WriteString(w, "no arms ran\n"+missingLines(r)); err != nil {
 			return fmt.Errorf("writing comparison table: %w", err)
 		}
 		return nil
@@ -95,10 +95,20 @@ func Table(w io.Writer, r Report) error {
 	for _, a := range r.Arms {
 		fmt.Fprintf(&b, "%s%s   %s\n", a.Name, strings.Repeat(" ", nameWidth-utf8.RuneCountInString(a.Name)), a.verdict())
 	}
+	b.WriteString(missingLines(r))
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("writing comparison table: %w", err)
 	}
 	return nil
+}
+
+// missingLines names the arms without results, one line each.
+func missingLines(r Report) string {
+	var b strings.Builder
+	for _, m := range r.Missing {
+		fmt.Fprintf(&b, "%s   no results: %s\n", m.Name, m.Reason)
+	}
+	return b.String()
 }
 
 // cellOf is the row's cell for a, "–" when there is nothing to say.

@@ -40,7 +40,7 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 	if err := r.cl.reset(ctx, r.State.Plan.Etcd.HeartbeatInterval, r.State.Plan.Etcd.ElectionTimeout); err != nil {
 		return out, err
 	}
-	if err := lab.SetDiskProfile(ctx, r.State, r.Store, r.Provider, r.State.Plan.Nodes, profile, r.Status); err != nil {
+	if err := r.setProfile(ctx, profile); err != nil {
 		return out, err
 	}
 	probes, err := r.probe(ctx, dir)
@@ -82,7 +82,12 @@ func fsyncFor(profile string, fsync time.Duration) time.Duration {
 
 // probe measures every data disk and keeps the results as evidence.
 func (r *runner) probe(ctx context.Context, dir string) ([]disk.ProbeResult, error) {
-	results, err := lab.ProbeDisks(ctx, r.Store, r.State.Plan.Nodes, r.Probe, r.Status)
+	var results []disk.ProbeResult
+	err := r.backoff.retry(ctx, "probing the disks", func(ctx context.Context) error {
+		var err error
+		results, err = lab.ProbeDisks(ctx, r.Store, r.State.Plan.Nodes, r.Probe, r.Status)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +171,12 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 	obs.Timeline = <-timeline
 	obs.Window = time.Since(start)
 	for i, n := range r.State.Plan.Nodes {
-		after, err := measure.FetchMetrics(ctx, metricsClient, n.ClientURL+"/metrics")
+		var after measure.Snapshot
+		err := r.backoff.retry(ctx, "", func(ctx context.Context) error {
+			var err error
+			after, err = measure.FetchMetrics(ctx, metricsClient, n.ClientURL+"/metrics")
+			return err
+		})
 		if err != nil {
 			r.Status.Printf("  %s: metrics of %s: %v", a.Name, n.Name, err)
 			continue

@@ -15,10 +15,16 @@ import (
 )
 
 // cluster does things to every etcd member of a running lab over SSH.
+// Every command is safe to run twice, so a call whose connection failed is
+// retried (backoff).
 type cluster struct {
 	st    *lab.State
 	store lab.Store
 	keys  *pki.PKI
+	// exec runs a script as root on a node; lab.RunAsRoot when nil (tests
+	// inject faults here).
+	exec    func(ctx context.Context, keys *pki.PKI, n spec.Node, script string) (string, error)
+	backoff backoff
 }
 
 // each runs f on every node in parallel and joins the errors.
@@ -32,7 +38,22 @@ func (c *cluster) each(f func(n spec.Node) error) error {
 	return errors.Join(errs...)
 }
 
+// run runs script on n, retrying failed connections.
 func (c *cluster) run(ctx context.Context, n spec.Node, script string) (string, error) {
+	var out string
+	err := c.backoff.retry(ctx, "", func(ctx context.Context) error {
+		var err error
+		out, err = c.once(ctx, n, script)
+		return err
+	})
+	return out, err
+}
+
+// once runs script on n once.
+func (c *cluster) once(ctx context.Context, n spec.Node, script string) (string, error) {
+	if c.exec != nil {
+		return c.exec(ctx, c.keys, n, script)
+	}
 	return lab.RunAsRoot(ctx, c.keys, n, script)
 }
 
@@ -71,9 +92,16 @@ func (c *cluster) clocks(ctx context.Context) (map[string]time.Duration, error) 
 	var mu sync.Mutex
 	offsets := map[string]time.Duration{}
 	err := c.each(func(n spec.Node) error {
-		before := time.Now()
-		out, err := c.run(ctx, n, "date +%s.%N")
-		after := time.Now()
+		// Timed per attempt: a retried call must not count its waits.
+		var before, after time.Time
+		var out string
+		err := c.backoff.retry(ctx, "reading the clock of "+n.Name, func(ctx context.Context) error {
+			var err error
+			before = time.Now()
+			out, err = c.once(ctx, n, "date +%s.%N")
+			after = time.Now()
+			return err
+		})
 		if err != nil {
 			return err
 		}
