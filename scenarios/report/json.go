@@ -48,9 +48,15 @@ type armJSON struct {
 	Probe    probeJSON    `json:"probe"`
 	WALFsync walFsyncJSON `json:"wal_fsync"`
 
-	LeaderChanges int    `json:"leader_changes"`
-	Elections     int    `json:"elections"`
-	MaxTerm       uint64 `json:"max_term"`
+	Phases        phasesJSON `json:"phases"`
+	LeaderChanges int        `json:"leader_changes"`
+	Elections     int        `json:"elections"`
+	// Journal counts per phase.
+	ElectionsByPhase phaseCountsJSON `json:"elections_by_phase"`
+	PreVotes         phaseCountsJSON `json:"pre_vote_campaigns"`
+	Votes            phaseCountsJSON `json:"vote_campaigns"`
+	SlowFsyncByPhase phaseCountsJSON `json:"slow_fsync_by_phase"`
+	MaxTerm          uint64          `json:"max_term"`
 	// TimeToFirstLeader is null when no leader was ever elected.
 	TimeToFirstLeader *float64 `json:"time_to_first_leader_s"`
 	TimeWithoutLeader float64  `json:"time_without_leader_s"`
@@ -63,15 +69,46 @@ type armJSON struct {
 	Evidence  string        `json:"evidence,omitempty"`
 }
 
+type phasesJSON struct {
+	ObservationStart float64 `json:"observation_start_s"`
+	ObservationEnd   float64 `json:"observation_end_s"`
+	End              float64 `json:"end_s"`
+}
+
+type phaseCountsJSON struct {
+	Bootstrap   int `json:"bootstrap"`
+	Observation int `json:"observation"`
+	CheckPerf   int `json:"check_perf"`
+}
+
+// leLabel writes a bucket bound as Prometheus' le label; "" for none.
+func leLabel(bound float64) string {
+	switch {
+	case bound == 0:
+		return ""
+	case math.IsInf(bound, 1):
+		return "+Inf"
+	}
+	return strconv.FormatFloat(bound, 'g', -1, 64)
+}
+
+func parseLe(s string) float64 {
+	f, _ := strconv.ParseFloat(s, 64) // "" and garbage read as no bound
+	return f
+}
+
 type probeJSON struct {
 	P50 float64 `json:"fsync_p50_s"`
 	P99 float64 `json:"fsync_p99_s"`
 	Max float64 `json:"fsync_max_s"`
 }
 
+// walFsyncJSON: the exact mean, and the bucket each quantile falls in as
+// Prometheus writes its le label ("2.048", "+Inf"; "" with no fsync).
 type walFsyncJSON struct {
-	P50     float64      `json:"p50_s"`
-	P99     float64      `json:"p99_s"`
+	Mean    float64      `json:"mean_s"`
+	P50Le   string       `json:"p50_le"`
+	P99Le   string       `json:"p99_le"`
 	Buckets []bucketJSON `json:"buckets"`
 }
 
@@ -213,12 +250,18 @@ func armToJSON(a Arm) armJSON {
 		Verdict:     a.verdict(),
 		Probe:       probeJSON{seconds(a.FsyncP50), seconds(a.FsyncP99), seconds(a.FsyncMax)},
 		WALFsync: walFsyncJSON{
-			P50:     seconds(a.WALFsyncP50),
-			P99:     seconds(a.WALFsyncP99),
+			Mean:    seconds(a.WALFsyncMean),
+			P50Le:   leLabel(a.WALFsyncP50Le),
+			P99Le:   leLabel(a.WALFsyncP99Le),
 			Buckets: make([]bucketJSON, len(a.FsyncBuckets)),
 		},
+		Phases:            phasesJSON{seconds(a.Phases.ObservationStart), seconds(a.Phases.ObservationEnd), seconds(a.Phases.End)},
 		LeaderChanges:     a.LeaderChanges,
 		Elections:         a.Elections,
+		ElectionsByPhase:  phaseCountsJSON(a.ElectionsByPhase),
+		PreVotes:          phaseCountsJSON(a.PreVotes),
+		Votes:             phaseCountsJSON(a.Votes),
+		SlowFsyncByPhase:  phaseCountsJSON(a.SlowFsyncByPhase),
 		MaxTerm:           a.MaxTerm,
 		TimeWithoutLeader: seconds(a.TimeWithoutLeader),
 		HeartbeatFailures: a.HeartbeatFailures,
@@ -287,10 +330,16 @@ func armFromJSON(j armJSON) (Arm, error) {
 		FsyncP50:          fromSeconds(j.Probe.P50),
 		FsyncP99:          fromSeconds(j.Probe.P99),
 		FsyncMax:          fromSeconds(j.Probe.Max),
-		WALFsyncP50:       fromSeconds(j.WALFsync.P50),
-		WALFsyncP99:       fromSeconds(j.WALFsync.P99),
+		WALFsyncMean:      fromSeconds(j.WALFsync.Mean),
+		WALFsyncP50Le:     parseLe(j.WALFsync.P50Le),
+		WALFsyncP99Le:     parseLe(j.WALFsync.P99Le),
+		Phases:            Phases{fromSeconds(j.Phases.ObservationStart), fromSeconds(j.Phases.ObservationEnd), fromSeconds(j.Phases.End)},
 		LeaderChanges:     j.LeaderChanges,
 		Elections:         j.Elections,
+		ElectionsByPhase:  PhaseCounts(j.ElectionsByPhase),
+		PreVotes:          PhaseCounts(j.PreVotes),
+		Votes:             PhaseCounts(j.Votes),
+		SlowFsyncByPhase:  PhaseCounts(j.SlowFsyncByPhase),
 		MaxTerm:           j.MaxTerm,
 		TimeToFirstLeader: Never,
 		TimeWithoutLeader: fromSeconds(j.TimeWithoutLeader),

@@ -64,7 +64,7 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\nAn arm is stable when its cluster elected a leader and kept it: at most one leader change, " +
+	b.WriteString("\nAn arm is stable when its cluster elected a leader and kept it: no leader change after the first, " +
 		"and no member reported another leader or a higher term afterwards. " +
 		"Elections before the first leader are the bootstrap and do not count.\n")
 
@@ -91,6 +91,7 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 			}
 		}
 	}
+	b.WriteString("\n" + glossarySection())
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("writing markdown report: %w", err)
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -22,14 +23,17 @@ func rows(r Report) []row {
 			return formatTimeout(a.Heartbeat) + " / " + formatTimeout(a.Election)
 		}},
 		{"fsync p50 / p99 (probe)", func(a Arm) string { return orDash(a.FsyncP50) + " / " + orDash(a.FsyncP99) }},
-		{"WAL fsync p50 / p99", func(a Arm) string { return orDash(a.WALFsyncP50) + " / " + orDash(a.WALFsyncP99) }},
+		{"WAL fsync mean; p50, p99 bucket", walCell},
 		{"time to first leader", firstLeaderCell},
-		{"leader changes", func(a Arm) string { return strconv.Itoa(a.LeaderChanges) }},
-		{"elections", func(a Arm) string { return strconv.Itoa(a.Elections) }},
+		{"leader changes after the first", func(a Arm) string { return strconv.Itoa(a.LeaderChanges) }},
+		{"elections (boot / obs / perf)", func(a Arm) string { return a.ElectionsByPhase.String() }},
+		{"pre-vote / vote campaigns", func(a Arm) string {
+			return strconv.Itoa(a.PreVotes.Total()) + " / " + strconv.Itoa(a.Votes.Total())
+		}},
 		{"max term", func(a Arm) string { return strconv.FormatUint(a.MaxTerm, 10) }},
-		{"time without leader", func(a Arm) string { return formatDuration(a.TimeWithoutLeader) }},
+		{"time without leader (after the first)", func(a Arm) string { return formatDuration(a.TimeWithoutLeader) }},
 		{"heartbeat failures", func(a Arm) string { return strconv.Itoa(a.HeartbeatFailures) }},
-		{"slow-fsync log lines", func(a Arm) string { return strconv.Itoa(a.SlowFsyncLines) }},
+		{"slow-fsync lines (boot / obs / perf)", func(a Arm) string { return a.SlowFsyncByPhase.String() }},
 		{"put p99, errors", putCell},
 		{"check perf", func(a Arm) string { return checkPerfCell(a.CheckPerf) }},
 		{"check perf slowest / σ", func(a Arm) string { return checkPerfLatencyCell(a.CheckPerf) }},
@@ -109,6 +113,27 @@ func missingLines(r Report) string {
 		fmt.Fprintf(&b, "%s   no results: %s\n", m.Name, m.Reason)
 	}
 	return b.String()
+}
+
+// walCell is the WAL fsync histogram's exact mean and the buckets its p50
+// and p99 fall in.
+func walCell(a Arm) string {
+	if a.WALFsyncP50Le == 0 {
+		return ""
+	}
+	return formatDuration(a.WALFsyncMean) + "; " + leCell(a.WALFsyncP50Le) + ", " + leCell(a.WALFsyncP99Le)
+}
+
+// leCell says which bucket a quantile falls in: "≤ 2.048 s".
+func leCell(bound float64) string {
+	if math.IsInf(bound, 1) {
+		return "above the last bucket"
+	}
+	// The bound exactly as etcd's bucket has it: 2.048 s, not 2.05 s.
+	if bound < 1 {
+		return "≤ " + strconv.FormatFloat(bound*1000, 'f', -1, 64) + " ms"
+	}
+	return "≤ " + strconv.FormatFloat(bound, 'f', -1, 64) + " s"
 }
 
 // cellOf is the row's cell for a, "–" when there is nothing to say.

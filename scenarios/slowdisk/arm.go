@@ -68,6 +68,7 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 		return out, err
 	}
 	r.checkPerf(ctx, &out, dir)
+	obs.Windows.End = time.Since(obs.Start)
 	r.collect(ctx, &obs, offsets, dir)
 	fill(&out, obs)
 	return out, writeJSON(filepath.Join(dir, "results.json"), obs.Results())
@@ -146,11 +147,13 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 	metricsClient := measure.HTTPClient(r.etcdCfg.TLS)
 	obs.Metrics = make([]measure.MemberWindow, len(r.State.Plan.Nodes))
 	for i, n := range r.State.Plan.Nodes {
+		// Every member started fresh with the arm, its counters at zero:
+		// the metrics' window is the bootstrap and the observation, for
+		// every arm alike (no Before, which a member that does not serve
+		// yet could not give).
 		obs.Metrics[i].Member = n.Name
-		// A fresh member's counters start at zero: with no answer, the
-		// window starts from nothing, which is the bootstrap's truth.
-		obs.Metrics[i].Before, _ = measure.FetchMetrics(ctx, metricsClient, n.ClientURL+"/metrics")
 	}
+	obs.Windows.ObservationStart = time.Since(start)
 	w := measure.Workload{
 		Rate: workloadRate, Start: start, KeyPrefix: "/lab/workload/" + a.Name + "/",
 		Timeout: max(5*time.Second, 2*election),
@@ -170,6 +173,7 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 	stopSampling()
 	obs.Timeline = <-timeline
 	obs.Window = time.Since(start)
+	obs.Windows.ObservationEnd = obs.Window
 	for i, n := range r.State.Plan.Nodes {
 		var after measure.Snapshot
 		err := r.backoff.retry(ctx, "", func(ctx context.Context) error {
@@ -303,22 +307,24 @@ func (r *runner) names() map[string]string {
 	return m
 }
 
-// fill turns the observation into the report's arm.
+// fill turns the observation into the report's arm. Each figure comes
+// from the one function in measure that defines it, so report.json and
+// results.json agree.
 func fill(out *report.Arm, obs measure.Observation) {
 	tl := obs.Timeline
-	// The report counts time without a leader after the first one; the
-	// timeline counts the bootstrap too.
 	out.TimeWithoutLeader = tl.TimeWithoutLeader()
 	if d, ok := tl.TimeToFirstLeader(); ok {
 		out.TimeToFirstLeader = d
-		out.TimeWithoutLeader = max(0, out.TimeWithoutLeader-d)
 	} else {
 		// Never elected: the whole arm went without one, also before the
 		// sampler could ask anybody.
 		out.TimeToFirstLeader = report.Never
 		out.TimeWithoutLeader = max(out.TimeWithoutLeader, obs.Window)
 	}
+	out.LeaderChanges = tl.LeaderChanges()
 	out.MaxTerm = tl.MaxTerm()
+	out.Phases = report.Phases{ObservationStart: obs.Windows.ObservationStart,
+		ObservationEnd: obs.Windows.ObservationEnd, End: obs.Windows.End}
 	ids := map[etcd.MemberID]string{}
 	for _, s := range flatten(tl) {
 		if s.Err == nil && s.ID != 0 {
@@ -338,7 +344,6 @@ func fill(out *report.Arm, obs measure.Observation) {
 	var wal measure.Histogram
 	for _, m := range obs.Metrics {
 		d := m.After.Delta(m.Before)
-		out.LeaderChanges = max(out.LeaderChanges, int(m.After.LeaderChanges))
 		out.HeartbeatFailures += int(d.HeartbeatSendFailures)
 		wal, _ = wal.Add(d.WALFsync) // all members export the same buckets
 	}
@@ -348,11 +353,18 @@ func fill(out *report.Arm, obs measure.Observation) {
 	if len(wal.Buckets) > 0 {
 		out.FsyncBuckets = append(out.FsyncBuckets, report.Bucket{UpperBound: math.Inf(1), Count: float64(wal.Count)})
 	}
-	out.WALFsyncP50 = seconds(wal.Quantile(0.5))
-	out.WALFsyncP99 = seconds(wal.Quantile(0.99))
-	counts := measure.CountEvents(obs.Events)
-	out.Elections = counts[measure.ElectionStart]
-	out.SlowFsyncLines = counts[measure.SlowFsync]
+	out.WALFsyncMean = seconds(wal.Mean())
+	out.WALFsyncP50Le, out.WALFsyncP99Le = wal.QuantileBound(0.5), wal.QuantileBound(0.99)
+	counts := measure.CountByPhase(obs.Events, obs.Start, obs.Windows)
+	perPhase := func(k measure.Kind) report.PhaseCounts {
+		return report.PhaseCounts{Bootstrap: counts[measure.PhaseBootstrap][k],
+			Observation: counts[measure.PhaseObservation][k], CheckPerf: counts[measure.PhaseCheckPerf][k]}
+	}
+	out.ElectionsByPhase = perPhase(measure.ElectionStart)
+	out.Elections = out.ElectionsByPhase.Total()
+	out.PreVotes, out.Votes = perPhase(measure.PreVoteCampaign), perPhase(measure.VoteCampaign)
+	out.SlowFsyncByPhase = perPhase(measure.SlowFsync)
+	out.SlowFsyncLines = out.SlowFsyncByPhase.Total()
 	stats := obs.Requests.Stats()
 	out.PutCount, out.PutErrors, out.PutP99 = stats.Count, stats.Errors, stats.P99
 }
