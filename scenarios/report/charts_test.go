@@ -133,7 +133,9 @@ func TestTableAnyArms(t *testing.T) {
 		}
 		lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 		// header, rule, rows, blank, one verdict per arm
-		if want := 2 + len(rows(r)) + 1 + len(r.Arms); len(lines) != want {
+		// Header, rule, rows, a blank line, the verdicts, a blank line and
+		// the control's line.
+		if want := 2 + len(rows(r)) + 1 + len(r.Arms) + 2; len(lines) != want {
 			t.Errorf("%s: %d lines, want %d:\n%s", name, len(lines), want, b.String())
 		}
 		for _, a := range r.Arms {

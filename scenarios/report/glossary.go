@@ -55,6 +55,17 @@ var Glossary = []Term{
 	{"outcome", "bootstrap + observation",
 		"stable when a leader was elected and kept: no leader change after the first, no member naming another leader or a " +
 			"higher term afterwards, and always some member naming it; unstable otherwise (never electing included)."},
+	{"leadership", "bootstrap + observation",
+		"stable (the outcome's rule), unstable (elected, then changed leader or term), or never elected; " +
+			"printed with the first leader's time, also as a multiple of the control's, and the elections beside the control's."},
+	{"disk for etcd", "the probe, the observation and check perf",
+		"fit when the probe's fsync p99 ≤ 10 ms (etcd's hardware guidance), the puts' p99 ≤ 1 s with none failed " +
+			"(the Kubernetes API's latency SLO for writes) and check perf passes; unfit when the puts break the SLO; " +
+			"below etcd's guidance when only the probe or check perf fail. Each rule is printed with its figure."},
+	{"control", "the ssd arm",
+		"the arm on the ssd profile with etcd's defaults measures this host: its first leader within 10 election timeouts, " +
+			"its probe fsync p99 ≤ 200 ms, its guests' CPU steal ≤ 10 %. When one fails, the run is \"inconclusive: " +
+			"this host is too slow to judge\" and --strict fails."},
 }
 
 // glossarySection is report.md's glossary.

@@ -21,9 +21,40 @@ type reportJSON struct {
 	Host        string    `json:"host"`
 	EtcdVersion string    `json:"etcd_version"`
 	Duration    float64   `json:"duration_s"`
+	// Control is Control(r), derived; ignored when read back.
+	Control controlJSON `json:"control"`
 	// Missing lists the arms without results; empty in a complete report.
 	Missing []missingJSON `json:"missing"`
 	Arms    []armJSON     `json:"arms"`
+}
+
+type controlJSON struct {
+	Arm     string     `json:"arm"`
+	Healthy bool       `json:"healthy"`
+	Verdict string     `json:"verdict"`
+	Rules   []ruleJSON `json:"rules"`
+	Figures string     `json:"figures,omitempty"`
+}
+
+type ruleJSON struct {
+	Rule string `json:"rule"`
+	OK   bool   `json:"ok"`
+}
+
+func rulesJSON(rules []Rule) []ruleJSON {
+	out := []ruleJSON{}
+	for _, r := range rules {
+		out = append(out, ruleJSON{r.Text, r.OK})
+	}
+	return out
+}
+
+type cpuJSON struct {
+	Measured  bool    `json:"measured"`
+	Steal     float64 `json:"guest_steal"`
+	GuestLoad float64 `json:"guest_load1"`
+	HostLoad  float64 `json:"host_load1"`
+	HostCPUs  int     `json:"host_cpus"`
 }
 
 type missingJSON struct {
@@ -41,9 +72,13 @@ type armJSON struct {
 	Expect      string  `json:"expect,omitempty"`
 
 	// Derived by Outcome, Stable and Verdict; ignored when read back.
-	Outcome string `json:"outcome"`
-	Stable  bool   `json:"stable"`
-	Verdict string `json:"verdict"`
+	Outcome        string     `json:"outcome"`
+	Stable         bool       `json:"stable"`
+	Verdict        string     `json:"verdict"`
+	Leadership     string     `json:"leadership"`
+	LeadershipRule string     `json:"leadership_rule"`
+	DiskFitness    string     `json:"disk_fitness"`
+	DiskRules      []ruleJSON `json:"disk_rules"`
 
 	Probe    probeJSON    `json:"probe"`
 	WALFsync walFsyncJSON `json:"wal_fsync"`
@@ -63,6 +98,7 @@ type armJSON struct {
 	HeartbeatFailures int      `json:"heartbeat_failures"`
 	SlowFsyncLines    int      `json:"slow_fsync_lines"`
 
+	CPU       cpuJSON       `json:"cpu"`
 	Puts      putsJSON      `json:"puts"`
 	CheckPerf checkPerfJSON `json:"check_perf"`
 	Samples   []sampleJSON  `json:"samples"`
@@ -149,11 +185,16 @@ func WriteJSON(w io.Writer, r Report) error {
 		Arms:        make([]armJSON, len(r.Arms)),
 		Missing:     []missingJSON{},
 	}
+	c := Control(r)
+	out.Control = controlJSON{Arm: c.Arm, Healthy: c.Healthy, Verdict: c.Line(), Rules: rulesJSON(c.Rules), Figures: c.Figures}
 	for _, m := range r.Missing {
 		out.Missing = append(out.Missing, missingJSON{Name: m.Name, Reason: m.Reason})
 	}
 	for i, a := range r.Arms {
 		out.Arms[i] = armToJSON(a)
+		out.Arms[i].Leadership, out.Arms[i].LeadershipRule = Leadership(a, controlArm(r))
+		fit, rules := DiskFitness(a)
+		out.Arms[i].DiskFitness, out.Arms[i].DiskRules = fit, rulesJSON(rules)
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -266,6 +307,7 @@ func armToJSON(a Arm) armJSON {
 		TimeWithoutLeader: seconds(a.TimeWithoutLeader),
 		HeartbeatFailures: a.HeartbeatFailures,
 		SlowFsyncLines:    a.SlowFsyncLines,
+		CPU:               cpuJSON(a.CPU),
 		Puts:              putsJSON{a.PutCount, a.PutErrors, seconds(a.PutP99)},
 		CheckPerf: checkPerfJSON{
 			Ran:        a.CheckPerf.Ran,
@@ -345,6 +387,7 @@ func armFromJSON(j armJSON) (Arm, error) {
 		TimeWithoutLeader: fromSeconds(j.TimeWithoutLeader),
 		HeartbeatFailures: j.HeartbeatFailures,
 		SlowFsyncLines:    j.SlowFsyncLines,
+		CPU:               CPU(j.CPU),
 		PutCount:          j.Puts.Count,
 		PutErrors:         j.Puts.Errors,
 		PutP99:            fromSeconds(j.Puts.P99),

@@ -25,6 +25,12 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 	if r.Partial() {
 		b.WriteString(missingSection(r))
 	}
+	if c := Control(r); c.Healthy {
+		fmt.Fprintf(&b, "%s.\n\n", sentence(c.Line()))
+	} else {
+		fmt.Fprintf(&b, "**%s.** The other arms' figures may show this host's CPU, not their disks: %s.\n\n",
+			sentence(Inconclusive), strings.TrimPrefix(c.Line(), Inconclusive+": "))
+	}
 
 	b.WriteString("## Arms\n\n")
 	for _, a := range r.Arms {
@@ -57,12 +63,15 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 	}
 
 	b.WriteString("\n## Verdicts\n\n")
+	control := controlArm(r)
 	for _, a := range r.Arms {
 		fmt.Fprintf(&b, "- **%s**: %s", a.Name, a.verdict())
 		if a.Expect != "" {
 			fmt.Fprintf(&b, " (expected %s: %s)", a.Expect, metOrNot(a))
 		}
-		b.WriteString("\n")
+		lead, rule := Leadership(a, control)
+		fit, rules := DiskFitness(a)
+		fmt.Fprintf(&b, "\n  - leadership: **%s** — %s\n  - disk for etcd: **%s** — %s\n", lead, rule, fit, rulesText(rules))
 	}
 	b.WriteString("\nAn arm is stable when its cluster elected a leader and kept it: no leader change after the first, " +
 		"and no member reported another leader or a higher term afterwards. " +

@@ -100,6 +100,10 @@ type Arm struct {
 	PutP99              time.Duration
 	CheckPerf           CheckPerf
 
+	// CPU is what the guests' and the host's CPUs did during the
+	// observation.
+	CPU CPU
+
 	// Samples are every member's raft term and leader over time, as the
 	// members' Status answered (about one per member per second).
 	Samples []Sample
@@ -121,6 +125,17 @@ type Missing struct {
 
 // Partial reports whether some arms asked for have no results.
 func (r Report) Partial() bool { return len(r.Missing) > 0 }
+
+// CPU is the CPU figures of an arm's observation: Steal is the largest
+// share of a guest's CPU time stolen by the host (/proc/stat), GuestLoad
+// the largest guest 1-minute load average, HostLoad the host's, on
+// HostCPUs CPUs. Measured is false when they could not be read.
+type CPU struct {
+	Measured            bool
+	Steal               float64
+	GuestLoad, HostLoad float64
+	HostCPUs            int
+}
 
 // Phases are the bounds of an arm's phases, from the arm's start: the
 // bootstrap runs to ObservationStart (the first leader, or the end of the

@@ -38,6 +38,8 @@ func rows(r Report) []row {
 		{"check perf", func(a Arm) string { return checkPerfCell(a.CheckPerf) }},
 		{"check perf slowest / σ", func(a Arm) string { return checkPerfLatencyCell(a.CheckPerf) }},
 		{"outcome", Outcome},
+		{"leadership", func(a Arm) string { v, _ := Leadership(a, controlArm(r)); return v }},
+		{"disk for etcd", func(a Arm) string { v, _ := DiskFitness(a); return v }},
 	}
 	for _, a := range r.Arms {
 		if a.Expect != "" {
@@ -100,6 +102,7 @@ func Table(w io.Writer, r Report) error {
 		fmt.Fprintf(&b, "%s%s   %s\n", a.Name, strings.Repeat(" ", nameWidth-utf8.RuneCountInString(a.Name)), a.verdict())
 	}
 	b.WriteString(missingLines(r))
+	b.WriteString("\n" + Control(r).Line() + "\n")
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("writing comparison table: %w", err)
 	}

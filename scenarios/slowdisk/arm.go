@@ -9,6 +9,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -63,10 +65,11 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 		return out, err
 	}
 
-	obs, err := r.observe(ctx, a, out.Election)
+	obs, cpu, err := r.observe(ctx, a, out.Election)
 	if err != nil {
 		return out, err
 	}
+	out.CPU = cpu
 	r.checkPerf(ctx, &out, dir)
 	obs.Windows.End = time.Since(obs.Start)
 	r.collect(ctx, &obs, offsets, dir)
@@ -107,11 +110,12 @@ func worst(results []disk.ProbeResult) (p50, p99, maxLat time.Duration) {
 // observe starts the members together and watches them: status every
 // second from the start, the workload from the first leader (or after
 // FirstLeaderWait), for Duration.
-func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (measure.Observation, error) {
+func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (measure.Observation, report.CPU, error) {
 	start := time.Now()
 	obs := measure.Observation{Arm: a.Name, Start: start}
+	var cpu report.CPU
 	if err := r.cl.start(ctx); err != nil {
-		return obs, err
+		return obs, cpu, err
 	}
 	// A member serves clients only once it has joined a cluster with a
 	// leader, which may never happen (etcd 3.4 on the hdd profile): the
@@ -154,6 +158,9 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 		obs.Metrics[i].Member = n.Name
 	}
 	obs.Windows.ObservationStart = time.Since(start)
+	// CPU figures are a judgement aid, not the arm's purpose: an arm whose
+	// guests cannot say goes on without them.
+	cpuBefore, cpuErr := r.cl.cpu(ctx)
 	w := measure.Workload{
 		Rate: workloadRate, Start: start, KeyPrefix: "/lab/workload/" + a.Name + "/",
 		Timeout: max(5*time.Second, 2*election),
@@ -174,6 +181,12 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 	obs.Timeline = <-timeline
 	obs.Window = time.Since(start)
 	obs.Windows.ObservationEnd = obs.Window
+	if cpuErr == nil {
+		cpu, cpuErr = cpuFigures(ctx, r.cl, cpuBefore)
+	}
+	if cpuErr != nil {
+		r.Status.Printf("  %s: CPU figures: %v", a.Name, cpuErr)
+	}
 	for i, n := range r.State.Plan.Nodes {
 		var after measure.Snapshot
 		err := r.backoff.retry(ctx, "", func(ctx context.Context) error {
@@ -187,7 +200,27 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 		}
 		obs.Metrics[i].After = after
 	}
-	return obs, ctx.Err()
+	return obs, cpu, ctx.Err()
+}
+
+// cpuFigures reads the guests' CPU counters again and the host's load:
+// the largest steal share and guest load, and the host's load on its CPUs.
+func cpuFigures(ctx context.Context, cl *cluster, before map[string]measure.CPUStat) (report.CPU, error) {
+	after, err := cl.cpu(ctx)
+	if err != nil {
+		return report.CPU{}, err
+	}
+	out := report.CPU{Measured: true, HostCPUs: runtime.NumCPU()}
+	for name, a := range after {
+		out.Steal = max(out.Steal, measure.StealShare(before[name], a))
+		out.GuestLoad = max(out.GuestLoad, a.Load1)
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			out.HostLoad, _ = strconv.ParseFloat(f[0], 64)
+		}
+	}
+	return out, nil
 }
 
 // lazyClient is the arm's etcd client, connected in the background while

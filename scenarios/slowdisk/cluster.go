@@ -12,6 +12,7 @@ import (
 	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
 // cluster does things to every etcd member of a running lab over SSH.
@@ -123,4 +124,25 @@ func (c *cluster) clocks(ctx context.Context) (map[string]time.Duration, error) 
 // ISO timestamps.
 func (c *cluster) journal(ctx context.Context, n spec.Node, since time.Time) (string, error) {
 	return c.run(ctx, n, fmt.Sprintf("journalctl -u etcd --no-pager -o short-iso-precise --since @%d", since.Unix()))
+}
+
+// cpu reads every guest's CPU counters and load (measure.CPUScript).
+func (c *cluster) cpu(ctx context.Context) (map[string]measure.CPUStat, error) {
+	var mu sync.Mutex
+	out := map[string]measure.CPUStat{}
+	err := c.each(func(n spec.Node) error {
+		text, err := c.run(ctx, n, measure.CPUScript)
+		if err != nil {
+			return err
+		}
+		st, err := measure.ParseCPU(text)
+		if err != nil {
+			return fmt.Errorf("%s: %w", n.Name, err)
+		}
+		mu.Lock()
+		out[n.Name] = st
+		mu.Unlock()
+		return nil
+	})
+	return out, err
 }

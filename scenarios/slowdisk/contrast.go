@@ -19,7 +19,13 @@ const SlowStart = 10
 // either never produce a leader or take more than SlowStart election
 // timeouts, or a leader that changes, and slow-fsync warnings in the log;
 // hdd-tuned keeps one leader. Arms that did not run are not judged.
+//
+// A run whose control is not healthy shows nothing either way: Contrast
+// returns report.Inconclusive and the control's figures.
 func Contrast(r report.Report) error {
+	if c := report.Control(r); !c.Healthy {
+		return errors.New(c.Line())
+	}
 	arms := map[string]report.Arm{}
 	for _, a := range r.Arms {
 		arms[a.Name] = a

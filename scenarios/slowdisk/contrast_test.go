@@ -56,3 +56,21 @@ func TestContrast(t *testing.T) {
 		}
 	}
 }
+
+// TestContrastInconclusive: a control that took 17 s to its first leader
+// (the loaded host) makes --strict fail with that reason, whatever
+// the other arms show.
+func TestContrastInconclusive(t *testing.T) {
+	ssd := armWith("ssd", 17*time.Second, 2, 0)
+	ssd.Profile = "ssd"
+	r := report.Report{Arms: []report.Arm{ssd, armWith("hdd", 33*time.Second, 6, 40), armWith("hdd-tuned", 12*time.Second, 1, 35)}}
+	err := Contrast(r)
+	if err == nil || !strings.HasPrefix(err.Error(), report.Inconclusive) || !strings.Contains(err.Error(), "first leader after 17 s") {
+		t.Errorf("Contrast = %v, want %q with the control's first leader", err, report.Inconclusive)
+	}
+	r.Arms[0] = armWith("ssd", 3*time.Second, 1, 0)
+	r.Arms[0].Profile = "ssd"
+	if err := Contrast(r); err != nil {
+		t.Errorf("a healthy control: %v", err)
+	}
+}
