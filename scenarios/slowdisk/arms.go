@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/lab/disk"
+	"github.com/kthw-lab/lab/lab/etcd"
 	"github.com/kthw-lab/lab/scenarios"
 )
 
@@ -31,18 +32,25 @@ var Arms = []Arm{
 		Profile: disk.SSD, Heartbeat: 100 * time.Millisecond, Election: time.Second, Expect: "stable"},
 	{Name: "hdd", Description: "a laptop hard disk shared by the three VMs (fsync ≈ 1 s), etcd's default timeouts: the story's failure",
 		Profile: disk.HDD, Heartbeat: 100 * time.Millisecond, Election: time.Second},
-	{Name: "hdd-tuned", Description: "the same hard disk with raft timeouts derived from its measured fsync latency",
+	{Name: "hdd-tuned", Description: "the same hard disk with raft timeouts from etcd's tuning guide and the measured round trip",
 		Profile: disk.HDD, Tuned: true, Expect: "stable"},
 }
 
-// TuneRule says how hdd-tuned derives its timeouts.
-const TuneRule = "heartbeat = fsync p99 / 2 rounded up to 100 ms (at least 100 ms), election = 10 × heartbeat"
+// TuneRule says how hdd-tuned derives its timeouts, and from where.
+const TuneRule = "heartbeat = the round trip including fsync (the probe's fsync p99 on the slowest node, at least " +
+	"100 writes or 30 s; the network's share is under a millisecond between these VMs), rounded up to 100 ms; " +
+	"election = 10 × heartbeat; within etcd's limits (election ≤ 50000 ms and ≥ 5 × heartbeat). " +
+	"Source: etcd's tuning guide (https://etcd.io/docs/v3.5/tuning/): the heartbeat interval around the round-trip " +
+	"time between members, the election timeout at least 10 times it"
 
-// Tune applies TuneRule to a measured fsync p99, within etcd's limits.
-func Tune(p99 time.Duration) (heartbeat, election time.Duration) {
-	heartbeat = max(100*time.Millisecond, (p99/2 + 99*time.Millisecond).Truncate(100*time.Millisecond))
-	election = min(10*heartbeat, 50*time.Second)
-	return min(heartbeat, election/5), election
+// tuneElectionRatio is the tuning guide's election timeout in round trips.
+const tuneElectionRatio = 10
+
+// Tune applies TuneRule to a measured round trip (the probe's fsync p99).
+func Tune(roundTrip time.Duration) (heartbeat, election time.Duration) {
+	heartbeat = max(100*time.Millisecond, (roundTrip + 99*time.Millisecond).Truncate(100*time.Millisecond))
+	election = min(tuneElectionRatio*heartbeat, etcd.MaxElectionTimeout)
+	return min(heartbeat, election/etcd.MinElectionHeartbeatRatio), election
 }
 
 // Select returns the named arms (all for none), in the scenario's order.

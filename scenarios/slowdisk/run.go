@@ -67,7 +67,9 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	o.Duration = cmp.Or(o.Duration, DefaultDuration)
 	o.FirstLeaderWait = cmp.Or(o.FirstLeaderWait, DefaultFirstLeaderWait)
 	if o.Probe.Count == 0 {
-		o.Probe = disk.ProbeOptions{Count: 300, MaxTime: 8 * time.Second, Dir: disk.DefaultProbe().Dir}
+		// At least 100 writes or 30 s: the tuned rule needs a p99 from
+		// more than a handful of 1 s fsyncs.
+		o.Probe = disk.ProbeOptions{Count: 300, MaxTime: 30 * time.Second, Dir: disk.DefaultProbe().Dir}
 	}
 	if len(o.Arms) == 0 {
 		o.Arms = Arms
