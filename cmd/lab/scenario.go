@@ -228,6 +228,10 @@ func (g *globals) printReport(rep report.Report, dir, junit string) error {
 	} else {
 		fmt.Fprintf(g.streams.out, "\nThe contrast shows: %s.\n", slowdisk.Shown(rep))
 	}
-	fmt.Fprintf(g.streams.out, "Report: %s\n", filepath.Join(dir, report.MarkdownFile))
+	fmt.Fprintf(g.streams.out, "Report: %s\n\n", filepath.Join(dir, report.MarkdownFile))
+	// The same three lines report.md opens with.
+	for _, line := range report.Headline(rep) {
+		fmt.Fprintln(g.streams.out, line)
+	}
 	return nil
 }

@@ -220,3 +220,20 @@ func TestWrite(t *testing.T) {
 		t.Errorf("Write into a missing directory = %v, want an error naming the file", err)
 	}
 }
+
+// TestLeadershipShowsEveryArm: one row per arm on one axis; the bootstrap,
+// the leaders, the spans without one and check perf each drawn as such.
+func TestLeadershipShowsEveryArm(t *testing.T) {
+	doc := string(LeadershipSVG(story()))
+	for _, want := range []string{
+		"bootstrap: no leader yet until 3.4 s", "bootstrap: no leader yet until 14.4 s", "bootstrap: no leader yet until 12.4 s",
+		"no leader from 26.5 s to 35.4 s", "k8smaster0 leader at 81.4 s, term 40", "check perf from 104 s to 124 s",
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("leadership chart lacks %q", want)
+		}
+	}
+	if n := strings.Count(doc, "<title>no leader from"); n != 4 {
+		t.Errorf("%d spans without a leader, want hdd's 4", n)
+	}
+}

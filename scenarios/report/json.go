@@ -21,6 +21,8 @@ type reportJSON struct {
 	Host        string    `json:"host"`
 	EtcdVersion string    `json:"etcd_version"`
 	Duration    float64   `json:"duration_s"`
+	// Headline is Headline(r), derived; ignored when read back.
+	Headline []string `json:"headline"`
 	// Control is Control(r), derived; ignored when read back.
 	Control controlJSON `json:"control"`
 	// Missing lists the arms without results; empty in a complete report.
@@ -66,6 +68,7 @@ type armJSON struct {
 	Name        string  `json:"name"`
 	Description string  `json:"description,omitempty"`
 	Profile     string  `json:"profile"`
+	EtcdVersion string  `json:"etcd_version,omitempty"`
 	Heartbeat   float64 `json:"heartbeat_s"`
 	Election    float64 `json:"election_s"`
 	TimeoutRule string  `json:"timeout_rule,omitempty"`
@@ -185,6 +188,7 @@ func WriteJSON(w io.Writer, r Report) error {
 		Arms:        make([]armJSON, len(r.Arms)),
 		Missing:     []missingJSON{},
 	}
+	out.Headline = Headline(r)
 	c := Control(r)
 	out.Control = controlJSON{Arm: c.Arm, Healthy: c.Healthy, Verdict: c.Line(), Rules: rulesJSON(c.Rules), Figures: c.Figures}
 	for _, m := range r.Missing {
@@ -282,6 +286,7 @@ func armToJSON(a Arm) armJSON {
 		Name:        a.Name,
 		Description: a.Description,
 		Profile:     a.Profile,
+		EtcdVersion: a.EtcdVersion,
 		Heartbeat:   seconds(a.Heartbeat),
 		Election:    seconds(a.Election),
 		TimeoutRule: a.TimeoutRule,
@@ -365,6 +370,7 @@ func armFromJSON(j armJSON) (Arm, error) {
 		Name:              j.Name,
 		Description:       j.Description,
 		Profile:           j.Profile,
+		EtcdVersion:       j.EtcdVersion,
 		Heartbeat:         fromSeconds(j.Heartbeat),
 		Election:          fromSeconds(j.Election),
 		TimeoutRule:       j.TimeoutRule,

@@ -21,13 +21,14 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 		title = "scenario"
 	}
 	fmt.Fprintf(&b, "# %s\n\n", title)
-	b.WriteString(runLine(r) + "\n\n")
+	for _, line := range Headline(r) {
+		fmt.Fprintf(&b, "**%s**  \n", mdCell(line))
+	}
+	b.WriteString("\n" + runLine(r) + "\n\n")
 	if r.Partial() {
 		b.WriteString(missingSection(r))
 	}
-	if c := Control(r); c.Healthy {
-		fmt.Fprintf(&b, "%s.\n\n", sentence(c.Line()))
-	} else {
+	if c := Control(r); !c.Healthy {
 		fmt.Fprintf(&b, "**%s.** The other arms' figures may show this host's CPU, not their disks: %s.\n\n",
 			sentence(Inconclusive), strings.TrimPrefix(c.Line(), Inconclusive+": "))
 	}
@@ -170,12 +171,14 @@ type chart struct{ caption, path string }
 func sortedCharts(charts map[string]string) []chart {
 	rank := func(path string) int {
 		switch path {
-		case LeaderTermFile:
+		case LeadershipFile:
 			return 0
-		case FsyncFile:
+		case LeaderTermFile:
 			return 1
+		case FsyncFile:
+			return 2
 		}
-		return 2
+		return 3
 	}
 	var out []chart
 	for caption, path := range charts {

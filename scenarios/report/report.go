@@ -39,6 +39,9 @@ type Arm struct {
 	Description string
 	// Profile is the data disks' profile: "ssd", "hdd" or "real HDD".
 	Profile string
+	// EtcdVersion is the etcd the arm's members ran, when the arm chose
+	// one ("" for the lab's own, Report.EtcdVersion).
+	EtcdVersion string
 	// Heartbeat and Election are the raft timeouts the members ran with.
 	Heartbeat, Election time.Duration
 	// TimeoutRule says how Heartbeat and Election were chosen, when they were
