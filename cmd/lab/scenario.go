@@ -107,12 +107,40 @@ ran, whatever it found; 1 (after the report) when an arm has no results.`,
 			if opts.repeats < 1 {
 				return fmt.Errorf("--repeats %d: run at least once", opts.repeats)
 			}
+			out := opts.out
+			if out == "" {
+				out = "slow-disk-" + time.Now().Format("20060102-150405")
+			}
+			if c.IsSet("fsync-latency") && opts.fsync <= 0 {
+				return fmt.Errorf("--fsync-latency %s: want a positive duration such as 1s (the story's), or leave it out", opts.fsync)
+			}
+			if err := slowdisk.Check(slowdisk.Options{Duration: duration, CheckPerfDuration: opts.checkPerf,
+				FsyncLatency: opts.fsync, OutDir: out}); err != nil {
+				return err
+			}
+			// create's flags only mean something when --create creates the
+			// lab; silently ignoring them would run on a lab the user did
+			// not describe.
+			var createFlags []string
+			for _, fl := range f.flags() {
+				if name := fl.Names()[0]; c.IsSet(name) {
+					createFlags = append(createFlags, "--"+name)
+				}
+			}
+			if len(createFlags) > 0 && !opts.create {
+				return fmt.Errorf("%s: create's flags apply only with --create (which creates the lab when it does not exist): add --create, or drop them",
+					strings.Join(createFlags, ", "))
+			}
 			st, store, err := g.loadLab()
-			if errors.Is(err, fs.ErrNotExist) && opts.create {
+			switch {
+			case errors.Is(err, fs.ErrNotExist) && opts.create:
 				if err := g.create(c, &f); err != nil {
 					return err
 				}
 				st, store, err = g.loadLab()
+			case err == nil && len(createFlags) > 0:
+				return fmt.Errorf("lab %q exists, so %s would not apply: drop them, or destroy the lab first",
+					g.Lab, strings.Join(createFlags, ", "))
 			}
 			if errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("lab %q does not exist: run 'lab create' first, or add --create", g.Lab)
@@ -122,10 +150,6 @@ ran, whatever it found; 1 (after the report) when an arm has no results.`,
 			}
 			if st.Phase != lab.PhaseReady {
 				return fmt.Errorf("lab %q is not ready (its create did not finish): run 'lab create' again, or 'lab destroy'", g.Lab)
-			}
-			out := opts.out
-			if out == "" {
-				out = "slow-disk-" + time.Now().Format("20060102-150405")
 			}
 			prov, err := virt.Dial(c.Context, g.Connect)
 			if err != nil {
