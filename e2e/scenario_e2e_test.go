@@ -88,9 +88,23 @@ func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
 		arms[a.Name] = a
 	}
 	ssd, hdd, tuned := arms["ssd"], arms["hdd"], arms["hdd-tuned"]
-	if len(arms) != 3 {
-		t.Fatalf("report arms = %d, want ssd, hdd, hdd-tuned", len(arms))
+	if len(arms) != 3 || len(rep.Missing) != 0 {
+		t.Fatalf("report arms = %d, missing %+v; want ssd, hdd, hdd-tuned", len(arms), rep.Missing)
 	}
+	// --strict passed, so the control judged this host fit; say so from
+	// the report too, with the control's figures.
+	if c := report.Control(rep); !c.Healthy || c.Arm != "ssd" {
+		t.Errorf("control: %s", c.Line())
+	} else {
+		t.Logf("%s", c.Line())
+	}
+	if lead, _ := report.Leadership(hdd, &ssd); lead == report.LeadershipStable {
+		t.Errorf("hdd's leadership verdict is stable")
+	}
+	if fit, rules := report.DiskFitness(hdd); fit == "fit" {
+		t.Errorf("hdd's disk is fit for etcd: %v", rules)
+	}
+	checkAgainstEvidence(t, dir, rep)
 	if !report.Stable(ssd) {
 		t.Errorf("ssd did not keep one leader: %s", report.Verdict(ssd))
 	}
@@ -109,7 +123,12 @@ func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
 	if tuned.Election <= hdd.Election || tuned.TimeoutRule == "" {
 		t.Errorf("hdd-tuned timeouts %s/%s (rule %q) are not longer than hdd's", tuned.Heartbeat, tuned.Election, tuned.TimeoutRule)
 	}
-	for _, f := range []string{report.MarkdownFile, report.LeaderTermFile, report.FsyncFile,
+	md, _ := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
+	if lines := strings.Split(string(md), "\n"); len(lines) < 5 || !strings.HasPrefix(lines[2], "**Failed: ") ||
+		!strings.HasPrefix(lines[3], "**Fixed: ") || !strings.HasPrefix(lines[4], "**Host: control ssd healthy") {
+		t.Errorf("report.md does not open with the headline:\n%s", lastLines(strings.Join(lines[:min(6, len(lines))], "\n"), 6))
+	}
+	for _, f := range []string{report.MarkdownFile, report.LeaderTermFile, report.FsyncFile, report.LeadershipFile,
 		"ssd/probe.json", "hdd/journal-k8smaster0.log", "hdd/metrics-k8smaster1.txt", "hdd-tuned/domain-k8smaster2.xml", "hdd/console-k8smaster0.log"} {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("report file %s: %v", f, err)
@@ -156,4 +175,45 @@ func readReport(t *testing.T, dir string) report.Report {
 		t.Fatal(err)
 	}
 	return rep
+}
+
+// checkAgainstEvidence recomputes, from the raw journals each arm kept,
+// the journal figures the report shows, by counting lines with fixed
+// strings (not the parser the report used): elections, pre-vote and vote
+// campaigns, and slow fsyncs, each summed over the phases and members.
+func checkAgainstEvidence(t *testing.T, dir string, rep report.Report) {
+	t.Helper()
+	for _, a := range rep.Arms {
+		files, _ := filepath.Glob(filepath.Join(dir, a.Evidence, "journal-*.log"))
+		if len(files) != 3 {
+			t.Errorf("%s: %d journals in the evidence, want 3", a.Name, len(files))
+			continue
+		}
+		var elections, pre, votes, slow int
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				switch {
+				case strings.Contains(line, "is starting a new election at term"):
+					elections++
+				case strings.Contains(line, "became pre-candidate at term"):
+					pre++
+				case strings.Contains(line, "became candidate at term"):
+					votes++
+				case strings.Contains(line, `"msg":"slow fdatasync"`), strings.Contains(line, "expected less than 1s"):
+					slow++
+				}
+			}
+		}
+		got := [4]int{a.Elections, a.PreVotes.Total(), a.Votes.Total(), a.SlowFsyncLines}
+		if want := [4]int{elections, pre, votes, slow}; got != want {
+			t.Errorf("%s: report's elections, pre-vote, vote campaigns, slow fsyncs = %v; the journals have %v", a.Name, got, want)
+		}
+		if a.ElectionsByPhase.Total() != a.Elections || a.SlowFsyncByPhase.Total() != a.SlowFsyncLines {
+			t.Errorf("%s: per-phase counts %s, %s do not add up to %d, %d", a.Name, a.ElectionsByPhase, a.SlowFsyncByPhase, a.Elections, a.SlowFsyncLines)
+		}
+	}
 }
