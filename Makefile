@@ -60,8 +60,10 @@ unit:
 integration:
 	$(GO) test -count=1 -tags integration -timeout 30m ./...
 
-# etcd 3.4 (Debian's etcd-server) for the test of the story's etcd generation.
-e2e:
+# etcd 3.4 (Debian bookworm's etcd-server, `lab etcd fetch --from debian`,
+# verified from the archive's signed InRelease) for the test of the story's
+# etcd generation.
+e2e: build
 	LAB_ETCD34=$$(bash scripts/etcd34.sh) $(GO) test -count=1 -tags e2e -timeout $(E2E_TIMEOUT) -v ./e2e/
 
 # Figures, not assertions: lab create against the bare boot of the same image.
