@@ -19,6 +19,7 @@ var Glossary = []Term{
 		"bootstrap: from the moment every member is started to the first status round in which a member names a leader " +
 			"(or to the end of the wait for one); observation: the steady put workload, for the run's duration; " +
 			"check perf: `lab check perf` after the observation. Times are seconds from the arm's start."},
+	{"phases: boot / obs / perf", "each phase", "how long each phase took, as measured by the host's clock."},
 	{"fsync p50 / p99 (probe)", "before the arm, etcd stopped",
 		"etcd's recommended probe (2300-byte write + fdatasync, repeated) on each node's data disk with the arm's profile; " +
 			"the slowest node's quantiles, measured, not estimated."},

@@ -24,6 +24,7 @@ func rows(r Report) []row {
 		}},
 		{"fsync p50 / p99 (probe)", func(a Arm) string { return orDash(a.FsyncP50) + " / " + orDash(a.FsyncP99) }},
 		{"WAL fsync mean; p50, p99 bucket", walCell},
+		{"phases: boot / obs / perf", phasesCell},
 		{"time to first leader", firstLeaderCell},
 		{"leader changes after the first", func(a Arm) string { return strconv.Itoa(a.LeaderChanges) }},
 		{"elections (boot / obs / perf)", func(a Arm) string { return a.ElectionsByPhase.String() }},
@@ -116,6 +117,16 @@ func missingLines(r Report) string {
 		fmt.Fprintf(&b, "%s   no results: %s\n", m.Name, m.Reason)
 	}
 	return b.String()
+}
+
+// phasesCell is how long each phase of the arm took.
+func phasesCell(a Arm) string {
+	p := a.Phases
+	if p.End == 0 {
+		return ""
+	}
+	return formatDuration(p.ObservationStart) + " / " + formatDuration(p.ObservationEnd-p.ObservationStart) +
+		" / " + formatDuration(p.End-p.ObservationEnd)
 }
 
 // walCell is the WAL fsync histogram's exact mean and the buckets its p50
