@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kthw-lab/lab/images/etcdbin"
 	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/virt"
 	"github.com/kthw-lab/lab/scenarios"
@@ -66,7 +67,8 @@ func slowDiskCommand(g *globals) *cli.Command {
 	}
 	var f specFlags
 	flags := []cli.Flag{
-		&cli.StringSliceFlag{Name: "arms", Destination: &opts.arms, Usage: "arms to run (default: ssd, hdd, hdd-tuned)"},
+		&cli.StringSliceFlag{Name: "arms", Destination: &opts.arms, Usage: "arms to run, in this order (default: ssd, hdd, hdd-tuned; also hdd-noprevote); " +
+			"ARM@VERSION runs a cached etcd for that arm, e.g. hdd@v3.4.23 (lab etcd fetch --from debian --version v3.4.23)"},
 		&cli.StringFlag{Name: "duration", Value: "default", Destination: &opts.duration,
 			Usage: fmt.Sprintf("observation per arm, under the write workload, once it has a leader: a Go duration (2m, 90s), short (%s, CI-sized) or default (%s)", shortDuration, slowdisk.DefaultDuration)},
 		&cli.DurationFlag{Name: "check-perf", Value: slowdisk.DefaultCheckPerfDuration, Destination: &opts.checkPerf, Usage: "check perf run at the end of each arm (0 to skip; etcdctl runs 60s)"},
@@ -103,6 +105,18 @@ ran, whatever it found; 1 (after the report) when an arm has no results.`,
 			arms, err := slowdisk.Select(opts.arms.Value())
 			if err != nil {
 				return err
+			}
+			// Every arm's etcd must be in the cache before the first arm.
+			binaries := map[string]slowdisk.EtcdBinary{}
+			for _, a := range arms {
+				if a.EtcdVersion == "" {
+					continue
+				}
+				b, err := etcdbin.Resolve(g.cache(), a.EtcdVersion)
+				if err != nil {
+					return fmt.Errorf("arm %s: %w", a.Name, err)
+				}
+				binaries[a.EtcdVersion] = slowdisk.EtcdBinary{Path: b.Etcd, SHA256: b.SHA256[etcdbin.EtcdFile]}
 			}
 			if opts.repeats < 1 {
 				return fmt.Errorf("--repeats %d: run at least once", opts.repeats)
@@ -165,7 +179,7 @@ ran, whatever it found; 1 (after the report) when an arm has no results.`,
 				}
 				rep, err := slowdisk.Run(c.Context, slowdisk.Options{
 					State: st, Store: store, Provider: prov, Arms: arms,
-					Duration: duration, CheckPerfDuration: opts.checkPerf, FsyncLatency: opts.fsync,
+					Duration: duration, CheckPerfDuration: opts.checkPerf, FsyncLatency: opts.fsync, EtcdBinaries: binaries,
 					OutDir: dir, Host: fmt.Sprintf("%s (accel %s)", host, st.Accel), Status: g.status(), Logger: g.logger(),
 				})
 				// A run with arms missing (failed or interrupted) still wrote

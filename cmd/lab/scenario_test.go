@@ -106,3 +106,13 @@ func TestSlowDiskRejectsBadFlagsBeforeTouchingTheLab(t *testing.T) {
 		t.Errorf("valid flags: err = %v, want the missing lab", err)
 	}
 }
+
+// TestSlowDiskNeedsEveryArmsEtcdFirst: an arm on an etcd the cache lacks
+// fails before the lab is looked at, naming the command that fetches it.
+func TestSlowDiskNeedsEveryArmsEtcdFirst(t *testing.T) {
+	_, _, err := runLab(t, "scenario", "slow-disk", "--arms", "ssd,hdd@v3.4.23")
+	if err == nil || !strings.Contains(err.Error(), "arm hdd@v3.4.23: etcd v3.4.23 is not in cache") ||
+		!strings.Contains(err.Error(), "lab etcd fetch --from debian --version v3.4.23") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -73,8 +73,12 @@ type NotCachedError struct {
 // Error names the version, the cache and the commands that would fill it.
 func (e *NotCachedError) Error() string {
 	hint := fmt.Sprintf("run `lab etcd fetch --version %s`", e.Version)
-	if v, err := parseVersion(e.Version); err == nil && v.buildable() {
+	v, err := parseVersion(e.Version)
+	switch {
+	case err == nil && v.buildable():
 		hint = fmt.Sprintf("run `lab etcd build --version %s` or `lab etcd fetch --version %s`", e.Version, e.Version)
+	case err == nil && v.minor == 4:
+		hint = fmt.Sprintf("run `lab etcd fetch --version %s` (etcd's release) or `lab etcd fetch --from debian --version %s` (Debian bookworm has v3.4.23)", e.Version, e.Version)
 	}
 	return fmt.Sprintf("etcd %s is not in cache %s: %s, or pass --etcd-binary PATH", e.Version, e.Root, hint)
 }

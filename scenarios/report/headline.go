@@ -65,6 +65,9 @@ func headlineSetting(a Arm) string {
 	if a.EtcdVersion != "" {
 		parts = append(parts, "etcd "+a.EtcdVersion)
 	}
+	if a.PreVoteOff {
+		parts = append(parts, "pre-vote off")
+	}
 	parts = append(parts, formatTimeout(a.Heartbeat)+" / "+formatTimeout(a.Election))
 	return strings.Join(parts, ", ")
 }

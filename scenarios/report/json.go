@@ -69,6 +69,7 @@ type armJSON struct {
 	Description string  `json:"description,omitempty"`
 	Profile     string  `json:"profile"`
 	EtcdVersion string  `json:"etcd_version,omitempty"`
+	PreVoteOff  bool    `json:"pre_vote_off,omitempty"`
 	Heartbeat   float64 `json:"heartbeat_s"`
 	Election    float64 `json:"election_s"`
 	TimeoutRule string  `json:"timeout_rule,omitempty"`
@@ -287,6 +288,7 @@ func armToJSON(a Arm) armJSON {
 		Description: a.Description,
 		Profile:     a.Profile,
 		EtcdVersion: a.EtcdVersion,
+		PreVoteOff:  a.PreVoteOff,
 		Heartbeat:   seconds(a.Heartbeat),
 		Election:    seconds(a.Election),
 		TimeoutRule: a.TimeoutRule,
@@ -371,6 +373,7 @@ func armFromJSON(j armJSON) (Arm, error) {
 		Description:       j.Description,
 		Profile:           j.Profile,
 		EtcdVersion:       j.EtcdVersion,
+		PreVoteOff:        j.PreVoteOff,
 		Heartbeat:         fromSeconds(j.Heartbeat),
 		Election:          fromSeconds(j.Election),
 		TimeoutRule:       j.TimeoutRule,

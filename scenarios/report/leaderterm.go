@@ -245,6 +245,12 @@ func armSetting(a Arm) string {
 	if a.Profile != "" {
 		parts = append(parts, a.Profile+" disk")
 	}
+	if a.EtcdVersion != "" {
+		parts = append(parts, "etcd "+a.EtcdVersion)
+	}
+	if a.PreVoteOff {
+		parts = append(parts, "pre-vote off")
+	}
 	parts = append(parts, "heartbeat "+formatTimeout(a.Heartbeat), "election "+formatTimeout(a.Election))
 	if a.FsyncP99 > 0 {
 		parts = append(parts, "probe fsync p99 "+formatDuration(a.FsyncP99))

@@ -42,6 +42,8 @@ type Arm struct {
 	// EtcdVersion is the etcd the arm's members ran, when the arm chose
 	// one ("" for the lab's own, Report.EtcdVersion).
 	EtcdVersion string
+	// PreVoteOff is true when the arm turned etcd's pre-vote off.
+	PreVoteOff bool
 	// Heartbeat and Election are the raft timeouts the members ran with.
 	Heartbeat, Election time.Duration
 	// TimeoutRule says how Heartbeat and Election were chosen, when they were

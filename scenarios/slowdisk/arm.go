@@ -29,7 +29,9 @@ const workloadRate = 5
 // arm runs one arm: wipe, profile, probe, bootstrap, observe, check perf,
 // collect. The timeline starts when the members are started.
 func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
-	out := report.Arm{Name: a.Name, Description: a.Description, Profile: a.Profile, Expect: a.Expect, Evidence: a.Name}
+	out := report.Arm{Name: a.Name, Description: a.Description, Profile: a.Profile, Expect: a.Expect, Evidence: a.Name,
+		EtcdVersion: a.EtcdVersion, PreVoteOff: a.NoPreVote}
+	env := armEnv{OwnEtcd: a.EtcdVersion != "", NoPreVote: a.NoPreVote}
 	dir, err := r.evidenceDir(a)
 	if err != nil {
 		return out, err
@@ -39,8 +41,20 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 		return out, err
 	}
 	// Probe with etcd stopped and the arm's profile in place.
-	if err := r.cl.reset(ctx, r.State.Plan.Etcd.HeartbeatInterval, r.State.Plan.Etcd.ElectionTimeout); err != nil {
+	if err := r.cl.reset(ctx, r.State.Plan.Etcd.HeartbeatInterval, r.State.Plan.Etcd.ElectionTimeout, env); err != nil {
 		return out, err
+	}
+	if a.EtcdVersion != "" {
+		bin, ok := r.EtcdBinaries[a.EtcdVersion]
+		if !ok {
+			return out, fmt.Errorf("no etcd %s was given for the arm", a.EtcdVersion)
+		}
+		end := r.Status.Start("%s: installing etcd %s on every node", a.Name, a.EtcdVersion)
+		err := r.cl.installEtcd(ctx, bin.Path, bin.SHA256)
+		end(err)
+		if err != nil {
+			return out, err
+		}
 	}
 	if err := r.setProfile(ctx, profile); err != nil {
 		return out, err
@@ -57,7 +71,7 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 	}
 	r.Status.Printf("  %s: fsync p50 %s p99 %s; heartbeat %s, election %s", a.Name,
 		out.FsyncP50.Round(time.Millisecond), out.FsyncP99.Round(time.Millisecond), out.Heartbeat, out.Election)
-	if err := r.cl.reset(ctx, out.Heartbeat, out.Election); err != nil {
+	if err := r.cl.reset(ctx, out.Heartbeat, out.Election, env); err != nil {
 		return out, err
 	}
 	offsets, err := r.cl.clocks(ctx)

@@ -38,10 +38,31 @@ func TestSelect(t *testing.T) {
 		t.Fatalf("default arms = %v, %v", all, err)
 	}
 	two, err := Select([]string{"hdd-tuned", "ssd"})
-	if err != nil || len(two) != 2 || two[0].Name != "ssd" {
-		t.Fatalf("Select(hdd-tuned, ssd) = %v, %v; want scenario order", two, err)
+	if err != nil || len(two) != 2 || two[0].Name != "hdd-tuned" {
+		t.Fatalf("Select(hdd-tuned, ssd) = %v, %v; want the order given", two, err)
 	}
-	if _, err := Select([]string{"nvme"}); err == nil || !strings.Contains(err.Error(), "ssd, hdd, hdd-tuned") {
-		t.Fatalf("unknown arm: %v", err)
+	story, err := Select([]string{"ssd", "hdd", "hdd@v3.4.23", "hdd-tuned@v3.4.23", "hdd-noprevote"})
+	if err != nil || len(story) != 5 {
+		t.Fatalf("the story's arms: %v, %v", story, err)
+	}
+	if a := story[2]; a.Name != "hdd@v3.4.23" || a.EtcdVersion != "v3.4.23" || a.Profile != "hdd" || a.Expect != "" {
+		t.Errorf("hdd@v3.4.23 = %+v", a)
+	}
+	if a := story[3]; !a.Tuned || a.EtcdVersion != "v3.4.23" {
+		t.Errorf("hdd-tuned@v3.4.23 = %+v", a)
+	}
+	if a := story[4]; !a.NoPreVote || a.EtcdVersion != "" || a.Election != time.Second {
+		t.Errorf("hdd-noprevote = %+v", a)
+	}
+	for names, want := range map[string]string{
+		"nvme":          "ssd, hdd, hdd-tuned, hdd-noprevote",
+		"hdd@3.4":       `"3.4" is not an etcd version`,
+		"ssd,ssd":       "names ssd twice",
+		"nvme@v3.4.23":  `no arm "nvme"`,
+		"hdd@v3.4.23x1": "is not an etcd version",
+	} {
+		if _, err := Select(strings.Split(names, ",")); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Select(%s) = %v, want %q", names, err, want)
+		}
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +15,7 @@ import (
 	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
+	labssh "github.com/kthw-lab/lab/lab/ssh"
 	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
@@ -24,7 +28,10 @@ type cluster struct {
 	keys  *pki.PKI
 	// exec runs a script as root on a node; lab.RunAsRoot when nil (tests
 	// inject faults here).
-	exec    func(ctx context.Context, keys *pki.PKI, n spec.Node, script string) (string, error)
+	exec func(ctx context.Context, keys *pki.PKI, n spec.Node, script string) (string, error)
+	// upload runs script on n with stdin; nil dials the node (tests
+	// replace it).
+	upload  func(ctx context.Context, n spec.Node, script string, stdin io.Reader) error
 	backoff backoff
 }
 
@@ -58,9 +65,28 @@ func (c *cluster) once(ctx context.Context, n spec.Node, script string) (string,
 	return lab.RunAsRoot(ctx, c.keys, n, script)
 }
 
+// Where an arm's etcd goes on the guests: the lab's own binary is kept
+// beside it the first time another replaces it, and put back by every arm
+// that runs the lab's own (and by the restore).
+const (
+	guestEtcd    = "/usr/local/bin/etcd"
+	guestLabEtcd = "/usr/local/bin/etcd.lab"
+	armDropIn    = "/etc/systemd/system/etcd.service.d/lab-arm.conf"
+)
+
+// armEnv is what an arm changes on the guests beyond the unit's timeouts.
+type armEnv struct {
+	// OwnEtcd is true when the arm installs its own etcd after reset (so
+	// reset leaves the binary alone); false puts the lab's own back.
+	OwnEtcd bool
+	// NoPreVote writes a drop-in setting ETCD_PRE_VOTE=false.
+	NoPreVote bool
+}
+
 // reset stops etcd everywhere, wipes its data and installs a unit with the
-// arm's timeouts; etcd is left stopped, ready to bootstrap afresh.
-func (c *cluster) reset(ctx context.Context, heartbeat, election time.Duration) error {
+// arm's timeouts and environment; etcd is left stopped, ready to bootstrap
+// afresh.
+func (c *cluster) reset(ctx context.Context, heartbeat, election time.Duration, env armEnv) error {
 	return c.each(func(n spec.Node) error {
 		unit, err := lab.UnitFor(&c.st.Plan, n, heartbeat, election)
 		if err != nil {
@@ -68,7 +94,15 @@ func (c *cluster) reset(ctx context.Context, heartbeat, election time.Duration) 
 		}
 		script := "set -e\nsystemctl stop etcd\nrm -rf /var/lib/etcd/member\n" +
 			"cat > /etc/systemd/system/etcd.service <<'LAB_UNIT_EOF'\n" + string(unit) + "LAB_UNIT_EOF\n" +
-			"systemctl daemon-reload\n"
+			"rm -f " + armDropIn + "\n"
+		if env.NoPreVote {
+			// etcd reads every flag from ETCD_<FLAG> too (3.4 and later).
+			script += "mkdir -p " + path.Dir(armDropIn) + "\nprintf '[Service]\\nEnvironment=ETCD_PRE_VOTE=false\\n' > " + armDropIn + "\n"
+		}
+		if !env.OwnEtcd {
+			script += "if [ -e " + guestLabEtcd + " ]; then cp -p " + guestLabEtcd + " " + guestEtcd + "; fi\n"
+		}
+		script += "systemctl daemon-reload\n"
 		if _, err := c.run(ctx, n, script); err != nil {
 			return fmt.Errorf("resetting etcd on %s: %w", n.Name, err)
 		}
@@ -145,4 +179,47 @@ func (c *cluster) cpu(ctx context.Context) (map[string]measure.CPUStat, error) {
 		return nil
 	})
 	return out, err
+}
+
+// installEtcd puts the etcd binary at path (whose sha256 is sum) on every
+// guest in place of the lab's, which is kept as guestLabEtcd. etcd must be
+// stopped. The copy is checked on the guest before it replaces anything.
+func (c *cluster) installEtcd(ctx context.Context, path, sum string) error {
+	script := "set -e\n" +
+		"test -e " + guestLabEtcd + " || cp -p " + guestEtcd + " " + guestLabEtcd + "\n" +
+		"cat > " + guestEtcd + ".arm\nchmod 0755 " + guestEtcd + ".arm\n" +
+		"echo '" + sum + "  " + guestEtcd + ".arm' | sha256sum -c --quiet\n" +
+		"mv " + guestEtcd + ".arm " + guestEtcd + "\n"
+	return c.each(func(n spec.Node) error {
+		err := c.backoff.retry(ctx, "", func(ctx context.Context) error {
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if c.upload != nil {
+				return c.upload(ctx, n, script, f)
+			}
+			cfg, err := lab.SSHConfig(c.keys, n)
+			if err != nil {
+				return err
+			}
+			cl, err := labssh.Dial(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			_, _, err = cl.RunInput(ctx, "sudo sh -c "+shellQuote(script), f)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("installing %s on %s: %w", path, n.Name, err)
+		}
+		return nil
+	})
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -231,5 +233,84 @@ func TestInterruptWritesTheArmsDone(t *testing.T) {
 	}
 	if n := len(*writes); n == 0 || fmt.Sprint((*writes)[n-1].Missing) != fmt.Sprint(want) {
 		t.Errorf("last report written = %+v, want the missing arms %+v", *writes, want)
+	}
+}
+
+// planCluster is testCluster with a real plan, for the steps that render
+// the unit.
+func planCluster(t *testing.T, f *flaky) *cluster {
+	t.Helper()
+	plan, err := spec.Defaults().Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := testCluster(f, quick)
+	c.st.Plan = *plan
+	return c
+}
+
+// TestResetWritesTheArmsEnvironment: pre-vote off through the drop-in, and
+// the lab's own etcd put back unless the arm brings its own.
+func TestResetWritesTheArmsEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		env       armEnv
+		has, lack []string
+	}{
+		{armEnv{}, []string{"rm -f " + armDropIn, "cp -p " + guestLabEtcd + " " + guestEtcd}, []string{"ETCD_PRE_VOTE"}},
+		{armEnv{NoPreVote: true}, []string{"Environment=ETCD_PRE_VOTE=false", armDropIn}, nil},
+		{armEnv{OwnEtcd: true}, []string{"systemctl stop etcd"}, []string{guestLabEtcd}},
+	} {
+		f := &flaky{fails: map[string]int{}, ran: map[string][]string{}}
+		if err := planCluster(t, f).reset(t.Context(), 100*time.Millisecond, time.Second, tc.env); err != nil {
+			t.Fatal(err)
+		}
+		script := strings.Join(f.ran["k8smaster0"], "\n")
+		for _, want := range tc.has {
+			if !strings.Contains(script, want) {
+				t.Errorf("%+v: reset lacks %q:\n%s", tc.env, want, script)
+			}
+		}
+		for _, not := range tc.lack {
+			if strings.Contains(script, not) {
+				t.Errorf("%+v: reset has %q", tc.env, not)
+			}
+		}
+	}
+}
+
+// TestInstallEtcdRetriesAndChecks: an upload whose connection fails twice
+// is retried with the whole file; the guest checks the copy's sha256
+// before it replaces the etcd it runs.
+func TestInstallEtcdRetriesAndChecks(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "etcd")
+	if err := os.WriteFile(bin, []byte("etcd 3.4 binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	fails := map[string]int{"k8smaster2": 2}
+	got := map[string]string{}
+	c := testCluster(&flaky{}, quick)
+	c.upload = func(_ context.Context, n spec.Node, script string, stdin io.Reader) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if fails[n.Name] > 0 {
+			fails[n.Name]--
+			return refused
+		}
+		b, _ := io.ReadAll(stdin)
+		got[n.Name] = string(b)
+		if !strings.Contains(script, "echo 'abc123  /usr/local/bin/etcd.arm' | sha256sum -c") ||
+			strings.Index(script, "sha256sum -c") > strings.Index(script, "mv /usr/local/bin/etcd.arm") {
+			t.Errorf("script does not check the copy before it moves it:\n%s", script)
+		}
+		return nil
+	}
+	if err := c.installEtcd(t.Context(), bin, "abc123"); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"k8smaster0", "k8smaster1", "k8smaster2"} {
+		if got[n] != "etcd 3.4 binary" {
+			t.Errorf("%s received %q", n, got[n])
+		}
 	}
 }

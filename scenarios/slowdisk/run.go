@@ -41,12 +41,21 @@ type Options struct {
 	CheckPerfDuration time.Duration
 	// Probe bounds the disk probe before each arm.
 	Probe disk.ProbeOptions
+	// EtcdBinaries are the etcd binaries of the arms that run their own
+	// version (Arm.EtcdVersion), by version.
+	EtcdBinaries map[string]EtcdBinary
 	// OutDir receives report.md, report.json, the charts and per arm its
 	// evidence.
 	OutDir string
 	Host   string
 	Status *progress.Status
 	Logger *slog.Logger
+}
+
+// EtcdBinary is an etcd binary on this host and its sha256, which the
+// guests check their copy against.
+type EtcdBinary struct {
+	Path, SHA256 string
 }
 
 // Defaults for Options.
@@ -73,6 +82,11 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	}
 	if len(o.Arms) == 0 {
 		o.Arms = Arms
+	}
+	for _, a := range o.Arms {
+		if _, ok := o.EtcdBinaries[a.EtcdVersion]; a.EtcdVersion != "" && !ok {
+			return nil, fmt.Errorf("arm %s runs etcd %s, but no binary of it was given", a.Name, a.EtcdVersion)
+		}
 	}
 	keys, err := pki.Load(o.Store.PKIDir())
 	if err != nil {
@@ -177,7 +191,7 @@ func plural(n int, one, many string) string {
 // failed: etcd stopped and wiped everywhere, the plan's timeouts. The next
 // arm sets its own profile and bootstraps.
 func (r *runner) resetAfterFailure(ctx context.Context) error {
-	return r.cl.reset(ctx, r.State.Plan.Etcd.HeartbeatInterval, r.State.Plan.Etcd.ElectionTimeout)
+	return r.cl.reset(ctx, r.State.Plan.Etcd.HeartbeatInterval, r.State.Plan.Etcd.ElectionTimeout, armEnv{})
 }
 
 type runner struct {
@@ -264,7 +278,8 @@ func (r *runner) quorumOnce(ctx context.Context) error {
 // bootstrap stops and wipes etcd, applies the disk profile and the
 // timeouts, and starts every member at once.
 func (r *runner) bootstrap(ctx context.Context, p disk.Profile, heartbeat, election time.Duration) error {
-	if err := r.cl.reset(ctx, heartbeat, election); err != nil {
+	// The lab's own etcd, no arm's environment.
+	if err := r.cl.reset(ctx, heartbeat, election, armEnv{}); err != nil {
 		return err
 	}
 	if err := r.setProfile(ctx, p); err != nil {
