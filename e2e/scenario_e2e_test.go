@@ -68,16 +68,21 @@ func probe(t *testing.T, ctx context.Context, state string) map[string]time.Dura
 	return got
 }
 
-// checkSlowDiskScenario runs the default three arms, short, and asserts the
-// story's contrast from report.json: ssd keeps one leader after its first
+// checkSlowDiskScenario runs the default three arms and the story's etcd
+// generation (Debian's 3.4.23, which `make e2e` caches through
+// scripts/etcd34.sh) on hdd and hdd-tuned, short, and asserts the story's
+// contrast from report.json: ssd keeps one leader after its first
 // election, hdd needs more elections than ssd and logs slow fsyncs,
-// hdd-tuned keeps one leader.
+// hdd-tuned keeps one leader; hdd on 3.4 never elects or elects late with
+// many elections and 3.4's "sync duration of" lines; hdd-tuned on 3.4
+// elects.
 func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "report")
 	junit := filepath.Join(t.TempDir(), "junit.xml")
 	start := time.Now()
-	out, err := runLab(t, ctx, state, "scenario", "slow-disk", "--duration", "30s", "--check-perf", "5s", "--out", dir, "--junit", junit, "--strict")
+	out, err := runLab(t, ctx, state, "scenario", "slow-disk", "--arms", "ssd,hdd,hdd-tuned,hdd@v3.4.23,hdd-tuned@v3.4.23",
+		"--duration", "30s", "--check-perf", "5s", "--out", dir, "--junit", junit, "--strict")
 	if err != nil {
 		t.Fatalf("lab scenario slow-disk: %v\n%s", err, out)
 	}
@@ -88,8 +93,23 @@ func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
 		arms[a.Name] = a
 	}
 	ssd, hdd, tuned := arms["ssd"], arms["hdd"], arms["hdd-tuned"]
-	if len(arms) != 3 || len(rep.Missing) != 0 {
-		t.Fatalf("report arms = %d, missing %+v; want ssd, hdd, hdd-tuned", len(arms), rep.Missing)
+	hdd34, tuned34 := arms["hdd@v3.4.23"], arms["hdd-tuned@v3.4.23"]
+	if len(arms) != 5 || len(rep.Missing) != 0 {
+		t.Fatalf("report arms = %d, missing %+v; want ssd, hdd, hdd-tuned and hdd, hdd-tuned on v3.4.23", len(arms), rep.Missing)
+	}
+	if err := slowdisk.ElectionTrouble(hdd34); err != nil {
+		t.Errorf("hdd on etcd 3.4 did not show the story's trouble: %v (%s)", err, report.Verdict(hdd34))
+	}
+	if hdd34.PreVotes.Total() != 0 || hdd34.Votes.Total() < 2 || hdd34.EtcdVersion != "v3.4.23" {
+		t.Errorf("hdd@v3.4.23: etcd %q, %d pre-vote and %d vote campaigns; want 3.4 without pre-vote",
+			hdd34.EtcdVersion, hdd34.PreVotes.Total(), hdd34.Votes.Total())
+	}
+	if !tuned34.Elected() {
+		t.Errorf("hdd-tuned on etcd 3.4 never elected: %s", report.Verdict(tuned34))
+	}
+	journal34, _ := os.ReadFile(filepath.Join(dir, hdd34.Evidence, "journal-k8smaster0.log"))
+	if !strings.Contains(string(journal34), "expected less than 1s") {
+		t.Errorf("hdd@v3.4.23's journal of k8smaster0 has no 3.4 'sync duration of … expected less than 1s' line")
 	}
 	// --strict passed, so the control judged this host fit; say so from
 	// the report too, with the control's figures.
@@ -141,7 +161,7 @@ func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
 	var suite struct {
 		Tests int `xml:"tests,attr"`
 	}
-	if b, err := os.ReadFile(junit); err != nil || xml.Unmarshal(b, &suite) != nil || suite.Tests != 3 {
+	if b, err := os.ReadFile(junit); err != nil || xml.Unmarshal(b, &suite) != nil || suite.Tests != 5 {
 		t.Errorf("junit = %+v, %v", suite, err)
 	}
 	// The lab is back as create left it: at once, or, where the scenario

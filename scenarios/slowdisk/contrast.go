@@ -44,6 +44,23 @@ func Contrast(r report.Report) error {
 			errs = append(errs, errors.New("hdd logged no slow fsync"))
 		}
 	}
+	// The story's generation, where it ran: hdd on it has the trouble,
+	// hdd-tuned on it elects.
+	for _, a := range r.Arms {
+		base, ver, ok := strings.Cut(a.Name, "@")
+		switch {
+		case !ok:
+		case base == "hdd":
+			if err := ElectionTrouble(a); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", a.Name, err))
+			}
+			if a.SlowFsyncLines == 0 {
+				errs = append(errs, fmt.Errorf("%s logged no slow fsync", a.Name))
+			}
+		case base == "hdd-tuned" && !a.Elected():
+			errs = append(errs, fmt.Errorf("%s never elected a leader on etcd %s", a.Name, ver))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -73,6 +90,10 @@ func Shown(r report.Report) string {
 	for _, a := range r.Arms {
 		if s, ok := says[a.Name]; ok {
 			parts = append(parts, s)
+		} else if base, ver, ok := strings.Cut(a.Name, "@"); ok && base == "hdd" {
+			parts = append(parts, "hdd on etcd "+ver+" struggles to elect one and logs slow fsyncs")
+		} else if ok && base == "hdd-tuned" {
+			parts = append(parts, "hdd-tuned on etcd "+ver+" elects one")
 		}
 	}
 	return strings.Join(parts, "; ")

@@ -74,3 +74,26 @@ func TestContrastInconclusive(t *testing.T) {
 		t.Errorf("a healthy control: %v", err)
 	}
 }
+
+// TestContrastStoryGeneration: hdd on etcd 3.4 must show the trouble and
+// hdd-tuned on it must elect.
+func TestContrastStoryGeneration(t *testing.T) {
+	arms := []report.Arm{
+		armWith("ssd", 3*time.Second, 1, 0), armWith("hdd", 33*time.Second, 6, 40), armWith("hdd-tuned", 12*time.Second, 1, 35),
+		{Name: "hdd@v3.4.23", TimeToFirstLeader: report.Never, Elections: 165, SlowFsyncLines: 60, MaxTerm: 166},
+		armWith("hdd-tuned@v3.4.23", 20*time.Second, 3, 30),
+	}
+	if err := Contrast(report.Report{Arms: arms}); err != nil {
+		t.Fatalf("the story with 3.4: %v", err)
+	}
+	if got := Shown(report.Report{Arms: arms[3:]}); got != "hdd on etcd v3.4.23 struggles to elect one and logs slow fsyncs; hdd-tuned on etcd v3.4.23 elects one" {
+		t.Errorf("Shown = %q", got)
+	}
+	calm := append([]report.Arm(nil), arms...)
+	calm[3] = armWith("hdd@v3.4.23", 3*time.Second, 1, 40)
+	calm[4] = report.Arm{Name: "hdd-tuned@v3.4.23", TimeToFirstLeader: report.Never}
+	err := Contrast(report.Report{Arms: calm})
+	if err == nil || !strings.Contains(err.Error(), "hdd@v3.4.23: 1 election(s)") || !strings.Contains(err.Error(), "hdd-tuned@v3.4.23 never elected a leader on etcd v3.4.23") {
+		t.Errorf("Contrast = %v", err)
+	}
+}
