@@ -16,9 +16,11 @@ type Term struct {
 // order, and the phases they refer to.
 var Glossary = []Term{
 	{"phases", "",
-		"bootstrap: from the moment every member is started to the first status round in which a member names a leader " +
-			"(or to the end of the wait for one); observation: the steady put workload, for the run's duration; " +
-			"check perf: `lab check perf` after the observation. Times are seconds from the arm's start."},
+		"bootstrap: from the moment every member is started until the workload starts, which is as soon as a status round " +
+			"naming a leader has come back (a round on a slow disk can take seconds, so this is a little later than the time to " +
+			"first leader, which is when that round was asked), or at the end of the wait for one; observation: the steady put " +
+			"workload, for the run's duration; check perf: `lab check perf` after the observation, and the collection of the " +
+			"evidence. Times are seconds from the arm's start."},
 	{"phases: boot / obs / perf", "each phase", "how long each phase took, as measured by the host's clock."},
 	{"fsync p50 / p99 (probe)", "before the arm, etcd stopped",
 		"etcd's recommended probe (2300-byte write + fdatasync, repeated) on each node's data disk with the arm's profile; " +
