@@ -118,9 +118,8 @@ func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
 	} else {
 		t.Logf("%s", c.Line())
 	}
-	if lead, _ := report.Leadership(hdd, &ssd); lead == report.LeadershipStable {
-		t.Errorf("hdd's leadership verdict is stable")
-	}
+	// hdd on 3.6 may limp into a leader and keep it (pre-vote): its
+	// leadership can be stable; its disk is not fit for etcd.
 	if fit, rules := report.DiskFitness(hdd); fit == "fit" {
 		t.Errorf("hdd's disk is fit for etcd: %v", rules)
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Headline is the run in three lines, with their figures: what failed,
@@ -14,15 +15,19 @@ func Headline(r Report) []string {
 	for _, a := range r.Arms {
 		lead, _ := Leadership(a, control)
 		fit, _ := DiskFitness(a)
-		switch lead {
-		case LeadershipNever:
+		switch {
+		case lead == LeadershipNever:
 			failed = append(failed, fmt.Sprintf("%s (%s) never elected a leader: %s, term %d in %s%s",
 				a.Name, headlineSetting(a), plural(a.Elections, "election", "elections"), a.MaxTerm,
 				formatDuration(max(a.Phases.ObservationEnd, r.Duration)), putsSuffix(a)))
-		case LeadershipUnstable:
+		case lead == LeadershipUnstable:
 			failed = append(failed, fmt.Sprintf("%s (%s) lost its leader: first after %s, %s after it, %s%s",
 				a.Name, headlineSetting(a), formatDuration(a.TimeToFirstLeader),
 				plural(a.LeaderChanges, "change", "changes"), plural(a.Elections, "election", "elections"), putsSuffix(a)))
+		case struggled(a):
+			failed = append(failed, fmt.Sprintf("%s (%s) struggled to elect its first leader: after %s (%s × its election timeout), %s%s",
+				a.Name, headlineSetting(a), formatDuration(a.TimeToFirstLeader),
+				significant(float64(a.TimeToFirstLeader)/float64(a.Election)), plural(a.Elections, "election", "elections"), putsSuffix(a)))
 		default:
 			if a.Profile == "ssd" || fit == "fit" || fit == "below etcd's guidance" {
 				fixed = append(fixed, fmt.Sprintf("%s (%s) kept one leader, elected after %s; disk %s%s",
@@ -33,7 +38,7 @@ func Headline(r Report) []string {
 			}
 		}
 	}
-	lines := []string{"Failed: nothing — every arm that ran kept its leader.", "Fixed: nothing needed fixing.", ""}
+	lines := []string{"Failed: nothing — every arm that ran elected in time and kept its leader.", "Fixed: nothing needed fixing.", ""}
 	if len(failed) > 0 {
 		lines[0] = "Failed: " + strings.Join(failed, "; ") + "."
 	}
@@ -51,6 +56,14 @@ func Headline(r Report) []string {
 		lines[2] = "Host: " + c.Line() + "."
 	}
 	return lines
+}
+
+// struggled reports whether a stable arm still shows the story's trouble:
+// its first leader came later than ControlFirstLeaderTimeouts election
+// timeouts (a healthy cluster elects within two), or its puts failed.
+func struggled(a Arm) bool {
+	slow := a.Election > 0 && a.TimeToFirstLeader > time.Duration(ControlFirstLeaderTimeouts)*a.Election
+	return slow || a.PutErrors > 0
 }
 
 // headlineSetting is what set the arm apart, in a few words: its disk,

@@ -44,3 +44,20 @@ func TestHeadline(t *testing.T) {
 		t.Errorf("starved control: %q", h[2])
 	}
 }
+
+// TestHeadlineStruggled: TestLab's hdd arm on etcd 3.6 limped into a
+// leader after 26.5 s and kept it while half its puts failed; the headline
+// names it as what failed, not as fixed.
+func TestHeadlineStruggled(t *testing.T) {
+	r := story()
+	hdd := &r.Arms[1]
+	hdd.Samples, hdd.LeaderChanges, hdd.MaxTerm, hdd.TimeWithoutLeader = nil, 0, 3, 0
+	hdd.TimeToFirstLeader, hdd.Elections, hdd.PutErrors, hdd.PutCount = 26500*time.Millisecond, 5, 74, 151
+	h := Headline(r)
+	if !strings.Contains(h[0], "hdd (hdd disk, fsync p99 1.12 s, 100 ms / 1000 ms) struggled to elect its first leader: after 26.5 s (26.5 × its election timeout), 5 elections, puts p99 4.9 s, 74/151 failed") {
+		t.Errorf("failed line = %q", h[0])
+	}
+	if strings.Contains(h[1], "hdd (") {
+		t.Errorf("fixed line names hdd: %q", h[1])
+	}
+}
