@@ -61,7 +61,7 @@ func makeDeb(t *testing.T, entries ...entry) []byte {
 // clear-signed by nobody: the tests run without Debian's keyring.
 type debianArchive struct {
 	*releaseServer
-	server, client, packages, release []byte
+	server, client, packages []byte
 }
 
 func newDebianArchive(t *testing.T, version string) *debianArchive {

@@ -193,7 +193,7 @@ func WriteJSON(w io.Writer, r Report) error {
 	c := Control(r)
 	out.Control = controlJSON{Arm: c.Arm, Healthy: c.Healthy, Verdict: c.Line(), Rules: rulesJSON(c.Rules), Figures: c.Figures}
 	for _, m := range r.Missing {
-		out.Missing = append(out.Missing, missingJSON{Name: m.Name, Reason: m.Reason})
+		out.Missing = append(out.Missing, missingJSON(m))
 	}
 	for i, a := range r.Arms {
 		out.Arms[i] = armToJSON(a)
@@ -362,7 +362,7 @@ func ReadJSON(rd io.Reader) (Report, error) {
 		r.Arms = append(r.Arms, a)
 	}
 	for _, m := range in.Missing {
-		r.Missing = append(r.Missing, Missing{Name: m.Name, Reason: m.Reason})
+		r.Missing = append(r.Missing, Missing(m))
 	}
 	return r, nil
 }

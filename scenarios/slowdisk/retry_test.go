@@ -28,9 +28,9 @@ var quick = backoff{Attempts: defaultBackoff.Attempts, First: time.Millisecond, 
 
 // Errors as lab.RunAsRoot returns them when the connection fails.
 var (
-	handshakeTimeout = fmt.Errorf("dialing ssh k8smaster1 (192.168.188.201:22): %w",
+	errHandshakeTimeout = fmt.Errorf("dialing ssh k8smaster1 (192.168.188.201:22): %w",
 		fmt.Errorf("%w (%w)", context.DeadlineExceeded, errors.New("read tcp: use of closed network connection")))
-	refused = fmt.Errorf("dialing ssh k8smaster1 (192.168.188.201:22): %w",
+	errRefused = fmt.Errorf("dialing ssh k8smaster1 (192.168.188.201:22): %w",
 		&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)})
 )
 
@@ -40,13 +40,13 @@ func TestTransient(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{"handshake deadline", handshakeTimeout, true},
-		{"refused", refused, true},
+		{"handshake deadline", errHandshakeTimeout, true},
+		{"refused", errRefused, true},
 		{"reset", fmt.Errorf("x: %w", syscall.ECONNRESET), true},
 		{"a command that failed", &labssh.RemoteError{Host: "k8smaster1", Cmd: "systemctl stop etcd", ExitStatus: 1}, false},
 		{"a wrong host key", fmt.Errorf("dialing: %w", &labssh.HostKeyError{}), false},
 		{"anything else", errors.New("parsing the probe's output"), false},
-		{"joined with a command that failed", errors.Join(refused, &labssh.RemoteError{ExitStatus: 2}), false},
+		{"joined with a command that failed", errors.Join(errRefused, &labssh.RemoteError{ExitStatus: 2}), false},
 	} {
 		if got := transient(t.Context(), tc.err); got != tc.want {
 			t.Errorf("%s: transient(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
@@ -54,7 +54,7 @@ func TestTransient(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if transient(ctx, refused) {
+	if transient(ctx, errRefused) {
 		t.Errorf("transient after the caller's context ended = true, want false")
 	}
 }
@@ -91,7 +91,7 @@ func testCluster(f *flaky, b backoff) *cluster {
 // deadline, a refused connection) and then works completes every step an
 // arm takes over SSH on that node.
 func TestDialFailsTwiceThenWorks(t *testing.T) {
-	for _, cause := range []error{handshakeTimeout, refused} {
+	for _, cause := range []error{errHandshakeTimeout, errRefused} {
 		f := &flaky{fails: map[string]int{"k8smaster1": 2}, err: cause, ran: map[string][]string{}}
 		c := testCluster(f, quick)
 		if err := c.start(t.Context()); err != nil {
@@ -117,7 +117,7 @@ func TestDialFailsTwiceThenWorks(t *testing.T) {
 // TestDialThatKeepsFailing: the retries are bounded, and the error says
 // how often it was tried and why it failed.
 func TestDialThatKeepsFailing(t *testing.T) {
-	f := &flaky{fails: map[string]int{"k8smaster1": 100}, err: handshakeTimeout, ran: map[string][]string{}}
+	f := &flaky{fails: map[string]int{"k8smaster1": 100}, err: errHandshakeTimeout, ran: map[string][]string{}}
 	err := testCluster(f, quick).start(t.Context())
 	if err == nil {
 		t.Fatal("start succeeded with a node that never answers")
@@ -168,7 +168,7 @@ func armsRunner(arms []Arm, fail map[string]error, onArm func(Arm)) (*runner, *[
 // lab is reset, hdd-tuned still runs, the report is written after every
 // arm, and the final report (and the error) name the failed arm and why.
 func TestFailedArmLetsTheOthersRun(t *testing.T) {
-	cause := fmt.Errorf("resetting etcd on k8smaster1: still failing after 5 attempts: %w", handshakeTimeout)
+	cause := fmt.Errorf("resetting etcd on k8smaster1: still failing after 5 attempts: %w", errHandshakeTimeout)
 	r, writes, resets := armsRunner(Arms, map[string]error{"hdd": cause}, nil)
 	rep := &report.Report{}
 	err := r.runArms(t.Context(), rep)
@@ -295,7 +295,7 @@ func TestInstallEtcdRetriesAndChecks(t *testing.T) {
 		defer mu.Unlock()
 		if fails[n.Name] > 0 {
 			fails[n.Name]--
-			return refused
+			return errRefused
 		}
 		b, _ := io.ReadAll(stdin)
 		got[n.Name] = string(b)
