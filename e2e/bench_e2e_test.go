@@ -175,7 +175,7 @@ func bareSeed(b *testing.B, dir string, keys *pki.PKI, n spec.Node) []byte {
 		MACAddress: n.MAC, Addresses: []netip.Prefix{netip.PrefixFrom(n.IP, 24)}}}}.Marshal()
 	yes := true
 	user, err := cloudinit.CloudConfig{
-		Hostname: n.Name,
+		Hostname:      n.Name,
 		Users:         []cloudinit.User{{Name: lab.User, Sudo: "ALL=(ALL) NOPASSWD:ALL", Shell: "/bin/bash", SSHAuthorizedKeys: []string{strings.TrimSpace(string(keys.User.AuthorizedKey))}, LockPasswd: &yes}},
 		SSHDeleteKeys: &yes,
 		SSHKeys:       &cloudinit.SSHHostKeys{ED25519Private: string(keys.HostKeys[n.Name].PrivatePEM), ED25519Public: strings.TrimSpace(string(keys.HostKeys[n.Name].AuthorizedKey))},
