@@ -268,7 +268,7 @@ func timelineTable(run createRun, guest map[string]guestFacts) string {
 		fmt.Fprintf(&b, " %8s", m.name)
 	}
 	fmt.Fprintf(&b, " %8s |", "quorum")
-	stages := []string{"init-local", "init", "modules-config", "modules-final"}
+	stages := []string{"init-local", "init-network", "modules-config", "modules-final"}
 	for _, s := range stages {
 		fmt.Fprintf(&b, " %14s", s)
 	}
