@@ -96,6 +96,9 @@ var milestones = []milestone{
 	{"ci-done", regexp.MustCompile(`Reached target (cloud-init\.target|Cloud-init target)`)},
 }
 
+// ansi matches the escape sequences systemd colours its status lines with.
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
 // consoleWatch records, for a set of console logs, when each milestone
 // first appears, by polling the files as virtlogd writes them.
 type consoleWatch struct {
@@ -118,6 +121,8 @@ func watchConsoles(files map[string]string, ms []milestone) *consoleWatch {
 		for {
 			for n, p := range files {
 				data, _ := os.ReadFile(p)
+				// systemd colours unit names on the console.
+				data = ansi.ReplaceAll(data, nil)
 				now := time.Now()
 				w.mu.Lock()
 				for _, m := range ms {
