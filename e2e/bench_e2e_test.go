@@ -338,6 +338,7 @@ func bootFloor(b *testing.B) (time.Duration, string) {
 		os.Remove(ssd.Path)
 		prov.DeleteNetwork(ctx, plan.Network.Name, s.Name)
 	}
+	cleanup() // what an interrupted run left
 	defer cleanup()
 	net := plan.Network
 	if _, err := prov.EnsureNetwork(ctx, virt.NetworkSpec{Name: net.Name, Bridge: net.Bridge, Gateway: net.Gateway, Prefix: net.Subnet.Bits(), Mode: net.Mode, Lab: s.Name}); err != nil {
