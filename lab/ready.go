@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/kthw-lab/lab/cloudinit"
@@ -30,7 +31,8 @@ const consoleTail = 256 << 10
 var consoleFailures = []string{
 	"Kernel panic - not syncing",
 	"You are in emergency mode",
-	"Failed to start cloud-init.service",
+	// systemd shortens long status lines: "cloud-init.servi…".
+	"Failed to start cloud-init",
 }
 
 // nodeReady holds when node's console shows cloud-init's ReadyMessage in
@@ -74,7 +76,8 @@ func notReadyError(err error, path string) error {
 }
 
 // currentBoot returns the console log from the last boot banner on (all of
-// it when there is none yet), reading at most consoleTail bytes.
+// it when there is none yet), reading at most consoleTail bytes, without
+// escape sequences.
 func currentBoot(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -97,15 +100,14 @@ func currentBoot(path string) ([]byte, error) {
 	if i := bytes.LastIndex(data, []byte(bootBanner)); i >= 0 {
 		data = data[i:]
 	}
-	return data, nil
+	return stripEscapes(data), nil
 }
 
-// lastLines returns the last n non-empty lines of a console log, with the
-// carriage returns and escape sequences a serial console carries removed.
+// lastLines returns the last n non-empty lines of a console log.
 func lastLines(data []byte, n int) string {
 	var lines []string
 	for _, l := range strings.Split(string(data), "\n") {
-		l = strings.TrimSpace(stripEscapes(l))
+		l = strings.TrimSpace(l)
 		if l != "" {
 			lines = append(lines, "  "+l)
 		}
@@ -116,25 +118,11 @@ func lastLines(data []byte, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// stripEscapes removes ANSI escape sequences (systemd colours its status
-// words) and carriage returns.
-func stripEscapes(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] == '\x1b' && i+1 < len(s) && s[i+1] == '[':
-			j := i + 2
-			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
-				j++
-			}
-			i = j
-		case s[i] == '\r':
-		default:
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String()
-}
+// consoleEscapes are the ANSI sequences systemd colours its status lines
+// with (unit names among them) and the carriage returns of a serial line.
+var consoleEscapes = regexp.MustCompile("\x1b\\[[0-9;?]*[A-Za-z]|\r")
+
+func stripEscapes(b []byte) []byte { return consoleEscapes.ReplaceAll(b, nil) }
 
 // cloudInitStatus is the part of /run/cloud-init/status.json a readiness
 // check reads: per stage its start and end and the errors it recorded.

@@ -39,7 +39,7 @@ func TestNodeReadyReadsTheCurrentBoot(t *testing.T) {
 		"ready":      {console: "[    0.0] Linux version 6.1.0\r\n" + ready, ready: true},
 		"old boot":   {console: "[    0.0] Linux version 6.1.0\r\n" + ready + "[    0.0] Linux version 6.1.0\r\nsystemd[1]: starting\r\n", want: "not ready yet"},
 		"panic":      {console: "[    0.0] Linux version 6.1.0\r\n[    3.0] Kernel panic - not syncing: VFS\r\n", permanent: true, want: "Kernel panic"},
-		"cloud-init": {console: "[    0.0] Linux version 6.1.0\r\n[FAILED] Failed to start cloud-init.service - Initial cloud-init job\r\n", permanent: true, want: "cloud-init.service"},
+		"cloud-init": {console: "[    0.0] Linux version 6.1.0\r\n[\x1b[0;1;31mFAILED\x1b[0m] Failed to start \x1b[0;1;39mcloud-init.servi…\x1b[0m - Initial cloud-init job\r\r\n", permanent: true, want: "Failed to start cloud-init"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := nodeReady(writeConsole(t, tc.console), readyNode).Check(t.Context())
