@@ -51,8 +51,12 @@ func (g *globals) create(c *cli.Context, f *specFlags) error {
 	if err != nil {
 		return err
 	}
+	store, err := g.store()
+	if err != nil {
+		return err
+	}
 	st, err := lab.Create(c.Context, lab.CreateOptions{
-		Store: lab.NewStore(g.StateDir, g.Lab), Provider: p, Plan: plan, Connect: g.Connect,
+		Store: store, Provider: p, Plan: plan, Connect: g.Connect,
 		Accel: accel, Image: img, Etcd: bins, HostPrefixes: hostNets,
 		Waiter: lab.NodeWaiter{Provider: p, Status: status},
 		Status: status, Logger: g.logger(),
@@ -71,12 +75,16 @@ func destroyCommand(g *globals) *cli.Command {
 state (keys, seeds, console logs). Objects the lab does not own are never
 touched. Succeeds when the lab is already gone.`,
 		Action: func(c *cli.Context) error {
+			store, err := g.store()
+			if err != nil {
+				return err
+			}
 			p, err := virt.Dial(c.Context, g.Connect)
 			if err != nil {
 				return err
 			}
 			defer p.Close()
-			return lab.Destroy(c.Context, lab.NewStore(g.StateDir, g.Lab), p, g.status())
+			return lab.Destroy(c.Context, store, p, g.status())
 		},
 	}
 }

@@ -24,7 +24,10 @@ byte what 'lab create' with the same flags uploads. Private keys are 0600.`,
 			if err != nil {
 				return err
 			}
-			store := lab.NewStore(g.StateDir, g.Lab)
+			store, err := g.store()
+			if err != nil {
+				return err
+			}
 			keys, err := lab.Keys(store, plan)
 			if err != nil {
 				return err
