@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kthw-lab/lab/images"
@@ -248,7 +249,8 @@ func (c *creator) seeds(context.Context) error {
 		if path == "" {
 			continue
 		}
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		// O_NOFOLLOW: never append through a link planted in its place.
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
 		if err != nil {
 			return fmt.Errorf("creating the console log of %s: %w", n.Name, err)
 		}

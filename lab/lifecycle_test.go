@@ -274,7 +274,7 @@ func TestRenderIsByteForByteWhatCreateSends(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	if err := WriteRender(out, in, seeds); err != nil {
+	if err := WriteRender(out, in, seeds, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Create(t.Context(), f.opts); err != nil {

@@ -76,6 +76,9 @@ func List(ctx context.Context, stateDir string, p *virt.Provider) ([]LabSummary,
 	}
 	out := make([]LabSummary, 0, len(labs))
 	for _, l := range labs {
+		for _, names := range [][]string{l.Domains, l.Networks, l.Pools, l.Volumes} {
+			slices.Sort(names)
+		}
 		l.Orphan = !l.State && len(l.Domains)+len(l.Networks)+len(l.Pools)+len(l.Volumes) > 0
 		out = append(out, *l)
 	}

@@ -83,6 +83,7 @@ func commands(g *globals) []*cli.Command {
 		renderCommand(g),
 		createCommand(g),
 		statusCommand(g),
+		listCommand(g),
 		checkCommand(g),
 		sshCommand(g),
 		logsCommand(g),
