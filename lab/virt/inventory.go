@@ -85,10 +85,11 @@ func (p *Provider) LabObjects(ctx context.Context, lab string, start bool) ([]La
 			continue
 		}
 		if !pl.Active && start {
-			if _, _, err := p.startPool(ctx, pl.Name, false); err != nil {
-				return nil, err
+			// A pool that does not start (its directory is gone) has no
+			// volumes to list; it is still listed, so it can be undefined.
+			if _, _, err := p.startPool(ctx, pl.Name, false); err == nil {
+				pl.Active = true
 			}
-			pl.Active = true
 		}
 		out = append(out, LabObject{Kind: KindPool, Name: pl.Name, Lab: pl.Lab, UUID: pl.UUID, Path: pl.Path, Active: pl.Active})
 		if !pl.Active {

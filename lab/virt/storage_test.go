@@ -250,3 +250,37 @@ func TestDeletePoolKeepsFiles(t *testing.T) {
 	}
 	wantObjects(t, f, "file:/srv/lab/ssd/kthw-a.raw")
 }
+
+// LabObjects lists what carries a lab's marker and nothing else: a foreign
+// pool with the lab's prefix and a file with the lab's prefix in it stay
+// out; a stopped lab pool whose directory is gone is still listed.
+func TestLabObjects(t *testing.T) {
+	p, f := newFake(t)
+	if _, err := p.EnsurePool(t.Context(), ssdPool()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.CreateVolume(t.Context(), "kthw-ssd", VolumeSpec{Name: "kthw-a.raw", Lab: "kthw", Format: FormatRaw, CapacityBytes: 10}); err != nil {
+		t.Fatal(err)
+	}
+	f.AddFile("/srv/lab/ssd/notes.txt", []byte("x"))
+	f.AddPool(`<pool type="dir"><name>kthw-hdd</name><target><path>/home/user/hdd</path></target></pool>`, true)
+	f.AddFile("/home/user/hdd/kthw-b.raw", []byte("x"))
+	if _, err := p.EnsureNetwork(t.Context(), testNetworkSpec(ModeIsolated)); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := p.LabObjects(t.Context(), "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, o.Kind+":"+o.Lab+":"+o.Pool+"/"+o.Name)
+	}
+	want := []string{"network:kthw:/kthw-net", "pool:kthw:/kthw-ssd", "volume:kthw:kthw-ssd/kthw-a.raw"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("LabObjects = %v, want %v", got, want)
+	}
+	if objs, err := p.LabObjects(t.Context(), "other", false); err != nil || len(objs) != 0 {
+		t.Errorf("LabObjects(other) = %v, %v", objs, err)
+	}
+}
