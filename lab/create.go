@@ -113,6 +113,8 @@ func (o CreateOptions) begin(ctx context.Context) (*State, error) {
 			Accel: o.Accel, Image: *o.Image, Etcd: *o.Etcd, Created: now}
 	case err != nil:
 		return nil, err
+	case st.Schema != schema:
+		return nil, fmt.Errorf("lab %q was made by an older lab (state schema %d): run 'lab destroy' first", st.Name, st.Schema)
 	case st.Phase == PhaseReady:
 		return nil, fmt.Errorf("lab %q already exists: see 'lab status', or remove it with 'lab destroy'", st.Name)
 	case !reflect.DeepEqual(st.Plan, *o.Plan):

@@ -66,6 +66,9 @@ func Destroy(ctx context.Context, store Store, p *virt.Provider, status *progres
 		status.Printf("lab %q: left %s: the state does not record them and their pool is at a directory the user named, so they may be the user's",
 			lab, strings.Join(kept, ", "))
 	}
+	if err := noteUnmarked(ctx, p, st, all, status); err != nil {
+		return fmt.Errorf("destroying lab %q: %w", lab, err)
+	}
 	if len(orphans) > 0 {
 		where := "its state does not list them"
 		if noState {
@@ -95,6 +98,35 @@ func Destroy(ctx context.Context, store Store, p *virt.Provider, status *progres
 		return fmt.Errorf("destroying lab %q: %w", lab, err)
 	}
 	return removeStore(store, status)
+}
+
+// noteUnmarked says which pools and networks the state records that exist
+// without the lab's marker: an older lab made pools without the UUID
+// marker, or someone else's object holds the name. They are left alone.
+func noteUnmarked(ctx context.Context, p *virt.Provider, st *State, objs []virt.LabObject, status *progress.Status) error {
+	marked := func(kind, name string) bool {
+		return slices.ContainsFunc(objs, func(o virt.LabObject) bool { return o.Kind == kind && o.Name == name })
+	}
+	pools, err := p.Pools(ctx)
+	if err != nil {
+		return err
+	}
+	for _, pl := range pools {
+		if st.Find(virt.KindPool, pl.Name, "") != nil && !marked(virt.KindPool, pl.Name) {
+			status.Printf("left storage pool %s on %s: the state names it, but its UUID is not lab's marker (someone else's, or made by an older lab); "+
+				"if it is the lab's, remove it with 'virsh pool-destroy %s; virsh pool-undefine %s'", pl.Name, pl.Path, pl.Name, pl.Name)
+		}
+	}
+	nets, err := p.Networks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range nets {
+		if st.Find(virt.KindNetwork, n.Name, "") != nil && !marked(virt.KindNetwork, n.Name) {
+			status.Printf("left network %s: the state names it, but it does not carry lab's marker for lab %q", n.Name, st.Name)
+		}
+	}
+	return nil
 }
 
 // removeStore removes what lab wrote in the store and says what it left.

@@ -87,3 +87,33 @@ func TestDestroyNamesOrphansMissingFromTheState(t *testing.T) {
 		t.Fatalf("left after destroy: %v", got)
 	}
 }
+
+// A state of schema 1 (before UUIDs) is still destroyed; a create does not
+// resume it.
+func TestSchemaOneStateIsDestroyed(t *testing.T) {
+	f := newFixture(t)
+	f.fake.FailOn("DomainCreate", 1, nil)
+	if _, err := Create(t.Context(), f.opts); err == nil {
+		t.Fatal("create with a failing start succeeded")
+	}
+	b, err := os.ReadFile(f.store.StateFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := strings.Replace(string(b), `"schema": 2`, `"schema": 1`, 1)
+	if old == string(b) {
+		t.Fatal("state has no schema 2 field")
+	}
+	if err := os.WriteFile(f.store.StateFile(), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(t.Context(), f.opts); err == nil || !strings.Contains(err.Error(), "lab destroy") {
+		t.Fatalf("create resuming a schema 1 state: %v", err)
+	}
+	if err := Destroy(t.Context(), f.store, f.prov, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.fake.Objects(); len(got) != 0 {
+		t.Fatalf("left after destroy: %v", got)
+	}
+}

@@ -202,7 +202,9 @@ func (s Store) Load() (*State, error) {
 	if err := json.Unmarshal(b, &st); err != nil {
 		return nil, fmt.Errorf("reading lab state %s: %w", s.StateFile(), err)
 	}
-	if st.Schema != schema {
+	// Schema 1 is schema 2 without UUIDs: destroy can read it (what it
+	// removes, it finds by marker); a create resuming it is refused.
+	if st.Schema != schema && st.Schema != 1 {
 		return nil, fmt.Errorf("lab state %s has schema %d, this lab understands %d", s.StateFile(), st.Schema, schema)
 	}
 	return &st, nil
