@@ -3,6 +3,7 @@
 package lab
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -44,13 +45,17 @@ func realFixture(t *testing.T, name string) (CreateOptions, *virt.Provider) {
 	}
 	img := &images.Image{Name: "debian-12", Boot: images.BootKernel,
 		Disk: filepath.Join(dir, "img", "disk.qcow2"), Kernel: filepath.Join(dir, "img", "vmlinuz"), Initrd: filepath.Join(dir, "img", "initrd.img")}
-	for _, f := range []string{img.Disk, img.Kernel, img.Initrd} {
+	for _, f := range []string{img.Kernel, img.Initrd} {
 		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(f, []byte("not booted"), 0o644); err != nil {
+		if err := os.WriteFile(f, []byte("never booted"), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A real (empty) qcow2: the overlays need a backing file qemu-img reads.
+	if out, err := exec.Command("qemu-img", "create", "-q", "-f", "qcow2", img.Disk, "64M").CombinedOutput(); err != nil {
+		t.Fatalf("qemu-img: %v: %s", err, out)
 	}
 	store, err := NewStore(filepath.Join(dir, "state"), name)
 	if err != nil {
@@ -182,5 +187,93 @@ func TestIntegrationForeignNetworkIsNeverAdopted(t *testing.T) {
 	}
 	if left, err := p.LabObjects(t.Context(), name, false); err != nil || len(left) != 0 {
 		t.Fatalf("the lab's objects after destroy: %+v, %v", left, err)
+	}
+}
+
+// cancelAt is a progress writer that cancels when a line starts with
+// prefix, so a create stops before it boots anything.
+type cancelAt struct {
+	prefix string
+	cancel func()
+	log    strings.Builder
+}
+
+func (c *cancelAt) Write(b []byte) (int, error) {
+	c.log.Write(b)
+	if strings.HasPrefix(string(b), c.prefix) {
+		c.cancel()
+	}
+	return len(b), nil
+}
+
+// The orphan sweep on the real libvirtd without booting anything: a create
+// stopped as it reaches the domains, its domain defined (not started) as
+// create defines it, then its state dir deleted. lab.List shows the orphan
+// with every object; Destroy from the markers alone leaves no domain,
+// network, pool, volume, pool directory or state.
+func TestIntegrationOrphanSweepWithoutBooting(t *testing.T) {
+	name := fmt.Sprintf("owno%d", os.Getpid()%100000)
+	o, p := realFixture(t, name)
+	ctx, cancel := context.WithCancel(t.Context())
+	w := &cancelAt{prefix: "• starting domains", cancel: cancel}
+	o.Status = progress.New(w, false)
+	t.Cleanup(func() {
+		if err := Destroy(context.Background(), o.Store, p, progress.Discard); err != nil {
+			t.Errorf("cleanup destroy: %v", err)
+		}
+	})
+	if _, err := Create(ctx, o); !errors.Is(err, context.Canceled) {
+		t.Fatalf("create stopped at the domains: %v\n%s", err, w.log.String())
+	}
+	st, err := o.Store.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &creator{CreateOptions: o, st: st}
+	for _, n := range o.Plan.Nodes {
+		s := c.domainSpec(n)
+		s.UUID = virt.NewUUID()
+		if err := p.DefineDomain(t.Context(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stateDir := filepath.Dir(o.Store.Dir)
+	if err := os.RemoveAll(o.Store.Dir); err != nil {
+		t.Fatal(err)
+	}
+	labs, err := List(t.Context(), stateDir, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l *LabSummary
+	for i := range labs {
+		if labs[i].Name == name {
+			l = &labs[i]
+		}
+	}
+	t.Logf("lab list: %+v", l)
+	if l == nil || !l.Orphan || l.State || len(l.Domains) != 1 || len(l.Networks) != 1 || len(l.Pools) != 2 || len(l.Volumes) != 6 {
+		t.Fatalf("List = %+v, want an orphan with 1 domain, 1 network, 2 pools, 6 volumes", l)
+	}
+	var log strings.Builder
+	if err := Destroy(t.Context(), o.Store, p, progress.New(&log, false)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("destroy:\n%s", log.String())
+	if !strings.Contains(log.String(), "orphans") {
+		t.Errorf("destroy did not name the orphans")
+	}
+	if left, err := p.LabObjects(t.Context(), name, false); err != nil || len(left) != 0 {
+		t.Fatalf("the lab's objects after destroy: %+v, %v", left, err)
+	}
+	for _, pl := range o.Plan.Pools {
+		if _, err := os.Stat(pl.Path); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("pool directory %s left: %v", pl.Path, err)
+		}
+	}
+	for _, cmd := range [][]string{{"list", "--all", "--name"}, {"net-list", "--all", "--name"}, {"pool-list", "--all", "--name"}} {
+		if out := virsh(t, cmd...); strings.Contains(out, name) {
+			t.Errorf("virsh %s still shows %s:\n%s", cmd[0], name, out)
+		}
 	}
 }
