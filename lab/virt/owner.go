@@ -64,8 +64,10 @@ func parseMarker(inner string) (marker, bool) {
 	}
 }
 
-// Owned reports whether name carries the lab's name prefix ("kthw-…"), the
-// ownership mark of storage pools and volumes, which have no metadata.
+// Owned reports whether name carries the lab's name prefix ("kthw-…"). The
+// prefix alone proves nothing: a pool is the lab's by its UUID (PoolUUID),
+// and a volume when it also lies in such a pool (and, for destroy, is
+// recorded in the lab's state or lies in the lab's own directory).
 func Owned(name, lab string) bool {
 	return lab != "" && strings.HasPrefix(name, lab+"-") && len(name) > len(lab)+1
 }
