@@ -166,7 +166,8 @@ type creator struct {
 }
 
 // intend records r in the state before the call that makes it, unless it
-// is recorded already, and returns the recorded resource.
+// is recorded already, and returns the recorded resource (a pointer into
+// the state, valid until the next intend appends).
 func (c *creator) intend(r Resource) (*Resource, error) {
 	if have := c.st.Find(r.Kind, r.Name, r.Pool); have != nil {
 		return have, nil
