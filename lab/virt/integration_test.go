@@ -155,6 +155,12 @@ func TestIntegrationLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An existing volume is refused unless the caller's state records it
+	// (Adopt); then it is reused.
+	if _, err := p.CreateVolume(ctx, poolSpec.Name, dataSpec); !errors.Is(err, ErrNotOwned) {
+		t.Errorf("creating the data volume again without Adopt: %v, want ErrNotOwned", err)
+	}
+	dataSpec.Adopt = true
 	if again, err := p.CreateVolume(ctx, poolSpec.Name, dataSpec); err != nil || again != dataPath {
 		t.Errorf("creating the data volume again: %q, %v", again, err)
 	}
@@ -174,6 +180,7 @@ func TestIntegrationLifecycle(t *testing.T) {
 	if got, err := os.ReadFile(seedPath); err != nil || !bytes.Equal(got, iso) {
 		t.Errorf("uploaded seed differs (%d bytes read, %d sent): %v", len(got), len(iso), err)
 	}
+	seedSpec.Adopt = true
 	if _, err := p.CreateVolume(ctx, poolSpec.Name, seedSpec); err != nil {
 		t.Errorf("re-creating the uploaded seed (probed as iso): %v", err)
 	}
