@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kthw-lab/lab/images"
@@ -59,6 +61,14 @@ type CreateOptions struct {
 // spec. The state is saved before each libvirt object is made, so whatever
 // happens (an error, Ctrl-C), Destroy can remove what exists.
 func Create(ctx context.Context, o CreateOptions) (*State, error) {
+	if err := o.Store.Init(); err != nil {
+		return nil, err
+	}
+	unlock, err := o.Store.Lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	st, err := o.begin(ctx)
 	if err != nil {
 		return nil, err
@@ -103,6 +113,8 @@ func (o CreateOptions) begin(ctx context.Context) (*State, error) {
 			Accel: o.Accel, Image: *o.Image, Etcd: *o.Etcd, Created: now}
 	case err != nil:
 		return nil, err
+	case st.Schema != schema:
+		return nil, fmt.Errorf("lab %q was made by an older lab (state schema %d): run 'lab destroy' first", st.Name, st.Schema)
 	case st.Phase == PhaseReady:
 		return nil, fmt.Errorf("lab %q already exists: see 'lab status', or remove it with 'lab destroy'", st.Name)
 	case !reflect.DeepEqual(st.Plan, *o.Plan):
@@ -125,10 +137,14 @@ func (o CreateOptions) checkSubnet(ctx context.Context, st *State) error {
 	if err != nil {
 		return err
 	}
-	ours := st.Has(Resource{Kind: KindNetwork, Name: o.Plan.Network.Name})
+	// The lab's own network is the one of its name with the UUID its
+	// state records.
+	r := st.Find(KindNetwork, o.Plan.Network.Name, "")
+	ours := false
 	var existing []spec.NamedPrefix
 	for _, n := range nets {
-		if ours && n.Name == o.Plan.Network.Name {
+		if n.Name == o.Plan.Network.Name && r != nil && r.UUID != "" && strings.EqualFold(n.UUID, r.UUID) {
+			ours = true
 			continue
 		}
 		for _, p := range n.Prefixes {
@@ -149,13 +165,45 @@ type creator struct {
 	st *State
 }
 
-// record saves r in the state before it is created.
-func (c *creator) record(r Resource) error {
-	if c.st.Has(r) {
-		return nil
+// intend records r in the state before the call that makes it, unless it
+// is recorded already, and returns the recorded resource (a pointer into
+// the state, valid until the next intend appends).
+func (c *creator) intend(r Resource) (*Resource, error) {
+	if have := c.st.Find(r.Kind, r.Name, r.Pool); have != nil {
+		return have, nil
 	}
 	c.st.Resources = append(c.st.Resources, r)
+	if err := c.Store.Save(c.st); err != nil {
+		return nil, err
+	}
+	return c.st.Find(r.Kind, r.Name, r.Pool), nil
+}
+
+// made marks r as made by the lab once the call that made it returned.
+func (c *creator) made(r *Resource) error {
+	if r.Made {
+		return nil
+	}
+	r.Made = true
 	return c.Store.Save(c.st)
+}
+
+// newVolume records the volume v before it is made, after checking that
+// no file of that name exists in its pool: a volume the state does not
+// record is never adopted, and a recorded one was absent when recorded.
+func (c *creator) newVolume(ctx context.Context, v spec.Volume) (*Resource, error) {
+	if r := c.st.Find(KindVolume, v.Name, v.Pool); r != nil {
+		return r, nil
+	}
+	exists, err := c.Provider.HasVolume(ctx, v.Pool, v.Name, c.st.Name)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		return nil, fmt.Errorf("creating volume %q in pool %q: a file of that name exists and lab %q did not make it: move it out of the pool's directory, or choose another --lab: %w",
+			v.Name, v.Pool, c.st.Name, virt.ErrNotOwned)
+	}
+	return c.intend(Resource{Kind: KindVolume, Name: v.Name, Pool: v.Pool})
 }
 
 func (c *creator) explain(err error) error {
@@ -172,8 +220,8 @@ func Keys(store Store, plan *spec.Plan) (*pki.PKI, error) {
 	for _, n := range plan.Nodes {
 		req.Nodes = append(req.Nodes, pki.Node{Name: n.Name, IP: n.IP})
 	}
-	if err := os.MkdirAll(store.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating lab state directory: %w", err)
+	if err := store.Init(); err != nil {
+		return nil, err
 	}
 	keys, _, err := pki.LoadOrGenerate(store.PKIDir(), req)
 	return keys, err
@@ -204,7 +252,8 @@ func (c *creator) seeds(context.Context) error {
 		if path == "" {
 			continue
 		}
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		// O_NOFOLLOW: never append through a link planted in its place.
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
 		if err != nil {
 			return fmt.Errorf("creating the console log of %s: %w", n.Name, err)
 		}
@@ -215,21 +264,37 @@ func (c *creator) seeds(context.Context) error {
 
 func (c *creator) network(ctx context.Context) error {
 	n := c.Plan.Network
-	if err := c.record(Resource{Kind: KindNetwork, Name: n.Name}); err != nil {
+	r, err := c.intend(Resource{Kind: KindNetwork, Name: n.Name, UUID: virt.NewUUID()})
+	if err != nil {
 		return err
 	}
-	_, err := c.Provider.EnsureNetwork(ctx, virt.NetworkSpec{
-		Name: n.Name, Bridge: n.Bridge, Gateway: n.Gateway, Prefix: n.Subnet.Bits(), Mode: n.Mode, Lab: c.st.Name,
-	})
-	return err
+	if _, err := c.Provider.EnsureNetwork(ctx, virt.NetworkSpec{
+		Name: n.Name, Bridge: n.Bridge, Gateway: n.Gateway, Prefix: n.Subnet.Bits(), Mode: n.Mode, Lab: c.st.Name, UUID: r.UUID,
+	}); err != nil {
+		return err
+	}
+	return c.made(r)
 }
 
 func (c *creator) pools(ctx context.Context) error {
 	for _, p := range c.Plan.Pools {
-		if err := c.record(Resource{Kind: KindPool, Name: p.Name}); err != nil {
+		r, err := c.intend(Resource{Kind: KindPool, Name: p.Name, UUID: virt.PoolUUID(c.st.Name, p.Name)})
+		if err != nil {
 			return err
 		}
-		if _, err := c.Provider.EnsurePool(ctx, virt.PoolSpec{Name: p.Name, Path: p.Path, Lab: c.st.Name}); err != nil {
+		res, err := c.Provider.EnsurePoolResult(ctx, virt.PoolSpec{Name: p.Name, Path: p.Path, Lab: c.st.Name})
+		if res.BuiltDir {
+			// Recorded even when the start failed: the directory exists
+			// now and is the lab's.
+			r.Dir = p.Path
+			if serr := c.Store.Save(c.st); serr != nil && err == nil {
+				err = serr
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if err := c.made(r); err != nil {
 			return err
 		}
 	}
@@ -294,14 +359,20 @@ func (c *creator) upload(ctx context.Context, b baseVolume) error {
 	if c.st.Uploads[b.Name] == source {
 		return nil
 	}
-	if err := c.record(Resource{Kind: KindVolume, Name: b.Name, Pool: b.Pool}); err != nil {
+	r, err := c.newVolume(ctx, b.Volume)
+	if err != nil {
 		return err
 	}
+	// A recorded volume was absent when recorded: what exists now is the
+	// part an interrupted upload left.
 	if err := c.Provider.DeleteVolume(ctx, b.Pool, b.Name, c.st.Name); err != nil {
 		return err
 	}
 	s := virt.VolumeSpec{Name: b.Name, Lab: c.st.Name, Format: virt.FormatRaw, CapacityBytes: uint64(fi.Size())}
 	if _, err := c.Provider.CreateVolume(ctx, b.Pool, s); err != nil {
+		return err
+	}
+	if err := c.made(r); err != nil {
 		return err
 	}
 	if err := c.Provider.UploadVolume(ctx, b.Pool, b.Name, c.st.Name, f, fi.Size()); err != nil {
@@ -333,11 +404,15 @@ func (c *creator) volumes(ctx context.Context) error {
 }
 
 func (c *creator) volume(ctx context.Context, v spec.Volume, s virt.VolumeSpec) error {
-	if err := c.record(Resource{Kind: KindVolume, Name: v.Name, Pool: v.Pool}); err != nil {
+	r, err := c.newVolume(ctx, v)
+	if err != nil {
 		return err
 	}
-	_, err := c.Provider.CreateVolume(ctx, v.Pool, s)
-	return err
+	s.Adopt = true // recorded, so what exists of that name is the lab's
+	if _, err := c.Provider.CreateVolume(ctx, v.Pool, s); err != nil {
+		return err
+	}
+	return c.made(r)
 }
 
 func (c *creator) seedVolume(ctx context.Context, n spec.Node) error {
@@ -359,10 +434,16 @@ func (c *creator) seedVolume(ctx context.Context, n spec.Node) error {
 
 func (c *creator) domains(ctx context.Context) error {
 	for _, n := range c.Plan.Nodes {
-		if err := c.record(Resource{Kind: KindDomain, Name: n.Domain}); err != nil {
+		r, err := c.intend(Resource{Kind: KindDomain, Name: n.Domain, UUID: virt.NewUUID()})
+		if err != nil {
 			return err
 		}
-		if err := c.Provider.DefineDomain(ctx, c.domainSpec(n)); err != nil {
+		s := c.domainSpec(n)
+		s.UUID = r.UUID
+		if err := c.Provider.DefineDomain(ctx, s); err != nil {
+			return err
+		}
+		if err := c.made(r); err != nil {
 			return err
 		}
 	}

@@ -46,7 +46,11 @@ func newFixture(t *testing.T) *fixture {
 	img := &images.Image{Name: "debian-12", Boot: images.BootKernel,
 		Disk: filepath.Join(dir, "img", "disk.qcow2"), Kernel: filepath.Join(dir, "img", "vmlinuz"), Initrd: filepath.Join(dir, "img", "initrd.img")}
 	bins := fakeEtcd(t, dir)
-	f := &fixture{fake: virttest.New(), store: NewStore(filepath.Join(dir, "state"), s.Name)}
+	store, err := NewStore(filepath.Join(dir, "state"), s.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{fake: virttest.New(), store: store}
 	// The image lives only in this machine's cache: create uploads it into
 	// the pool, as it must for a remote host.
 	for path, data := range map[string]string{img.Disk: "qcow2 base image", img.Kernel: "kernel", img.Initrd: "initrd"} {
@@ -270,7 +274,7 @@ func TestRenderIsByteForByteWhatCreateSends(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	if err := WriteRender(out, in, seeds); err != nil {
+	if err := WriteRender(out, in, seeds, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Create(t.Context(), f.opts); err != nil {
@@ -378,8 +382,9 @@ func TestRemoteCreateLogsNoConsoleHere(t *testing.T) {
 }
 
 // TestDestroyRemovesOnlyPoolDirectoriesItMade: the daemon removes a pool
-// directory at the default path (lab made it; the daemon may be root where
-// lab is not, or on another host), and leaves one the user named.
+// directory that it built for the lab (the daemon may be root where lab is
+// not, or on another host), and leaves one that existed before, with the
+// user's file in it.
 func TestDestroyRemovesOnlyPoolDirectoriesItMade(t *testing.T) {
 	f := newFixture(t)
 	s := f.opts.Plan.Spec
@@ -389,10 +394,11 @@ func TestDestroyRemovesOnlyPoolDirectoriesItMade(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.opts.Plan = plan
+	ssd, hdd := plan.Pool(spec.PoolSSD).Path, plan.Pool(spec.PoolHDD).Path
+	f.fake.AddFile(filepath.Join(hdd, "users-file"), []byte("mine"))
 	if _, err := Create(t.Context(), f.opts); err != nil {
 		t.Fatal(err)
 	}
-	ssd, hdd := plan.Pool(spec.PoolSSD).Path, plan.Pool(spec.PoolHDD).Path
 	for _, dir := range []string{ssd, hdd} {
 		if _, ok := f.fake.Dir(dir); !ok {
 			t.Fatalf("after create, pool directory %s does not exist", dir)
@@ -406,5 +412,8 @@ func TestDestroyRemovesOnlyPoolDirectoriesItMade(t *testing.T) {
 	}
 	if _, ok := f.fake.Dir(hdd); !ok {
 		t.Errorf("the user's pool directory %s was removed", hdd)
+	}
+	if _, data, ok := f.fake.Volume(filepath.Join(hdd, "users-file")); !ok || string(data) != "mine" {
+		t.Errorf("the user's file in %s: exists %v, holds %q", hdd, ok, data)
 	}
 }

@@ -4,13 +4,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/kthw-lab/lab/cloudinit"
 	"github.com/kthw-lab/lab/images/etcdbin"
+	"github.com/kthw-lab/lab/lab/atomicfile"
 	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/etcd"
 	"github.com/kthw-lab/lab/lab/pki"
@@ -175,12 +178,37 @@ func trimNewline(b []byte) []byte {
 	return b
 }
 
+// RenderMarker is the file that marks a directory as a render of a lab:
+// a later render of the same lab may replace its files, and nothing else
+// is written into a non-empty directory without --force.
+const RenderMarker = ".lab-render"
+
 // WriteRender writes what create sends, for people to read: per node its
 // seed files, etcd.service and seed.iso (0600: they hold private keys), and
-// the certificates etcd uses (the key 0600).
-func WriteRender(dir string, in Inputs, seeds []NodeSeed) error {
+// the certificates etcd uses (the key 0600). Every file is written to a new
+// temporary file with its final mode and renamed into place (atomicfile):
+// an existing file's mode does not carry over and a symbolic link is
+// replaced, never followed. A directory that is not empty and is not an
+// earlier render of the same lab is refused unless force is set.
+func WriteRender(dir string, in Inputs, seeds []NodeSeed, force bool) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
+	}
+	marker := filepath.Join(dir, RenderMarker)
+	want := "lab render of lab " + in.Plan.Spec.Name + "\n"
+	if !force {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", dir, err)
+		}
+		have, _ := readRegular(marker)
+		if len(entries) > 0 && have != want {
+			return fmt.Errorf("refusing to render into %s: it is not empty and not an earlier render of lab %q; use an empty or new directory, or pass --force to replace lab's files in it",
+				dir, in.Plan.Spec.Name)
+		}
+	}
+	if err := atomicfile.Write(marker, []byte(want), 0o644); err != nil {
+		return err
 	}
 	for _, f := range []struct {
 		name string
@@ -191,16 +219,19 @@ func WriteRender(dir string, in Inputs, seeds []NodeSeed) error {
 		{"kubernetes.pem", in.PKI.CertPEM, 0o644},
 		{"kubernetes-key.pem", in.PKI.KeyPEM, 0o600},
 	} {
-		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
-			return fmt.Errorf("writing %s: %w", f.name, err)
+		if err := atomicfile.Write(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
+			return err
 		}
 	}
 	for _, s := range seeds {
 		nodeDir := filepath.Join(dir, s.Node.Name)
-		if err := cloudinit.WriteDir(nodeDir, s.Seed); err != nil {
+		if err := atomicfile.MkdirPrivate(nodeDir, 0o700); err != nil {
+			return err
+		}
+		if err := writeSeedFiles(nodeDir, s.Seed); err != nil {
 			return fmt.Errorf("writing the seed of %s: %w", s.Node.Name, err)
 		}
-		if err := os.WriteFile(filepath.Join(nodeDir, "etcd.service"), s.Unit, 0o644); err != nil {
+		if err := atomicfile.Write(filepath.Join(nodeDir, "etcd.service"), s.Unit, 0o644); err != nil {
 			return fmt.Errorf("writing etcd.service of %s: %w", s.Node.Name, err)
 		}
 		if err := writeISO(filepath.Join(nodeDir, "seed.iso"), s.Seed); err != nil {
@@ -210,30 +241,66 @@ func WriteRender(dir string, in Inputs, seeds []NodeSeed) error {
 	return nil
 }
 
-// writeISO writes the seed ISO through a temporary file, so a failed write
-// never leaves a truncated ISO to be uploaded later.
+// readRegular reads a regular file, not through a symbolic link.
+func readRegular(path string) (string, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return "", err
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", path)
+	}
+	b, err := os.ReadFile(path)
+	return string(b), err
+}
+
+// writeSeedFiles writes the seed's files as the ISO carries them, 0600
+// (user-data holds private keys); the etcd binaries 0755.
+func writeSeedFiles(dir string, seed cloudinit.Seed) error {
+	files := map[string][]byte{cloudinit.MetaDataFile: seed.MetaData, cloudinit.UserDataFile: seed.UserData}
+	if seed.NetworkConfig != nil {
+		files[cloudinit.NetworkConfigFile] = seed.NetworkConfig
+	}
+	for name, data := range seed.Extra {
+		if err := cloudinit.ValidExtraName(name); err != nil {
+			return err
+		}
+		files[name] = data
+	}
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if err := atomicfile.Write(filepath.Join(dir, name), files[name], 0o600); err != nil {
+			return err
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(seed.ExtraFiles)) {
+		if err := cloudinit.ValidExtraName(name); err != nil {
+			return err
+		}
+		src, err := os.Open(seed.ExtraFiles[name])
+		if err != nil {
+			return fmt.Errorf("reading %s for the seed: %w", name, err)
+		}
+		err = atomicfile.WriteFrom(filepath.Join(dir, name), src, 0o755)
+		src.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeISO writes the seed ISO (0600: it holds private keys) through a new
+// temporary file renamed into place, so a failed write never leaves a
+// truncated ISO to be uploaded later, and nothing is written through an
+// existing file or a symbolic link.
 func writeISO(path string, seed cloudinit.Seed) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".seed-*.iso")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := cloudinit.WriteISO(tmp, seed); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := cloudinit.ClearISODates(tmp, tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o600); err != nil { // it holds private keys
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteWith(path, 0o600, func(f *os.File) error {
+		if err := cloudinit.WriteISO(f, seed); err != nil {
+			return err
+		}
+		return cloudinit.ClearISODates(f, f)
+	})
 }

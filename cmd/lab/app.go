@@ -13,7 +13,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kthw-lab/lab/images/cache"
-	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/progress"
 	"github.com/kthw-lab/lab/lab/tunnel"
 )
@@ -84,6 +83,7 @@ func commands(g *globals) []*cli.Command {
 		renderCommand(g),
 		createCommand(g),
 		statusCommand(g),
+		listCommand(g),
 		checkCommand(g),
 		sshCommand(g),
 		logsCommand(g),
@@ -140,8 +140,13 @@ func (g *globals) validate(c *cli.Context) error {
 // otherwise destroy would look for its objects on this machine, find none,
 // and forget the remote ones.
 func (g *globals) connect(c *cli.Context) error {
+	// The lab name is checked here, for every command (lab.NewStore).
+	store, err := g.store()
+	if err != nil {
+		return err
+	}
 	if !c.IsSet("connect") {
-		if st, err := lab.NewStore(g.StateDir, g.Lab).Load(); err == nil && tunnel.IsRemote(st.Connect) {
+		if st, err := store.Load(); err == nil && tunnel.IsRemote(st.Connect) {
 			g.Connect = st.Connect
 		}
 	}

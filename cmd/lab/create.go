@@ -51,8 +51,12 @@ func (g *globals) create(c *cli.Context, f *specFlags) error {
 	if err != nil {
 		return err
 	}
+	store, err := g.store()
+	if err != nil {
+		return err
+	}
 	st, err := lab.Create(c.Context, lab.CreateOptions{
-		Store: lab.NewStore(g.StateDir, g.Lab), Provider: p, Plan: plan, Connect: g.Connect,
+		Store: store, Provider: p, Plan: plan, Connect: g.Connect,
 		Accel: accel, Image: img, Etcd: bins, HostPrefixes: hostNets,
 		Waiter: lab.NodeWaiter{Provider: p, Status: status},
 		Status: status, Logger: g.logger(),
@@ -68,15 +72,25 @@ func destroyCommand(g *globals) *cli.Command {
 		Name:  "destroy",
 		Usage: "remove every resource the lab owns, and nothing else",
 		Description: `Stops and undefines the lab's VMs, deletes its volumes, pools and network and its
-state (keys, seeds, console logs). Objects the lab does not own are never
-touched. Succeeds when the lab is already gone.`,
+state (keys, seeds, console logs). What it removes is what carries the lab's
+marker: domains and networks with the lab's name in their metadata, pools whose
+UUID the lab made, the lab's volumes in them. Objects the state does not list
+are named as orphans and removed too, so a lab whose state is gone (see 'lab
+list') is removed from the markers alone. Objects without the marker, files lab
+did not write and directories lab did not make are never touched. A pool
+directory goes only when libvirt built it for the lab. Refused while another
+create or destroy of the lab runs. Succeeds when the lab is already gone.`,
 		Action: func(c *cli.Context) error {
+			store, err := g.store()
+			if err != nil {
+				return err
+			}
 			p, err := virt.Dial(c.Context, g.Connect)
 			if err != nil {
 				return err
 			}
 			defer p.Close()
-			return lab.Destroy(c.Context, lab.NewStore(g.StateDir, g.Lab), p, g.status())
+			return lab.Destroy(c.Context, store, p, g.status())
 		},
 	}
 }

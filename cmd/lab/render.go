@@ -11,20 +11,30 @@ import (
 func renderCommand(g *globals) *cli.Command {
 	var f specFlags
 	var out string
+	var force bool
 	return &cli.Command{
 		Name:  "render",
 		Usage: "write everything create would send to each node, without touching libvirt",
 		Description: `Writes, per node, the cloud-init seed (user-data, meta-data, network-config),
 etcd.service and the seed ISO, plus the certificates etcd uses, into --out. It
 uses the lab's keys (made now if the lab has none yet), so the files are byte for
-byte what 'lab create' with the same flags uploads. Private keys are 0600.`,
-		Flags: append(f.flags(), &cli.StringFlag{Name: "out", Required: true, Destination: &out, Usage: "directory to write into"}),
+byte what 'lab create' with the same flags uploads. Private keys are 0600. Every
+file is written to a new file and renamed into place, so an existing file's mode
+never carries over and a symbolic link is replaced, not followed. A non-empty
+--out that is not an earlier render of the same lab (it holds a .lab-render
+marker) is refused unless --force.`,
+		Flags: append(f.flags(),
+			&cli.StringFlag{Name: "out", Required: true, Destination: &out, Usage: "directory to write into: empty, new, or an earlier render of this lab"},
+			&cli.BoolFlag{Name: "force", Destination: &force, Usage: "write into a non-empty directory that is not an earlier render of this lab"}),
 		Action: func(c *cli.Context) error {
 			plan, _, bins, err := f.plan(g)
 			if err != nil {
 				return err
 			}
-			store := lab.NewStore(g.StateDir, g.Lab)
+			store, err := g.store()
+			if err != nil {
+				return err
+			}
 			keys, err := lab.Keys(store, plan)
 			if err != nil {
 				return err
@@ -34,7 +44,7 @@ byte what 'lab create' with the same flags uploads. Private keys are 0600.`,
 			if err != nil {
 				return err
 			}
-			if err := lab.WriteRender(out, in, seeds); err != nil {
+			if err := lab.WriteRender(out, in, seeds, force); err != nil {
 				return err
 			}
 			for _, s := range seeds {

@@ -115,7 +115,10 @@ func envCommand(g *globals) *cli.Command {
 // loadLab reads the lab's state; a lab that does not exist says how to
 // create it.
 func (g *globals) loadLab() (*lab.State, lab.Store, error) {
-	store := lab.NewStore(g.StateDir, g.Lab)
+	store, err := g.store()
+	if err != nil {
+		return nil, store, err
+	}
 	st, err := store.Load()
 	return st, store, err
 }

@@ -47,7 +47,11 @@ func statusCommand(g *globals) *cli.Command {
 
 // printMembers prints the member table as `etcdctl member list -w table` does.
 func (g *globals) printMembers(ctx context.Context, st *lab.State) error {
-	cfg, err := lab.NewStore(g.StateDir, st.Name).EtcdConfig(st)
+	store, err := lab.NewStore(g.StateDir, st.Name)
+	if err != nil {
+		return err
+	}
+	cfg, err := store.EtcdConfig(st)
 	if err != nil {
 		return err
 	}

@@ -115,9 +115,9 @@ func PoolPath(name, kind string) string {
 	return filepath.Join(DefaultPoolDir, ObjectPrefix(name)+"-"+kind)
 }
 
-// PoolName is the libvirt name of a lab's pool: <name>-<kind>. Pools and
-// volumes cannot carry metadata, so the lab's name as a prefix is their
-// ownership mark (lab/virt.Owned).
+// PoolName is the libvirt name of a lab's pool: <name>-<kind>. Pools carry
+// no metadata: the UUID lab gives them is their ownership marker
+// (lab/virt.PoolUUID), never the name alone.
 func PoolName(name, kind string) string { return name + "-" + kind }
 
 // ObjectPrefix is the prefix of the lab's network, bridge and pool directories:

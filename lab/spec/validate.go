@@ -82,16 +82,33 @@ func (s Spec) Validate() error {
 type addFunc func(flag string, value any, problem, fix string, args ...any)
 
 func (s Spec) validateName(add addFunc) {
-	switch {
-	case s.Name == "":
-		add("--lab", s.Name, "the lab name is empty", "use a short name such as %q", DefaultName)
-	case len(s.Name) > MaxNameLen:
-		add("--lab", s.Name, fmt.Sprintf("longer than %d characters, so the bridge %q exceeds Linux's 15-character interface names", MaxNameLen, ObjectPrefix(s.Name)),
-			"use at most %d characters", MaxNameLen)
-	case !nameRE.MatchString(s.Name) || strings.HasSuffix(s.Name, "-"):
-		add("--lab", s.Name, "not usable in libvirt and bridge names",
-			"use lower-case letters, digits and inner hyphens, starting with a letter")
+	var fe *FieldError
+	if errors.As(CheckName(s.Name), &fe) {
+		add(fe.Flag, s.Name, fe.Problem, "%s", fe.Fix)
 	}
+}
+
+// CheckName is the one rule for a lab name, wherever it becomes a path
+// (the state directory) or an object name (network, bridge, pools,
+// volumes): a DNS label of lower-case letters, digits and inner hyphens,
+// starting with a letter, at most MaxNameLen characters. Such a name has no
+// '/', '.' or '..', so it can never lead out of a directory. The error is a
+// *FieldError naming --lab and the fix.
+func CheckName(name string) error {
+	fe := func(problem, fix string, args ...any) error {
+		return &FieldError{Flag: "--lab", Value: show(name), Problem: problem, Fix: fmt.Sprintf(fix, args...)}
+	}
+	switch {
+	case name == "":
+		return fe("the lab name is empty", "use a short name such as %q", DefaultName)
+	case len(name) > MaxNameLen:
+		return fe(fmt.Sprintf("longer than %d characters, so the bridge %q exceeds Linux's 15-character interface names", MaxNameLen, ObjectPrefix(name)),
+			"use at most %d characters", MaxNameLen)
+	case !nameRE.MatchString(name) || strings.HasSuffix(name, "-"):
+		return fe("not usable as a directory, libvirt and bridge names",
+			"use 1 to %d lower-case letters, digits and inner hyphens, starting with a letter", MaxNameLen)
+	}
+	return nil
 }
 
 func (s Spec) validateSubnet(add addFunc) {

@@ -31,6 +31,7 @@ type conn interface {
 	StoragePoolRefresh(pool libvirt.StoragePool, flags uint32) error
 	StoragePoolDelete(pool libvirt.StoragePool, flags libvirt.StoragePoolDeleteFlags) error
 
+	StoragePoolListAllVolumes(pool libvirt.StoragePool, needResults int32, flags uint32) ([]libvirt.StorageVol, uint32, error)
 	StorageVolLookupByName(pool libvirt.StoragePool, name string) (libvirt.StorageVol, error)
 	StorageVolCreateXML(pool libvirt.StoragePool, xml string, flags libvirt.StorageVolCreateFlags) (libvirt.StorageVol, error)
 	StorageVolDelete(vol libvirt.StorageVol, flags libvirt.StorageVolDeleteFlags) error

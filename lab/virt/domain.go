@@ -73,7 +73,12 @@ func (p *Provider) DefineDomain(ctx context.Context, s DomainSpec) error {
 		}
 		m, ok := domainMarker(have)
 		if !ok || m.Lab != s.Lab {
-			return fmt.Errorf("defining domain %q: a domain of that name exists and %s: %w", s.Name, ownerText(m, ok), ErrNotOwned)
+			return fmt.Errorf("defining domain %q: a domain of that name exists and %s; remove it with 'virsh destroy %s; virsh undefine %s' if it is not needed, or choose another --lab: %w",
+				s.Name, ownerText(m, ok), s.Name, s.Name, ErrNotOwned)
+		}
+		if s.UUID != "" && !sameUUID(have.UUID, s.UUID) {
+			return fmt.Errorf("defining domain %q: a domain of that name and lab exists with UUID %s, not the %s this lab's state records: "+
+				"run 'lab destroy' to remove the lab's leftovers: %w", s.Name, have.UUID, s.UUID, ErrNotOwned)
 		}
 		def.UUID = have.UUID // libvirt refuses a second definition of a name under another UUID
 	case !isNotFound(err):

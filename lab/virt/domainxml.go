@@ -34,6 +34,11 @@ type DomainSpec struct {
 	MAC     string // the interface's MAC address
 
 	ConsoleLog string // file receiving the serial console
+
+	// UUID, when set, is the domain's UUID, recorded in the lab's state
+	// before the domain is defined; an existing domain of that name is
+	// then redefined only when it has this UUID.
+	UUID string
 }
 
 // Boot selects direct kernel boot.
@@ -100,6 +105,7 @@ func domainDef(s DomainSpec) (*libvirtxml.Domain, error) {
 	def := &libvirtxml.Domain{
 		Type:     "kvm",
 		Name:     s.Name,
+		UUID:     s.UUID,
 		Metadata: &libvirtxml.DomainMetadata{XML: metadataXML(s.Lab, s.Node)},
 		Memory:   &libvirtxml.DomainMemory{Value: s.MemoryMiB, Unit: "MiB"},
 		VCPU:     &libvirtxml.DomainVCPU{Value: s.VCPUs},

@@ -20,14 +20,18 @@ func miniCreate(ctx context.Context, p *Provider) error {
 	}
 	s := testDomainSpec(AccelTCG)
 	var err error
-	if s.OSDisk, err = p.CreateVolume(ctx, "kthw-ssd", overlaySpec()); err != nil {
+	// Adopt: a lab's state records these volumes before they are made, so
+	// a resumed create takes the ones an interrupted run left.
+	osVol := overlaySpec()
+	osVol.Adopt = true
+	if s.OSDisk, err = p.CreateVolume(ctx, "kthw-ssd", osVol); err != nil {
 		return err
 	}
-	if s.DataDisk, err = p.CreateVolume(ctx, "kthw-ssd", VolumeSpec{Name: "kthw-k8smaster0-data.raw", Lab: "kthw", Format: FormatRaw, CapacityBytes: 1 << 30}); err != nil {
+	if s.DataDisk, err = p.CreateVolume(ctx, "kthw-ssd", VolumeSpec{Name: "kthw-k8smaster0-data.raw", Lab: "kthw", Format: FormatRaw, CapacityBytes: 1 << 30, Adopt: true}); err != nil {
 		return err
 	}
 	iso := isoImage()
-	if s.SeedISO, err = p.CreateVolume(ctx, "kthw-ssd", VolumeSpec{Name: "kthw-k8smaster0-seed.iso", Lab: "kthw", Format: FormatRaw, CapacityBytes: uint64(len(iso))}); err != nil {
+	if s.SeedISO, err = p.CreateVolume(ctx, "kthw-ssd", VolumeSpec{Name: "kthw-k8smaster0-seed.iso", Lab: "kthw", Format: FormatRaw, CapacityBytes: uint64(len(iso)), Adopt: true}); err != nil {
 		return err
 	}
 	if err := p.UploadVolume(ctx, "kthw-ssd", "kthw-k8smaster0-seed.iso", "kthw", bytes.NewReader(iso), int64(len(iso))); err != nil {

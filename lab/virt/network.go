@@ -19,6 +19,7 @@ type NetworkInfo struct {
 	Prefixes []netip.Prefix // address and length of each <ip>, e.g. 192.168.199.1/24; Masked() is the subnet
 	Lab      string         // the owning lab; empty when unmarked
 	Active   bool
+	UUID     string
 }
 
 // Networks lists every libvirt network, for overlap checks and status.
@@ -58,7 +59,7 @@ func (p *Provider) networkInfo(n libvirt.Network) (NetworkInfo, error) {
 	if err != nil {
 		return NetworkInfo{}, fmt.Errorf("reading state of network %q: %w", n.Name, err)
 	}
-	info := NetworkInfo{Name: def.Name, Prefixes: networkPrefixes(def), Active: active == 1}
+	info := NetworkInfo{Name: def.Name, Prefixes: networkPrefixes(def), Active: active == 1, UUID: def.UUID}
 	if def.Bridge != nil {
 		info.Bridge = def.Bridge.Name
 	}
@@ -161,7 +162,12 @@ func (p *Provider) EnsureNetwork(ctx context.Context, s NetworkSpec) (created bo
 func (p *Provider) startExistingNetwork(ctx context.Context, s NetworkSpec, have NetworkInfo) error {
 	if have.Lab != s.Lab {
 		owner := ownerText(marker{Lab: have.Lab}, have.Lab != "")
-		return fmt.Errorf("creating network %q: a network of that name exists and %s: %w", s.Name, owner, ErrNotOwned)
+		return fmt.Errorf("creating network %q: a network of that name exists and %s; remove it with 'virsh net-destroy %s; virsh net-undefine %s' if it is not needed, or choose another --lab: %w",
+			s.Name, owner, s.Name, s.Name, ErrNotOwned)
+	}
+	if s.UUID != "" && !sameUUID(have.UUID, s.UUID) {
+		return fmt.Errorf("creating network %q: a network of that name and lab exists with UUID %s, not the %s this lab's state records: "+
+			"run 'lab destroy' to remove the lab's leftovers, or 'virsh net-destroy %s; virsh net-undefine %s': %w", s.Name, have.UUID, s.UUID, s.Name, s.Name, ErrNotOwned)
 	}
 	if have.Bridge != s.Bridge || !slices.Equal(have.Prefixes, []netip.Prefix{netip.PrefixFrom(s.Gateway, s.Prefix)}) {
 		return fmt.Errorf("creating network %q: it exists with bridge %q and addresses %v, not %q and %v; destroy the lab first: %w",

@@ -24,6 +24,10 @@ type NetworkSpec struct {
 	Prefix  int        // subnet prefix length, e.g. 24
 	Mode    string     // ModeIsolated or ModeNAT
 	Lab     string     // owner, written into <metadata>
+	// UUID, when set, is the network's UUID, recorded in the lab's state
+	// before the network is defined; an existing network of that name is
+	// then adopted only when it has this UUID.
+	UUID string
 }
 
 // Subnet returns the network's subnet.
@@ -66,6 +70,7 @@ func networkDef(s NetworkSpec) (*libvirtxml.Network, error) {
 	}
 	def := &libvirtxml.Network{
 		Name:     s.Name,
+		UUID:     s.UUID,
 		Metadata: &libvirtxml.NetworkMetadata{XML: metadataXML(s.Lab, "")},
 		Bridge:   &libvirtxml.NetworkBridge{Name: s.Bridge, STP: "on", Delay: "0"},
 		IPs:      []libvirtxml.NetworkIP{{Address: s.Gateway.String(), Prefix: uint(s.Prefix)}},
@@ -107,6 +112,8 @@ func PoolXML(s PoolSpec) (string, error) {
 	def := &libvirtxml.StoragePool{
 		Type: "dir",
 		Name: s.Name,
+		// The lab's marker: pools carry no metadata (see PoolUUID).
+		UUID: PoolUUID(s.Lab, s.Name),
 		Target: &libvirtxml.StoragePoolTarget{
 			Path:        s.Path,
 			Permissions: &libvirtxml.StoragePoolTargetPermissions{Mode: poolMode},
@@ -132,6 +139,10 @@ type VolumeSpec struct {
 	Format        string // FormatQcow2 or FormatRaw
 	BackingPath   string // base image for a qcow2 overlay; empty for none
 	BackingFormat string // format of BackingPath, FormatQcow2 when empty
+	// Adopt lets CreateVolume take a volume of that name that exists: the
+	// lab's state records it as the lab's own. Without it, an existing
+	// volume is refused.
+	Adopt bool
 }
 
 func (s VolumeSpec) validate() error {

@@ -4,6 +4,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // Namespace is the XML namespace of the lab's ownership marker, the element
@@ -62,8 +64,10 @@ func parseMarker(inner string) (marker, bool) {
 	}
 }
 
-// Owned reports whether name carries the lab's name prefix ("kthw-…"), the
-// ownership mark of storage pools and volumes, which have no metadata.
+// Owned reports whether name carries the lab's name prefix ("kthw-…"). The
+// prefix alone proves nothing: a pool is the lab's by its UUID (PoolUUID),
+// and a volume when it also lies in such a pool (and, for destroy, is
+// recorded in the lab's state or lies in the lab's own directory).
 func Owned(name, lab string) bool {
 	return lab != "" && strings.HasPrefix(name, lab+"-") && len(name) > len(lab)+1
 }
@@ -75,3 +79,34 @@ func ownerText(m marker, ok bool) string {
 	}
 	return fmt.Sprintf("it belongs to lab %q", m.Lab)
 }
+
+// poolNamespace is the name space of the UUIDs the lab gives its storage
+// pools (UUID version 5 under Namespace).
+var poolNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte(Namespace))
+
+// PoolUUID is the UUID the lab gives its storage pool name of lab: a
+// version-5 UUID of the lab's namespace, the lab and the pool name. Pools
+// carry no metadata, so this UUID is their ownership marker: a pool someone
+// else defined gets a random UUID from libvirt and never this one.
+func PoolUUID(lab, name string) string {
+	return uuid.NewSHA1(poolNamespace, []byte("pool/"+lab+"/"+name)).String()
+}
+
+// poolOwner returns the lab whose marker a pool's UUID is, or "": the lab
+// is a prefix of the pool's name ("kthw" of "kthw-ssd").
+func poolOwner(name, id string) string {
+	for i := len(name) - 1; i > 0; i-- {
+		if name[i] == '-' && PoolUUID(name[:i], name) == id {
+			return name[:i]
+		}
+	}
+	return ""
+}
+
+// NewUUID returns a random UUID for a network or domain the lab is about
+// to define; recorded in the lab's state first, it tells a resumed create
+// and destroy that an object of that name is the one this lab made.
+func NewUUID() string { return uuid.NewString() }
+
+// sameUUID compares UUIDs as libvirt prints them (lower case, dashed).
+func sameUUID(a, b string) bool { return strings.EqualFold(a, b) }

@@ -18,6 +18,10 @@ type PoolInfo struct {
 	Type   string // "dir" for the lab's pools
 	Path   string // target directory
 	Active bool
+	UUID   string
+	// Lab is the lab whose marker the pool's UUID is (PoolUUID), or "" for
+	// a pool the lab did not define.
+	Lab string
 }
 
 // Pools lists every storage pool.
@@ -57,58 +61,81 @@ func (p *Provider) poolInfo(sp libvirt.StoragePool) (PoolInfo, error) {
 	if err != nil {
 		return PoolInfo{}, fmt.Errorf("reading state of storage pool %q: %w", sp.Name, err)
 	}
-	info := PoolInfo{Name: def.Name, Type: def.Type, Active: active == 1}
+	info := PoolInfo{Name: def.Name, Type: def.Type, Active: active == 1, UUID: def.UUID, Lab: poolOwner(def.Name, def.UUID)}
 	if def.Target != nil {
 		info.Path = def.Target.Path
 	}
 	return info, nil
 }
 
+// PoolResult says what EnsurePool did.
+type PoolResult struct {
+	// Created: the pool was defined by this call.
+	Created bool
+	// BuiltDir: the pool's directory was missing and libvirt made it, so
+	// it is the lab's to remove with the pool.
+	BuiltDir bool
+}
+
 // EnsurePool defines and starts the lab's directory pool, creating the
 // directory (mode 0711, so qemu can reach the volumes) when it is missing,
-// or starts the pool when it exists already. It refuses
-// (ErrConflict) when the pool exists with another directory or another pool
-// already uses the directory. created reports whether this call defined it.
+// or starts the pool when it exists already and is the lab's: its UUID is
+// the lab's marker (PoolUUID). It refuses a pool of that name that the lab
+// did not define (ErrNotOwned), one with another directory, and a directory
+// another pool already uses (ErrConflict). created reports whether this
+// call defined it.
 func (p *Provider) EnsurePool(ctx context.Context, s PoolSpec) (created bool, err error) {
+	r, err := p.EnsurePoolResult(ctx, s)
+	return r.Created, err
+}
+
+// EnsurePoolResult is EnsurePool that also says whether libvirt made the
+// pool's directory.
+func (p *Provider) EnsurePoolResult(ctx context.Context, s PoolSpec) (PoolResult, error) {
 	doc, err := PoolXML(s)
 	if err != nil {
-		return false, err
+		return PoolResult{}, err
 	}
 	pools, err := p.Pools(ctx)
 	if err != nil {
-		return false, fmt.Errorf("creating storage pool %q: %w", s.Name, err)
+		return PoolResult{}, fmt.Errorf("creating storage pool %q: %w", s.Name, err)
 	}
 	path := filepath.Clean(s.Path)
 	for _, have := range pools {
 		switch {
+		case have.Name == s.Name && have.Lab != s.Lab:
+			return PoolResult{}, fmt.Errorf("creating storage pool %q: a pool of that name exists on %q and lab %q did not define it (UUID %s); "+
+				"remove it with 'virsh pool-destroy %s; virsh pool-undefine %s' if it is not needed, or choose another --lab: %w",
+				s.Name, have.Path, s.Lab, have.UUID, s.Name, s.Name, ErrNotOwned)
 		case have.Name == s.Name && (have.Type != "dir" || filepath.Clean(have.Path) != path):
-			return false, fmt.Errorf("creating storage pool %q: it exists as a %s pool on %q, not on %q; destroy the lab first: %w",
+			return PoolResult{}, fmt.Errorf("creating storage pool %q: it exists as a %s pool on %q, not on %q; destroy the lab first: %w",
 				s.Name, have.Type, have.Path, s.Path, ErrConflict)
 		case have.Name == s.Name:
 			if have.Active {
-				return false, nil
+				return PoolResult{}, nil
 			}
-			_, err := p.startPool(ctx, s.Name, true)
-			return false, err
+			_, built, err := p.startPool(ctx, s.Name, true)
+			return PoolResult{BuiltDir: built}, err
 		case have.Path != "" && filepath.Clean(have.Path) == path:
-			return false, fmt.Errorf("creating storage pool %q: directory %q is already the pool %q: %w", s.Name, s.Path, have.Name, ErrConflict)
+			return PoolResult{}, fmt.Errorf("creating storage pool %q: directory %q is already the pool %q: %w", s.Name, s.Path, have.Name, ErrConflict)
 		}
 	}
 
 	if err := ctx.Err(); err != nil {
-		return false, fmt.Errorf("creating storage pool %q: %w", s.Name, err)
+		return PoolResult{}, fmt.Errorf("creating storage pool %q: %w", s.Name, err)
 	}
 	sp, err := p.c.StoragePoolDefineXML(doc, 0)
 	if err != nil {
-		return false, fmt.Errorf("defining storage pool %q: %w", s.Name, err)
+		return PoolResult{}, fmt.Errorf("defining storage pool %q: %w", s.Name, err)
 	}
-	if _, err := p.startPool(ctx, s.Name, true); err != nil {
+	_, built, err := p.startPool(ctx, s.Name, true)
+	if err != nil {
 		if uerr := p.c.StoragePoolUndefine(sp); uerr != nil {
-			return true, errors.Join(err, fmt.Errorf("undefining storage pool %q after the failed start: %w", s.Name, uerr))
+			return PoolResult{Created: true, BuiltDir: built}, errors.Join(err, fmt.Errorf("undefining storage pool %q after the failed start: %w", s.Name, uerr))
 		}
-		return false, err
+		return PoolResult{}, err
 	}
-	return true, nil
+	return PoolResult{Created: true, BuiltDir: built}, nil
 }
 
 // startPool starts a defined pool unless it is running, and rescans its
@@ -116,17 +143,17 @@ func (p *Provider) EnsurePool(ctx context.Context, s PoolSpec) (created bool, er
 // set, a missing directory is created by a pool build (mode 0711); an
 // existing one is not built, because the build would also chmod it and it
 // may be the user's own.
-func (p *Provider) startPool(ctx context.Context, name string, build bool) (libvirt.StoragePool, error) {
+func (p *Provider) startPool(ctx context.Context, name string, build bool) (sp libvirt.StoragePool, built bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return libvirt.StoragePool{}, fmt.Errorf("starting storage pool %q: %w", name, err)
+		return libvirt.StoragePool{}, false, fmt.Errorf("starting storage pool %q: %w", name, err)
 	}
-	sp, err := p.c.StoragePoolLookupByName(name)
+	sp, err = p.c.StoragePoolLookupByName(name)
 	if err != nil {
-		return sp, fmt.Errorf("looking up storage pool %q: %w", name, err)
+		return sp, false, fmt.Errorf("looking up storage pool %q: %w", name, err)
 	}
 	active, err := p.c.StoragePoolIsActive(sp)
 	if err != nil {
-		return sp, fmt.Errorf("reading state of storage pool %q: %w", name, err)
+		return sp, false, fmt.Errorf("reading state of storage pool %q: %w", name, err)
 	}
 	if active != 1 {
 		err := p.c.StoragePoolCreate(sp, 0)
@@ -134,40 +161,60 @@ func (p *Provider) startPool(ctx context.Context, name string, build bool) (libv
 		// a system error ("cannot open directory").
 		if err != nil && build && hasCode(err, libvirt.ErrSystemError) {
 			if err := p.c.StoragePoolBuild(sp, 0); err != nil {
-				return sp, fmt.Errorf("building storage pool %q: %w", name, err)
+				return sp, false, fmt.Errorf("building storage pool %q: %w", name, err)
 			}
+			built = true
 			err = p.c.StoragePoolCreate(sp, 0)
 		}
 		if err != nil {
-			return sp, fmt.Errorf("starting storage pool %q: %w", name, err)
+			return sp, built, fmt.Errorf("starting storage pool %q: %w", name, err)
 		}
 	}
 	if err := p.c.StoragePoolRefresh(sp, 0); err != nil {
-		return sp, fmt.Errorf("refreshing storage pool %q: %w", name, err)
+		return sp, built, fmt.Errorf("refreshing storage pool %q: %w", name, err)
 	}
-	return sp, nil
+	return sp, built, nil
+}
+
+// ownedPool starts the lab's pool (see startPool) after checking that its
+// UUID is lab's marker.
+func (p *Provider) ownedPool(ctx context.Context, name, lab string, build bool) (libvirt.StoragePool, error) {
+	sp, err := p.c.StoragePoolLookupByName(name)
+	if err != nil {
+		return sp, fmt.Errorf("looking up storage pool %q: %w", name, err)
+	}
+	info, err := p.poolInfo(sp)
+	if err != nil {
+		return sp, err
+	}
+	if info.Lab != lab || lab == "" {
+		return sp, fmt.Errorf("storage pool %q on %q was not defined by lab %q (UUID %s): %w", name, info.Path, lab, info.UUID, ErrNotOwned)
+	}
+	sp, _, err = p.startPool(ctx, name, build)
+	return sp, err
 }
 
 // DeletePool stops and undefines the lab's pool. It leaves the directory
 // and any files in it alone: the path may be the user's own disk, and the
 // lab's volumes are deleted one by one with DeleteVolume first. It does
 // nothing when the pool is absent and refuses (ErrNotOwned) a pool whose
-// name does not carry the lab's prefix.
+// UUID is not the lab's marker (PoolUUID), whatever its name.
 func (p *Provider) DeletePool(ctx context.Context, name, lab string) error {
-	return p.deletePool(ctx, name, lab, false)
+	return p.deletePool(ctx, name, lab, "")
 }
 
 // DeletePoolAndDir is DeletePool that also has the daemon remove the pool's
 // directory (which must be empty by then): the daemon's user owns it, on a
-// remote host too.
-func (p *Provider) DeletePoolAndDir(ctx context.Context, name, lab string) error {
-	return p.deletePool(ctx, name, lab, true)
+// remote host too. dir is the directory the lab made; the daemon removes it
+// only when it is still the pool's target, otherwise the call refuses.
+func (p *Provider) DeletePoolAndDir(ctx context.Context, name, lab, dir string) error {
+	if dir == "" {
+		return fmt.Errorf("deleting the directory of storage pool %q: no directory given", name)
+	}
+	return p.deletePool(ctx, name, lab, dir)
 }
 
-func (p *Provider) deletePool(ctx context.Context, name, lab string, dir bool) error {
-	if !Owned(name, lab) {
-		return fmt.Errorf("refusing to delete storage pool %q: its name does not start with lab %q: %w", name, lab, ErrNotOwned)
-	}
+func (p *Provider) deletePool(ctx context.Context, name, lab, dir string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("deleting storage pool %q: %w", name, err)
 	}
@@ -178,19 +225,25 @@ func (p *Provider) deletePool(ctx context.Context, name, lab string, dir bool) e
 	if err != nil {
 		return fmt.Errorf("looking up storage pool %q: %w", name, err)
 	}
-	active, err := p.c.StoragePoolIsActive(sp)
+	info, err := p.poolInfo(sp)
 	if isNotFound(err) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("reading state of storage pool %q: %w", name, err)
+		return err
 	}
-	if active == 1 {
+	if info.Lab != lab || lab == "" {
+		return fmt.Errorf("refusing to delete storage pool %q on %q: lab %q did not define it (UUID %s): %w", name, info.Path, lab, info.UUID, ErrNotOwned)
+	}
+	if dir != "" && filepath.Clean(info.Path) != filepath.Clean(dir) {
+		return fmt.Errorf("refusing to remove the directory of storage pool %q: its target is %q, not the lab's %q: %w", name, info.Path, dir, ErrNotOwned)
+	}
+	if info.Active {
 		if err := p.c.StoragePoolDestroy(sp); err != nil && !isNotFound(err) {
 			return fmt.Errorf("stopping storage pool %q: %w", name, err)
 		}
 	}
-	if dir {
+	if dir != "" {
 		// A directory already gone (an earlier destroy removed it and
 		// then failed) is what was asked for.
 		err := p.c.StoragePoolDelete(sp, libvirt.StoragePoolDeleteNormal)

@@ -40,7 +40,7 @@ func TestEnsurePool(t *testing.T) {
 		t.Errorf("second ensure: created=%v, %v", created, err)
 	}
 	pools, err := p.Pools(t.Context())
-	if err != nil || len(pools) != 1 || pools[0] != (PoolInfo{Name: "kthw-ssd", Type: "dir", Path: "/srv/lab/ssd", Active: true}) {
+	if err != nil || len(pools) != 1 || pools[0] != (PoolInfo{Name: "kthw-ssd", Type: "dir", Path: "/srv/lab/ssd", Active: true, UUID: PoolUUID("kthw", "kthw-ssd"), Lab: "kthw"}) {
 		t.Errorf("Pools = %+v, %v", pools, err)
 	}
 }
@@ -73,6 +73,16 @@ func TestEnsurePoolRefusesConflicts(t *testing.T) {
 
 	p, f = newFake(t)
 	f.AddPool(`<pool type="dir"><name>kthw-ssd</name><target><path>/elsewhere</path></target></pool>`, false)
+	_, err = p.EnsurePool(t.Context(), ssdPool())
+	wantErr(t, err, ErrNotOwned, `"/elsewhere"`, "virsh pool-undefine kthw-ssd")
+	if _, active, _ := f.Pool("kthw-ssd"); active {
+		t.Error("foreign pool was started")
+	}
+
+	// The lab's own pool (its UUID is the lab's marker) on another
+	// directory is a conflict: the lab's settings changed.
+	p, f = newFake(t)
+	f.AddPool(`<pool type="dir"><name>kthw-ssd</name><uuid>`+PoolUUID("kthw", "kthw-ssd")+`</uuid><target><path>/elsewhere</path></target></pool>`, false)
 	_, err = p.EnsurePool(t.Context(), ssdPool())
 	wantErr(t, err, ErrConflict, `"/elsewhere"`)
 	if _, active, _ := f.Pool("kthw-ssd"); active {
@@ -122,11 +132,17 @@ func TestVolumes(t *testing.T) {
 	if !ok || vol.BackingStore == nil || vol.BackingStore.Path != baseImage || vol.Target.Format.Type != FormatQcow2 {
 		t.Errorf("overlay volume = %+v", vol)
 	}
-	// A leftover of an interrupted run with the same definition is reused.
-	if again, err := p.CreateVolume(t.Context(), "kthw-ssd", overlaySpec()); err != nil || again != path {
+	// A volume that exists is refused unless the lab's state records it.
+	_, err = p.CreateVolume(t.Context(), "kthw-ssd", overlaySpec())
+	wantErr(t, err, ErrNotOwned, `"kthw-k8smaster0-os.qcow2"`, "did not make it")
+	// A recorded leftover of an interrupted run with the same definition
+	// is reused.
+	adopt := overlaySpec()
+	adopt.Adopt = true
+	if again, err := p.CreateVolume(t.Context(), "kthw-ssd", adopt); err != nil || again != path {
 		t.Errorf("again: %q, %v", again, err)
 	}
-	other := overlaySpec()
+	other := adopt
 	other.BackingPath = "/other/base.qcow2"
 	_, err = p.CreateVolume(t.Context(), "kthw-ssd", other)
 	wantErr(t, err, ErrConflict, `backing file "`+baseImage+`"`)
@@ -136,6 +152,7 @@ func TestVolumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	data.CapacityBytes = 2 << 30
+	data.Adopt = true
 	_, err = p.CreateVolume(t.Context(), "kthw-ssd", data)
 	wantErr(t, err, ErrConflict, "capacity")
 
@@ -152,6 +169,7 @@ func TestVolumes(t *testing.T) {
 		t.Errorf("uploaded %d bytes, stored %d", len(iso), len(got))
 	}
 	// libvirt now probes the seed as "iso"; a re-run must still accept it.
+	seed.Adopt = true
 	if _, err := p.CreateVolume(t.Context(), "kthw-ssd", seed); err != nil {
 		t.Errorf("re-creating the uploaded seed: %v", err)
 	}
@@ -190,10 +208,11 @@ func TestDeleteVolumeForeignAndAbsent(t *testing.T) {
 	f.AddPool(`<pool type="dir"><name>images</name><target><path>/var/lib/libvirt/images</path></target></pool>`, true)
 	f.AddVolume("images", `<volume><name>debian.qcow2</name><capacity>1024</capacity><target><format type="qcow2"/></target></volume>`)
 	wantErr(t, p.DeleteVolume(t.Context(), "images", "debian.qcow2", "kthw"), ErrNotOwned, `"debian.qcow2"`)
-	if err := p.DeleteVolume(t.Context(), "images", "kthw-a.raw", "kthw"); err != nil {
-		t.Errorf("volume absent: %v", err)
-	}
-	wantObjects(t, f, "pool:images", "file:/var/lib/libvirt/images/debian.qcow2")
+	// A pool the lab did not define is not searched for the lab's volumes:
+	// a file with the lab's prefix there is someone else's.
+	f.AddVolume("images", `<volume><name>kthw-a.raw</name><capacity>1024</capacity><target><format type="raw"/></target></volume>`)
+	wantErr(t, p.DeleteVolume(t.Context(), "images", "kthw-a.raw", "kthw"), ErrNotOwned, `"images"`)
+	wantObjects(t, f, "pool:images", "file:/var/lib/libvirt/images/debian.qcow2", "file:/var/lib/libvirt/images/kthw-a.raw")
 }
 
 // After a host reboot the pools are defined but down; destroy must still
@@ -230,4 +249,38 @@ func TestDeletePoolKeepsFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantObjects(t, f, "file:/srv/lab/ssd/kthw-a.raw")
+}
+
+// LabObjects lists what carries a lab's marker and nothing else: a foreign
+// pool with the lab's prefix and a file with the lab's prefix in it stay
+// out; a stopped lab pool whose directory is gone is still listed.
+func TestLabObjects(t *testing.T) {
+	p, f := newFake(t)
+	if _, err := p.EnsurePool(t.Context(), ssdPool()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.CreateVolume(t.Context(), "kthw-ssd", VolumeSpec{Name: "kthw-a.raw", Lab: "kthw", Format: FormatRaw, CapacityBytes: 10}); err != nil {
+		t.Fatal(err)
+	}
+	f.AddFile("/srv/lab/ssd/notes.txt", []byte("x"))
+	f.AddPool(`<pool type="dir"><name>kthw-hdd</name><target><path>/home/user/hdd</path></target></pool>`, true)
+	f.AddFile("/home/user/hdd/kthw-b.raw", []byte("x"))
+	if _, err := p.EnsureNetwork(t.Context(), testNetworkSpec(ModeIsolated)); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := p.LabObjects(t.Context(), "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, o.Kind+":"+o.Lab+":"+o.Pool+"/"+o.Name)
+	}
+	want := []string{"network:kthw:/kthw-net", "pool:kthw:/kthw-ssd", "volume:kthw:kthw-ssd/kthw-a.raw"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("LabObjects = %v, want %v", got, want)
+	}
+	if objs, err := p.LabObjects(t.Context(), "other", false); err != nil || len(objs) != 0 {
+		t.Errorf("LabObjects(other) = %v, %v", objs, err)
+	}
 }

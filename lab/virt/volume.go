@@ -9,21 +9,26 @@ import (
 	"libvirt.org/go/libvirtxml"
 )
 
-// CreateVolume creates a volume in the lab's pool, starting the pool if it
-// is down, and returns the volume's path. When a volume of that name exists
-// with the same format, capacity and backing file (a leftover of an
-// interrupted run), it returns its path; otherwise it refuses with
-// ErrConflict.
+// CreateVolume creates a volume in the lab's pool (one whose UUID is the
+// lab's marker), starting the pool if it is down, and returns the volume's
+// path. A volume of that name that exists already is refused (ErrNotOwned)
+// unless s.Adopt says the lab's state records it as the lab's (a leftover
+// of an interrupted run); an adopted one must have the same format,
+// capacity and backing file, otherwise it is refused with ErrConflict.
 func (p *Provider) CreateVolume(ctx context.Context, pool string, s VolumeSpec) (path string, err error) {
 	doc, err := VolumeXML(s)
 	if err != nil {
 		return "", err
 	}
-	sp, err := p.startPool(ctx, pool, true)
+	sp, err := p.ownedPool(ctx, pool, s.Lab, true)
 	if err != nil {
 		return "", fmt.Errorf("creating volume %q: %w", s.Name, err)
 	}
 	if vol, err := p.c.StorageVolLookupByName(sp, s.Name); err == nil {
+		if !s.Adopt {
+			return "", fmt.Errorf("creating volume %q in pool %q: a file of that name exists and lab %q did not make it: "+
+				"move it out of the pool's directory, or run 'lab destroy' if it is a leftover of this lab: %w", s.Name, pool, s.Lab, ErrNotOwned)
+		}
 		return p.existingVolume(pool, vol, s)
 	} else if !isNotFound(err) {
 		return "", fmt.Errorf("looking up volume %q in pool %q: %w", s.Name, pool, err)
@@ -105,7 +110,7 @@ func (p *Provider) UploadVolume(ctx context.Context, pool, name, lab string, r i
 	if size <= 0 {
 		return fmt.Errorf("uploading to volume %q: size %d", name, size)
 	}
-	sp, err := p.startPool(ctx, pool, true)
+	sp, err := p.ownedPool(ctx, pool, lab, true)
 	if err != nil {
 		return fmt.Errorf("uploading to volume %q: %w", name, err)
 	}
@@ -124,12 +129,12 @@ func (p *Provider) UploadVolume(ctx context.Context, pool, name, lab string, r i
 
 // DeleteVolume deletes the lab's volume (the file). It does nothing when the
 // pool or the volume is absent and refuses (ErrNotOwned) a volume whose name
-// does not carry the lab's prefix.
+// does not carry the lab's prefix or whose pool is not the lab's.
 func (p *Provider) DeleteVolume(ctx context.Context, pool, name, lab string) error {
 	if !Owned(name, lab) {
 		return fmt.Errorf("refusing to delete volume %q: its name does not start with lab %q: %w", name, lab, ErrNotOwned)
 	}
-	sp, err := p.startPool(ctx, pool, false)
+	sp, err := p.ownedPool(ctx, pool, lab, false)
 	if isNotFound(err) {
 		return nil
 	}
@@ -150,4 +155,21 @@ func (p *Provider) DeleteVolume(ctx context.Context, pool, name, lab string) err
 		return fmt.Errorf("deleting volume %q in pool %q: %w", name, pool, err)
 	}
 	return nil
+}
+
+// HasVolume reports whether the lab's pool holds a volume (a file) of that
+// name, so create can refuse one it did not make before recording it.
+func (p *Provider) HasVolume(ctx context.Context, pool, name, lab string) (bool, error) {
+	sp, err := p.ownedPool(ctx, pool, lab, true)
+	if err != nil {
+		return false, fmt.Errorf("looking up volume %q: %w", name, err)
+	}
+	_, err = p.c.StorageVolLookupByName(sp, name)
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("looking up volume %q in pool %q: %w", name, pool, err)
+	}
+	return true, nil
 }

@@ -23,6 +23,28 @@ func (f *Fake) AddVolume(poolName, xml string) {
 	}
 }
 
+// StoragePoolListAllVolumes implements the libvirt call: the files in an
+// active pool's directory, by name.
+func (f *Fake) StoragePoolListAllVolumes(h libvirt.StoragePool, _ int32, _ uint32) ([]libvirt.StorageVol, uint32, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("StoragePoolListAllVolumes", false); err != nil {
+		return nil, 0, err
+	}
+	p, err := f.activePool(h)
+	if err != nil {
+		return nil, 0, err
+	}
+	dir := poolPath(p)
+	var out []libvirt.StorageVol
+	for _, path := range sortedKeys(f.files) {
+		if filepath.Dir(path) == dir {
+			out = append(out, libvirt.StorageVol{Pool: p.def.Name, Name: filepath.Base(path), Key: path})
+		}
+	}
+	return out, uint32(len(out)), nil
+}
+
 // StorageVolLookupByName implements the libvirt call.
 func (f *Fake) StorageVolLookupByName(h libvirt.StoragePool, name string) (libvirt.StorageVol, error) {
 	f.mu.Lock()
