@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -38,6 +37,9 @@ type globals struct {
 	// tunnel is the SSH connection to a remote --connect host, made on
 	// first use; nil for this machine.
 	tunnel *tunnel.Tunnel
+	// usageErr is an unknown command seen by urfave/cli's CommandNotFound
+	// hook, which cannot return it.
+	usageErr error
 }
 
 // run is the whole CLI: it parses args and runs one command. It never exits
@@ -60,7 +62,9 @@ Getting started (as root):
                               (KVM if a guest boots under it, else TCG: a self-test)
    lab status                 where everything is, who leads
    lab scenario slow-disk     the story's failure: ssd vs hdd vs hdd with tuned timeouts
-   lab destroy                remove everything the lab made`,
+   lab destroy                remove everything the lab made
+
+` + exitHelpTxt,
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		Reader:          stdin,
@@ -70,9 +74,24 @@ Getting started (as root):
 		Before:          g.validate,
 		After:           g.close,
 		Commands:        commands(g),
-		CommandNotFound: commandNotFound,
+		CommandNotFound: g.commandNotFound,
+		OnUsageError:    onUsageError,
+		Action:          g.rootAction,
 	}
-	return app.RunContext(ctx, args)
+	g.prepareUsage(app.Commands)
+	if err := app.RunContext(ctx, args); err != nil {
+		return err
+	}
+	return g.usageErr
+}
+
+// rootAction runs when no command was named (help) or an unknown one (a
+// usage error, exit 2: a teardown script's `lab destory` must not pass).
+func (g *globals) rootAction(c *cli.Context) error {
+	if c.Args().Present() {
+		return newUsageError(c, "unknown command %q", c.Args().First())
+	}
+	return cli.ShowAppHelp(c)
 }
 
 func commands(g *globals) []*cli.Command {
@@ -95,10 +114,6 @@ func commands(g *globals) []*cli.Command {
 	}
 }
 
-func commandNotFound(c *cli.Context, name string) {
-	fmt.Fprintf(c.App.ErrWriter, "lab: no command %q; run 'lab --help' for the list\n", name)
-}
-
 func (g *globals) flags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "lab", Value: "kthw", EnvVars: []string{"LAB_NAME"}, Destination: &g.Lab,
@@ -118,10 +133,10 @@ func (g *globals) flags() []cli.Flag {
 
 func (g *globals) validate(c *cli.Context) error {
 	if g.Output != "text" && g.Output != "json" {
-		return fmt.Errorf("--output %q is not supported: use text or json", g.Output)
+		return newUsageError(c, "--output %q is not supported: use text or json", g.Output)
 	}
 	if g.Verbose && g.Quiet {
-		return fmt.Errorf("--verbose and --quiet contradict each other: pick one")
+		return newUsageError(c, "--verbose and --quiet contradict each other: pick one")
 	}
 	if g.StateDir == "" {
 		g.StateDir = defaultStateDir()
@@ -155,7 +170,7 @@ func (g *globals) connect(c *cli.Context) error {
 	}
 	t, err := tunnel.Parse(g.Connect)
 	if err != nil {
-		return err
+		return inputError{err} // a malformed --connect: exit 2
 	}
 	g.tunnel = tunnel.New(t)
 	c.Context = tunnel.NewContext(c.Context, g.tunnel)

@@ -52,10 +52,13 @@ Loads: ` + strings.Join(loads, ", "),
 		Action: func(c *cli.Context) error {
 			load, err := etcd.LookupPerfLoad(flags.load)
 			if err != nil {
-				return err
+				return inputError{err}
 			}
-			if flags.duration < 0 {
-				return fmt.Errorf("--duration %s is negative", flags.duration)
+			if flags.duration < 0 || c.IsSet("duration") && flags.duration == 0 {
+				return refuse("--duration", flags.duration, "must be positive", "use 60s (etcdctl's), or leave it out")
+			}
+			if flags.prefix == "" || flags.prefix == "/" {
+				return refuse("--prefix", fmt.Sprintf("%q", flags.prefix), "the check writes and then deletes every key under it", "use a prefix of its own, such as "+etcd.DefaultPerfPrefix)
 			}
 			return g.checkPerf(c.Context, etcd.PerfOptions{Load: load, Prefix: flags.prefix, Duration: flags.duration})
 		},

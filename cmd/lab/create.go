@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/kthw-lab/lab/lab"
+	"github.com/kthw-lab/lab/lab/preflight"
 	"github.com/kthw-lab/lab/lab/spec"
 	"github.com/kthw-lab/lab/lab/tunnel"
 	"github.com/kthw-lab/lab/lab/virt"
@@ -18,8 +21,14 @@ func createCommand(g *globals) *cli.Command {
 OS disk (an overlay of the base image), an etcd data disk and a cloud-init seed,
 and the VMs. It returns when every node answers SSH with its pinned host key,
 cloud-init has finished and etcd has a quorum over mutual TLS, then prints the
-member table. Interrupted (Ctrl-C), 'lab destroy' removes what was made and the
-same 'lab create' finishes it.`,
+member table. Interrupted (Ctrl-C: the current step finishes; twice: at once),
+'lab destroy' removes what was made and the same 'lab create' finishes it.
+
+Before it makes anything it checks, in order: names and flags and their ranges
+(this host's CPUs and memory too), the --image file's format (qcow2, by its
+header), the --etcd-binary (an x86-64 ELF), the subnet against this host's
+interfaces and routes; then the cache, libvirt and the KVM self-test. A refused
+value exits 2.`,
 		Flags:  f.flags(),
 		Action: func(c *cli.Context) error { return g.create(c, &f) },
 	}
@@ -27,26 +36,33 @@ same 'lab create' finishes it.`,
 
 // create creates the lab the flags describe and prints its member table.
 func (g *globals) create(c *cli.Context, f *specFlags) error {
-	plan, img, bins, err := f.plan(g)
+	h := &hostChecks{limits: preflight.LocalHost, prefixes: lab.HostPrefixes}
+	if t, remote := tunnel.FromContext(c.Context); remote {
+		// The lab's bridge goes on the remote host: its routes matter, and
+		// its size is not this machine's.
+		h.limits = nil
+		h.prefixes = func() ([]spec.NamedPrefix, error) { return lab.RemoteHostPrefixes(c.Context, t.Output) }
+	}
+	plan, img, bins, hostNets, err := f.preflight(g, h)
 	if err != nil {
 		return err
 	}
 	status := g.status()
-	var hostNets []spec.NamedPrefix
-	if t, remote := tunnel.FromContext(c.Context); remote {
-		// The lab's bridge goes on the remote host: its routes matter.
-		hostNets, err = lab.RemoteHostPrefixes(c.Context, t.Output)
-	} else {
-		hostNets, err = lab.HostPrefixes()
-	}
-	if err != nil {
-		return err
-	}
 	p, err := virt.Dial(c.Context, g.Connect)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
+	if h.limits == nil {
+		// A remote host's size comes from libvirt, once connected.
+		cpus, mem, err := p.Size(c.Context)
+		if err != nil {
+			return err
+		}
+		if err := plan.Spec.CheckHost(spec.HostLimits{CPUs: cpus, MemoryMiB: mem}); err != nil {
+			return fmt.Errorf("the libvirt host cannot run the lab:\n%w", err)
+		}
+	}
 	accel, err := g.chooseAccel(c.Context, p, plan.Spec.Accel, img)
 	if err != nil {
 		return err

@@ -46,9 +46,12 @@ func diskSetCommand(g *globals) *cli.Command {
 			&cli.BoolFlag{Name: "emulate", Destination: &opts.emulate, Usage: "emulate hdd even on a node whose hdd pool is on a real spinning disk"},
 		},
 		Action: func(c *cli.Context) error {
+			if opts.fsync < 0 {
+				return refuse("--fsync-latency", opts.fsync, "must be positive", "use 1s (the story's), or leave it out")
+			}
 			p, err := disk.ForName(opts.profile, opts.fsync)
 			if err != nil {
-				return err
+				return inputError{err}
 			}
 			st, store, nodes, err := g.diskNodes(c, opts.all)
 			if err != nil {
@@ -103,6 +106,12 @@ func diskProbeCommand(g *globals) *cli.Command {
 			&cli.DurationFlag{Name: "max-time", Value: d.MaxTime, Destination: &opts.maxTime, Usage: "stop earlier after this long (a slow disk)"},
 		},
 		Action: func(c *cli.Context) error {
+			if opts.count < 1 {
+				return refuse("--count", opts.count, "the probe needs at least one write", fmt.Sprintf("use %d (etcd's 22 MiB), or fewer for a quick look", d.Count))
+			}
+			if opts.maxTime <= 0 {
+				return refuse("--max-time", opts.maxTime, "must be positive", fmt.Sprintf("use %s, or longer for a slow disk", d.MaxTime))
+			}
 			st, store, nodes, err := g.diskNodes(c, true)
 			if err != nil {
 				return err

@@ -7,23 +7,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
-	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(exitCode(err, os.Stderr))
+	in := handleInterrupts(context.Background(), os.Stderr, os.Exit)
+	err := run(in.ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	in.stop()
+	os.Exit(in.exitStatus(exitCode(err, os.Stderr)))
 }
 
 // exitCode prints err and maps it to the process exit status: 0 for none,
-// the code an ExitCoder carries, 1 otherwise.
-func exitCode(err error, stderr *os.File) int {
+// the code an ExitCoder carries, 2 for bad input (see isUsage), 1 otherwise.
+func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
-		return 0
+		return exitOK
 	}
 	var coder interface{ ExitCode() int }
 	if errors.As(err, &coder) {
@@ -33,5 +32,8 @@ func exitCode(err error, stderr *os.File) int {
 		return coder.ExitCode()
 	}
 	fmt.Fprintln(stderr, "lab:", err)
-	return 1
+	if isUsage(err) {
+		return exitUsage
+	}
+	return exitFailed
 }

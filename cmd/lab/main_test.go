@@ -73,13 +73,6 @@ func TestBadGlobalFlags(t *testing.T) {
 	}
 }
 
-func TestUnknownCommand(t *testing.T) {
-	_, stderr, _ := runLab(t, "frobnicate")
-	if !strings.Contains(stderr, `no command "frobnicate"`) {
-		t.Fatalf("stderr = %q", stderr)
-	}
-}
-
 func TestImageListEmptyCacheSaysHowToFill(t *testing.T) {
 	out, stderr, err := runLab(t, "image", "list")
 	if err != nil {

@@ -3,13 +3,16 @@ package main
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/etcdbin"
+	"github.com/kthw-lab/lab/lab/preflight"
 	"github.com/kthw-lab/lab/lab/spec"
 )
 
@@ -52,13 +55,17 @@ func (f *specFlags) spec(lab string) (spec.Spec, error) {
 	s.Name = lab
 	subnet, err := netip.ParsePrefix(f.subnet)
 	if err != nil {
-		return s, fmt.Errorf("--subnet %q is not a subnet: write it as 192.168.199.0/24", f.subnet)
+		return s, refuse("--subnet", fmt.Sprintf("%q", f.subnet), "not a subnet", "write it as an IPv4 prefix such as 192.168.199.0/24")
 	}
 	s.Subnet = subnet
 	s.Nodes, s.CPUs, s.MemoryMiB = f.nodes, f.cpus, f.memory
 	s.DataPool, s.NetworkMode, s.Accel = f.dataPool, f.networkMode, f.accel
-	s.HeartbeatInterval = time.Duration(f.heartbeat) * time.Millisecond
-	s.ElectionTimeout = time.Duration(f.election) * time.Millisecond
+	if s.HeartbeatInterval, err = spec.Milliseconds("--heartbeat-interval", int64(f.heartbeat)); err != nil {
+		return s, err
+	}
+	if s.ElectionTimeout, err = spec.Milliseconds("--election-timeout", int64(f.election)); err != nil {
+		return s, err
+	}
 	s.Image = f.image
 	for _, p := range []struct {
 		dst *string
@@ -76,40 +83,100 @@ func (f *specFlags) spec(lab string) (spec.Spec, error) {
 	return s, nil
 }
 
-// artifacts resolves the base image and the etcd binaries the lab needs.
-// Errors name the command that provides them.
-func (f *specFlags) artifacts(g *globals) (*images.Image, *etcdbin.Binaries, error) {
-	img, err := images.Resolve(g.cache(), f.image)
+// localEtcd checks --etcd-binary: an ELF executable for x86-64 (and
+// etcdctl next to it, if there is one). A file that is not is bad input.
+func (f *specFlags) localEtcd() (*etcdbin.Binaries, error) {
+	abs, err := filepath.Abs(f.etcdBinary)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var bins *etcdbin.Binaries
-	if f.etcdBinary != "" {
-		abs, _ := filepath.Abs(f.etcdBinary)
-		bins, err = etcdbin.FromPath(abs)
-	} else {
-		bins, err = etcdbin.Resolve(g.cache(), f.etcdVersion)
-	}
+	bins, err := etcdbin.FromPath(abs)
 	if err != nil {
-		return nil, nil, err
+		return nil, inputError{fmt.Errorf("--etcd-binary: %w", err)}
 	}
-	return img, bins, nil
+	return bins, nil
+}
+
+// hostChecks are the checks of create against the host that runs the VMs:
+// its size and its networks. Render has none: it makes no VM.
+type hostChecks struct {
+	// limits returns the host's CPUs and memory; nil when unknown (a
+	// remote host, whose size libvirt tells only once connected).
+	limits func() (spec.HostLimits, error)
+	// prefixes returns the host's interfaces' networks and routes.
+	prefixes func() ([]spec.NamedPrefix, error)
 }
 
 // plan validates everything the user asked for, before anything exists.
 func (f *specFlags) plan(g *globals) (*spec.Plan, *images.Image, *etcdbin.Binaries, error) {
+	p, img, bins, _, err := f.preflight(g, nil)
+	return p, img, bins, err
+}
+
+// preflight checks the request in the order that costs least and tells
+// most: names, flags and their ranges (against the host's size with h),
+// the files given (image header, etcd ELF), the subnet against the host's
+// networks (with h); only then the cache. Libvirt and the KVM self-test
+// come after it, in create. It returns the host's networks for create's
+// second look, together with libvirt's networks.
+func (f *specFlags) preflight(g *globals, h *hostChecks) (*spec.Plan, *images.Image, *etcdbin.Binaries, []spec.NamedPrefix, error) {
 	s, err := f.spec(g.Lab)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, fmt.Errorf("invalid lab settings:\n%w", err)
 	}
 	p, err := s.Plan()
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("invalid lab settings:\n%w", err)
+		return nil, nil, nil, nil, fmt.Errorf("invalid lab settings:\n%w", err)
 	}
-	img, bins, err := f.artifacts(g)
+	if h != nil && h.limits != nil {
+		limits, err := h.limits()
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		if err := s.CheckHost(limits); err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("this host cannot run the lab:\n%w", err)
+		}
+	}
+	if strings.ContainsRune(f.image, os.PathSeparator) {
+		if err := preflight.CheckImage(s.Image); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
+	var local *etcdbin.Binaries
+	if f.etcdBinary != "" {
+		if local, err = f.localEtcd(); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
+	var hostNets []spec.NamedPrefix
+	if h != nil && h.prefixes != nil {
+		if hostNets, err = h.prefixes(); err != nil {
+			return nil, nil, nil, nil, err
+		}
+		if err := spec.CheckOverlap(p, hostNets); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
+	img, err := images.Resolve(g.cache(), f.image)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
+	}
+	bins := local
+	if bins == nil {
+		if bins, err = etcdbin.Resolve(g.cache(), f.etcdVersion); err != nil {
+			return nil, nil, nil, nil, err
+		}
 	}
 	p.Etcd.Version = bins.Version
-	return p, img, bins, nil
+	return p, img, bins, hostNets, nil
 }
+
+// inputError is bad input found by looking at it (a file that is not what
+// its flag wants): exit 2, like a malformed value.
+type inputError struct{ err error }
+
+func (e inputError) Error() string { return e.err.Error() }
+func (e inputError) Unwrap() error { return e.err }
+
+// ExitCode is 2: the command line asked for something lab cannot use.
+func (e inputError) ExitCode() int { return exitUsage }

@@ -24,7 +24,7 @@ host key. With a command after --, runs it and exits with its exit status:
    lab ssh k8smaster1 -- systemctl is-active etcd`,
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
-				return fmt.Errorf("which node? usage: lab ssh NODE [-- COMMAND...]")
+				return newUsageError(c, "which node? name one, such as k8smaster0")
 			}
 			client, err := g.dialNode(c, c.Args().First())
 			if err != nil {
@@ -53,7 +53,10 @@ func logsCommand(g *globals) *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return fmt.Errorf("usage: lab logs [-f] [-n N] NODE (flags go before the node)")
+				return newUsageError(c, "name one node (flags go before it): lab logs [-f] [-n N] NODE")
+			}
+			if lines < 0 {
+				return refuse("--lines", lines, "cannot be negative", "use 0 for all lines, or N for the last N")
 			}
 			client, err := g.dialNode(c, c.Args().First())
 			if err != nil {

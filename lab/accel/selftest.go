@@ -3,8 +3,11 @@ package accel
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -41,18 +44,30 @@ type Options struct {
 	// Poll is how often the console and the domain are looked at; 250 ms
 	// when zero.
 	Poll time.Duration
-	// Name is the probe's domain name; DefaultProbeName when empty.
+	// Name is the probe's domain name; ProbeName() when empty.
 	Name string
 }
 
 // Defaults of Options.
 const (
-	DefaultTimeout   = 40 * time.Second
-	DefaultProbeName = "lab-kvm-selftest"
+	DefaultTimeout = 40 * time.Second
+	// ProbeNamePrefix starts every self-test's domain name.
+	ProbeNamePrefix = "lab-kvm-selftest-"
 	// ProbeCmdline boots the kernel of a kernel-boot image to its root
 	// file system, read-only, with the console on the serial port.
 	ProbeCmdline = "root=/dev/vda ro console=ttyS0,115200n8 panic=-1"
 )
+
+// ProbeName is a self-test domain name of this run's own:
+// lab-kvm-selftest-PID-RANDOM. Two runs at once (two labs, lab doctor
+// while lab create tests) each boot and stop their own probe; the random
+// part keeps processes of other PID namespaces (containers, remote callers
+// of one daemon) apart.
+func ProbeName() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return fmt.Sprintf("%s%d-%s", ProbeNamePrefix, os.Getpid(), hex.EncodeToString(b[:]))
+}
 
 // SelfTest boots the image under KVM and decides from its console. It
 // first passes the host CPU through as it is; when the host refuses that
@@ -68,7 +83,7 @@ func SelfTest(ctx context.Context, o Options) (Result, error) {
 		o.Poll = 250 * time.Millisecond
 	}
 	if o.Name == "" {
-		o.Name = DefaultProbeName
+		o.Name = ProbeName()
 	}
 	s := virt.ProbeSpec{Name: o.Name, Accel: virt.AccelKVM, MemoryMiB: 512, Boot: o.Boot, Disk: o.Disk, PlainPassthrough: true}
 	began := time.Now()

@@ -3,7 +3,9 @@ package accel
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -78,7 +80,7 @@ func TestSelfTestPicksKVMWhenTheGuestBoots(t *testing.T) {
 	if r.Accel != KVM || r.MSRWorkaround || !p.stopped {
 		t.Errorf("result %+v, stopped %v; want kvm, no workaround, probe stopped", r, p.stopped)
 	}
-	if len(specs) != 1 || specs[0].Accel != virt.AccelKVM || !specs[0].PlainPassthrough || specs[0].Name != DefaultProbeName || specs[0].Disk != "/base.qcow2" {
+	if len(specs) != 1 || specs[0].Accel != virt.AccelKVM || !specs[0].PlainPassthrough || !strings.HasPrefix(specs[0].Name, ProbeNamePrefix) || specs[0].Disk != "/base.qcow2" {
 		t.Errorf("started %+v, want one plain host-passthrough KVM probe of the base image", specs)
 	}
 	if r.Took >= time.Minute {
@@ -151,5 +153,16 @@ func TestSelfTestStopsWhenCancelled(t *testing.T) {
 	}
 	if !p.stopped {
 		t.Error("the probe was left running after cancel")
+	}
+}
+
+func TestProbeNamesAreTheRunsOwn(t *testing.T) {
+	a, b := ProbeName(), ProbeName()
+	want := fmt.Sprintf("%s%d-", ProbeNamePrefix, os.Getpid())
+	if !strings.HasPrefix(a, want) || a == b {
+		t.Fatalf("ProbeName() = %q, %q; want distinct names starting %q", a, b, want)
+	}
+	if _, err := virt.ProbeXML(virt.ProbeSpec{Name: a, Accel: virt.AccelKVM, Disk: "/base.qcow2"}); err != nil {
+		t.Fatalf("ProbeXML refuses the name: %v", err)
 	}
 }

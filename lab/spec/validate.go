@@ -26,6 +26,14 @@ const (
 	MaxElectionTimeout = 50000 * time.Millisecond
 	// MinElectionHeartbeatRatio is etcd's rule: election ≥ 5 × heartbeat.
 	MinElectionHeartbeatRatio = 5
+	// MaxHeartbeatInterval follows from etcd's two rules: a longer
+	// heartbeat leaves no election timeout etcd accepts.
+	MaxHeartbeatInterval = MaxElectionTimeout / MinElectionHeartbeatRatio
+	// MaxNodes is the largest cluster lab builds: etcd recommends at most
+	// seven members, and a laptop runs few VMs; nine leaves room to compare.
+	MaxNodes = 9
+	// MaxCPUs is QEMU's vCPU limit of the pc machine type the nodes use.
+	MaxCPUs = 255
 )
 
 var (
@@ -129,7 +137,7 @@ func (s Spec) validateSubnet(add addFunc) {
 			"use a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
 		return
 	}
-	if s.Nodes >= 1 && !fits(p, s.Nodes) {
+	if s.Nodes >= 1 && s.Nodes <= MaxNodes && !fits(p, s.Nodes) {
 		add("--subnet", p, fmt.Sprintf("subnet too small for %d nodes: they use host numbers .%d to .%d",
 			s.Nodes, FirstHost, FirstHost+s.Nodes-1),
 			"use a /%d or larger, such as %s", needBits(s.Nodes), netip.PrefixFrom(p.Addr(), needBits(s.Nodes)).Masked())
@@ -169,12 +177,18 @@ func (s Spec) validateSize(add addFunc) {
 	switch {
 	case s.Nodes < 1:
 		add("--nodes", s.Nodes, "a cluster needs at least one member", "use 1, 3 or 5")
+	case s.Nodes > MaxNodes:
+		add("--nodes", s.Nodes, fmt.Sprintf("more than the %d members lab builds (etcd recommends at most 7)", MaxNodes),
+			"use 1, 3, 5, 7 or %d", MaxNodes)
 	case s.Nodes%2 == 0:
 		add("--nodes", s.Nodes, "etcd needs an odd member count: an even one tolerates no more failures than one fewer",
 			"use %d or %d", s.Nodes-1, s.Nodes+1)
 	}
-	if s.CPUs < 1 {
+	switch {
+	case s.CPUs < 1:
 		add("--cpus", s.CPUs, "a node needs at least one vCPU", "use %d", DefaultCPUs)
+	case s.CPUs > MaxCPUs:
+		add("--cpus", s.CPUs, fmt.Sprintf("more than the %d vCPUs QEMU gives a machine", MaxCPUs), "use %d", DefaultCPUs)
 	}
 	if s.MemoryMiB < MinMemoryMiB {
 		add("--memory", s.MemoryMiB, fmt.Sprintf("below the %d MiB a node needs to boot and run etcd", MinMemoryMiB),
@@ -252,6 +266,12 @@ func (s Spec) validateTiming(add addFunc) {
 	hb, el := s.HeartbeatInterval, s.ElectionTimeout
 	hbOK := wholeMs(add, "--heartbeat-interval", hb, DefaultHeartbeatInterval)
 	elOK := wholeMs(add, "--election-timeout", el, DefaultElectionTimeout)
+	if hbOK && hb > MaxHeartbeatInterval {
+		add("--heartbeat-interval", ms(hb), fmt.Sprintf("above %d ms, no election timeout etcd accepts is %d × as long (etcd's limit is %d ms)",
+			MaxHeartbeatInterval.Milliseconds(), MinElectionHeartbeatRatio, MaxElectionTimeout.Milliseconds()),
+			"use at most %d", MaxHeartbeatInterval.Milliseconds())
+		hbOK = false
+	}
 	if elOK && el > MaxElectionTimeout {
 		add("--election-timeout", ms(el), fmt.Sprintf("etcd refuses election timeouts above %d ms", MaxElectionTimeout.Milliseconds()),
 			"use at most %d", MaxElectionTimeout.Milliseconds())

@@ -13,8 +13,9 @@ import (
 )
 
 // ProbeLab is the owner written into a boot probe's marker: probes belong to
-// no lab, and a probe domain left behind by a killed process is recognised
-// by it and replaced.
+// no lab. A probe is transient and started with autodestroy, so libvirt
+// removes it when the connection of the process that made it closes,
+// killed or not: nothing is ever left for another run to clean up.
 const ProbeLab = "lab-boot-probe"
 
 // ProbeSpec is a short-lived guest that boots the base image to see whether
@@ -94,6 +95,9 @@ var _ probeConn = (*libvirt.Libvirt)(nil)
 // ErrNoProbes is returned by StartProbe on a connection that cannot run one.
 var ErrNoProbes = errors.New("this libvirt connection cannot run boot probes")
 
+// ErrProbeExists is returned by StartProbe when its domain name is taken.
+var ErrProbeExists = errors.New("boot probe name in use")
+
 // Probe is a running boot probe.
 type Probe struct {
 	p       *Provider
@@ -104,8 +108,9 @@ type Probe struct {
 
 // StartProbe creates s as a transient domain, paused, attaches console to
 // its serial console and then lets it run, so not a byte of the boot is
-// missed. A probe domain of that name left behind by an earlier run is
-// destroyed first; any other domain of that name is refused (ErrNotOwned).
+// missed. A domain of that name that exists already is never touched: it
+// is another run's probe (each run names its own, see accel.ProbeName) or
+// not lab's at all, and StartProbe returns an error naming it.
 // Stop the probe with Stop; a transient domain leaves nothing behind.
 func (p *Provider) StartProbe(ctx context.Context, s ProbeSpec, console io.Writer) (*Probe, error) {
 	pc, ok := p.c.(probeConn)
@@ -116,8 +121,10 @@ func (p *Provider) StartProbe(ctx context.Context, s ProbeSpec, console io.Write
 	if err != nil {
 		return nil, err
 	}
-	if err := p.DeleteDomain(ctx, s.Name, ProbeLab); err != nil {
-		return nil, fmt.Errorf("removing an earlier boot probe: %w", err)
+	if _, err := p.c.DomainLookupByName(s.Name); err == nil {
+		return nil, fmt.Errorf("starting boot probe %q: a domain of that name exists (another run's probe, or not lab's); it is left alone: %w", s.Name, ErrProbeExists)
+	} else if !isNotFound(err) {
+		return nil, fmt.Errorf("looking up domain %q: %w", s.Name, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("starting boot probe %q: %w", s.Name, err)
@@ -267,4 +274,29 @@ func (p *Provider) Host(ctx context.Context) (HostInfo, error) {
 // Version decodes libvirt's version numbers, major*1e6 + minor*1e3 + micro.
 func Version(v uint64) string {
 	return fmt.Sprintf("%d.%d.%d", v/1000000, v/1000%1000, v%1000)
+}
+
+// nodeConn is what Size asks libvirt; *libvirt.Libvirt has it.
+type nodeConn interface {
+	NodeGetInfo() (rModel [32]int8, rMemory uint64, rCpus int32, rMhz int32, rNodes int32, rSockets int32, rCores int32, rThreads int32, err error)
+}
+
+var _ nodeConn = (*libvirt.Libvirt)(nil)
+
+// Size returns the host's logical CPUs and memory in MiB, as libvirt
+// reports them: what bounds a lab on a remote host, whose /proc lab cannot
+// read.
+func (p *Provider) Size(ctx context.Context) (cpus, memoryMiB int, err error) {
+	nc, ok := p.c.(nodeConn)
+	if !ok {
+		return 0, 0, ErrNoProbes
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, 0, fmt.Errorf("asking the libvirt host its size: %w", err)
+	}
+	_, memKiB, n, _, _, _, _, _, err := nc.NodeGetInfo()
+	if err != nil {
+		return 0, 0, fmt.Errorf("asking the libvirt host its size: %w", err)
+	}
+	return int(n), int(memKiB / 1024), nil
 }
