@@ -65,7 +65,6 @@ func k8smaster0(t *testing.T) (MetaData, NetworkConfig, CloudConfig) {
 	user := CloudConfig{
 		Hostname:       "k8smaster0",
 		ManageEtcHosts: true,
-		Locale:         "C.UTF-8",
 		Users: []User{{
 			Name:              "lab",
 			Sudo:              "ALL=(ALL) NOPASSWD:ALL",
@@ -74,10 +73,9 @@ func k8smaster0(t *testing.T) (MetaData, NetworkConfig, CloudConfig) {
 			SSHAuthorizedKeys: []string{testUserPub},
 			LockPasswd:        new(true),
 		}},
-		SSHPasswordAuth: new(false),
-		DisableRoot:     new(true),
-		SSHDeleteKeys:   new(true),
-		SSHKeys:         &SSHHostKeys{ED25519Private: testHostKey, ED25519Public: testHostPub},
+		DisableRoot:   new(true),
+		SSHDeleteKeys: new(true),
+		SSHKeys:       &SSHHostKeys{ED25519Private: testHostKey, ED25519Public: testHostPub},
 		FSSetup: []Filesystem{{
 			Label: "etcd-data", Filesystem: "ext4", Device: "/dev/vdb", Partition: "auto",
 		}},
@@ -94,7 +92,7 @@ func k8smaster0(t *testing.T) (MetaData, NetworkConfig, CloudConfig) {
 			Exec("systemctl", "daemon-reload"),
 			Exec("systemctl", "enable", "--now", "--no-block", "etcd"),
 		),
-		FinalMessage: "lab: cloud-init finished after $UPTIME seconds",
+		FinalMessage: ReadyMessage,
 	}
 	return meta, network, user
 }

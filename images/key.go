@@ -11,7 +11,10 @@ import (
 // builderVersion changes whenever Build would produce a different image
 // from the same inputs (new configuration steps, different mkfs options),
 // so old cache entries are not mistaken for new ones.
-const builderVersion = "1"
+//
+// 2: the image is configured for its job (cloud-init's datasource and
+// modules, masked units, blacklisted modules; see guest.go).
+const builderVersion = "2"
 
 // DefaultSuite is the Debian suite Build uses when none is given.
 const DefaultSuite = "bookworm"

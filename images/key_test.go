@@ -16,16 +16,16 @@ func contextCancelled(t *testing.T) (context.Context, context.CancelFunc) {
 // makes the image different, and then the new key is the one to pin.
 func TestKeyIsStable(t *testing.T) {
 	in := buildInputs{Suite: "bookworm", Arch: "amd64", Packages: Packages("amd64")}
-	if got, want := in.Key(), "debian-12-f36f861482ebecab"; got != want {
+	if got, want := in.Key(), "debian-12-14b1351d502149b7"; got != want {
 		t.Fatalf("Key() = %q, want %q", got, want)
 	}
 	// Naming BootKernel is the same as leaving it out.
 	in.Boot = BootKernel
-	if got, want := in.Key(), "debian-12-f36f861482ebecab"; got != want {
+	if got, want := in.Key(), "debian-12-14b1351d502149b7"; got != want {
 		t.Fatalf("Key() with BootKernel = %q, want %q", got, want)
 	}
 	in.Boot = BootDisk
-	if got, want := in.Key(), "debian-12-disk-ebf75fc8944e00cc"; got != want {
+	if got, want := in.Key(), "debian-12-disk-1d72eb297d615522"; got != want {
 		t.Fatalf("Key() with BootDisk = %q, want %q", got, want)
 	}
 }

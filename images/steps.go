@@ -50,7 +50,8 @@ var guestFiles = map[string]string{
 	// The kernel command line mounts root read-only; this remounts it
 	// read-write and names it by the label mkfs gives it.
 	"etc/fstab": "LABEL=root / ext4 defaults,errors=remount-ro 0 1\n",
-	// Generated below, so cloud-init's locale module finds it in place.
+	// The locale of every node, generated below at build time (cloud-init
+	// does not run its locale module).
 	"etc/locale.gen":     "en_US.UTF-8 UTF-8\n",
 	"etc/default/locale": "LANG=en_US.UTF-8\n",
 	// debootstrap copies the build host's name; cloud-init sets the
@@ -70,6 +71,9 @@ func (s *buildRun) configure(ctx context.Context) error {
 		}
 	}
 	if _, err := s.run.Run(ctx, "chroot", root, "/usr/sbin/locale-gen"); err != nil {
+		return err
+	}
+	if err := configureGuest(root); err != nil {
 		return err
 	}
 	// Host keys made by openssh-server's postinst would be shared by

@@ -31,8 +31,9 @@ const (
 	kernelCmdline = "root=/dev/vda rw console=ttyS0,115200n8 net.ifnames=0 biosdevname=0"
 )
 
-// Waiter blocks until a created lab is usable: domains running, SSH with
-// the pinned host keys, cloud-init done, etcd healthy. Tests without VMs
+// Waiter blocks until a created lab is usable: domains running, each node's
+// readiness message on its console, SSH with the pinned host keys,
+// cloud-init's seed applied without errors, etcd healthy. Tests without VMs
 // substitute their own.
 type Waiter interface {
 	Wait(ctx context.Context, st *State, store Store) error

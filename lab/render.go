@@ -126,11 +126,10 @@ func userData(in Inputs, n spec.Node, unit []byte) (cloudinit.CloudConfig, map[s
 	if err != nil {
 		return cloudinit.CloudConfig{}, nil, err
 	}
-	no, yes := false, true
+	yes := true
 	cfg := cloudinit.CloudConfig{
 		Hostname:       n.Name,
 		ManageEtcHosts: true,
-		Locale:         "C.UTF-8",
 		Users: []cloudinit.User{{
 			Name:              User,
 			Sudo:              "ALL=(ALL) NOPASSWD:ALL",
@@ -139,9 +138,8 @@ func userData(in Inputs, n spec.Node, unit []byte) (cloudinit.CloudConfig, map[s
 			SSHAuthorizedKeys: []string{string(trimNewline(in.PKI.User.AuthorizedKey))},
 			LockPasswd:        &yes,
 		}},
-		SSHPasswordAuth: &no,
-		DisableRoot:     &yes,
-		SSHDeleteKeys:   &yes,
+		DisableRoot:   &yes,
+		SSHDeleteKeys: &yes,
 		SSHKeys: &cloudinit.SSHHostKeys{
 			ED25519Private: string(host.PrivatePEM),
 			ED25519Public:  string(trimNewline(host.AuthorizedKey)),
@@ -166,7 +164,9 @@ func userData(in Inputs, n spec.Node, unit []byte) (cloudinit.CloudConfig, map[s
 			// starting (Type=notify waits for a quorum).
 			cloudinit.Exec("systemctl", "enable", "--now", "--no-block", "etcd"),
 		),
-		FinalMessage: "lab: cloud-init finished after $UPTIME seconds",
+		// The image runs every module in cloud-init's init stage, this one
+		// last: create waits for it on the console (see NodeWaiter).
+		FinalMessage: cloudinit.ReadyMessage,
 	}
 	return cfg, extra, cfg.Validate()
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/kthw-lab/lab/lab/etcd"
@@ -21,9 +21,15 @@ import (
 // Timeouts of create's waits. TCG guests reach SSH in 50–80 s here; the
 // limits leave room for a loaded machine.
 const (
-	DomainTimeout    = time.Minute
+	DomainTimeout = time.Minute
+	// ReadyTimeout bounds the wait for a node's readiness message on its
+	// console, from the domain's start.
+	ReadyTimeout = 8 * time.Minute
+	// SSHTimeout bounds the wait for SSH: after the readiness message sshd
+	// is starting; without a console log (a remote host) it is the whole
+	// boot.
 	SSHTimeout       = 8 * time.Minute
-	CloudInitTimeout = 8 * time.Minute
+	CloudInitTimeout = 2 * time.Minute
 	QuorumTimeout    = 4 * time.Minute
 )
 
@@ -33,8 +39,12 @@ type NodeWaiter struct {
 	Status   *progress.Status
 }
 
-// Wait waits for the domains to run, then per node (in parallel) for SSH
-// with the pinned host key and cloud-init, then for the etcd quorum.
+// Wait waits for the domains to run, then per node (in parallel) for the
+// node's readiness message on its console (cloud-init has run the seed),
+// SSH with the pinned host key and cloud-init's own account of the seed,
+// then for the etcd quorum. Nothing polls the guest before its console
+// says it is ready, and nothing sleeps: each wait checks its condition
+// until it holds.
 func (w NodeWaiter) Wait(ctx context.Context, st *State, store Store) error {
 	keys, err := pki.Load(store.PKIDir())
 	if err != nil {
@@ -48,25 +58,11 @@ func (w NodeWaiter) Wait(ctx context.Context, st *State, store Store) error {
 		return err
 	}
 	errs := make([]error, len(st.Plan.Nodes))
-	done := make(chan struct{})
+	var wg sync.WaitGroup
 	for i, n := range st.Plan.Nodes {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			cfg, err := SSHConfig(keys, n)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			if err := wait.Until(ctx, w.Status, labssh.Condition(cfg), SSHTimeout, 2*time.Second); err != nil {
-				errs[i] = fmt.Errorf("%w%s", err, consoleHint(st, store, n))
-				return
-			}
-			errs[i] = wait.Until(ctx, w.Status, cloudInitDone(cfg, n, consoleHint(st, store, n)), CloudInitTimeout, 3*time.Second)
-		}()
+		wg.Go(func() { errs[i] = w.waitNode(ctx, st, store, keys, n) })
 	}
-	for range st.Plan.Nodes {
-		<-done
-	}
+	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -75,7 +71,29 @@ func (w NodeWaiter) Wait(ctx context.Context, st *State, store Store) error {
 		return err
 	}
 	cond := etcd.QuorumCondition(cfg, st.Plan.NodeNames())
-	return wait.Until(ctx, w.Status, cond, QuorumTimeout, 2*time.Second)
+	return wait.Until(ctx, w.Status, cond, QuorumTimeout, time.Second)
+}
+
+// waitNode waits for one node: its console, then SSH, then cloud-init.
+func (w NodeWaiter) waitNode(ctx context.Context, st *State, store Store, keys *pki.PKI, n spec.Node) error {
+	cfg, err := SSHConfig(keys, n)
+	if err != nil {
+		return err
+	}
+	hint := consoleHint(st, store, n)
+	if log := consoleLog(st, store, n.Name); log != "" {
+		err := wait.Until(ctx, w.Status, nodeReady(log, n), ReadyTimeout, time.Second)
+		if _, ok := errors.AsType[*wait.TimeoutError](err); ok {
+			return notReadyError(err, log)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := wait.Until(ctx, w.Status, labssh.Condition(cfg), SSHTimeout, time.Second); err != nil {
+		return fmt.Errorf("%w%s", err, hint)
+	}
+	return wait.Until(ctx, w.Status, seedApplied(cfg, n, hint), CloudInitTimeout, time.Second)
 }
 
 func (w NodeWaiter) domainRunning(n spec.Node) wait.Condition {
@@ -109,35 +127,6 @@ func SSHConfig(keys *pki.PKI, n spec.Node) (labssh.Config, error) {
 		return labssh.Config{}, fmt.Errorf("the lab's PKI has no host key for %s", n.Name)
 	}
 	return labssh.Config{Name: n.Name, Addr: net.JoinHostPort(n.IP.String(), "22"), User: User, Signer: signer, HostKey: host}, nil
-}
-
-// cloudInitDone holds when cloud-init has finished on the node. A boot
-// that finished with errors fails the wait at once, showing the guest's
-// error lines and where the console log is.
-func cloudInitDone(cfg labssh.Config, n spec.Node, console string) wait.Condition {
-	return wait.Condition{
-		Name: "cloud-init on " + n.Name,
-		Check: func(ctx context.Context) error {
-			c, err := labssh.Dial(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			out, _, err := c.Run(ctx, "cloud-init status")
-			status := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(string(out)), "status:"))
-			switch {
-			case status == "done":
-				return nil
-			case status == "error" || status == "degraded done":
-				lines, _, _ := c.Run(ctx, "sudo grep -hE 'ERROR|WARNING|Traceback|FAIL' /var/log/cloud-init.log /var/log/cloud-init-output.log | tail -n 20")
-				return wait.Permanent(fmt.Errorf("cloud-init on %s finished with errors:\n%s%s",
-					n.Name, strings.TrimSpace(string(lines)), console))
-			case err != nil && status == "":
-				return err
-			}
-			return fmt.Errorf("cloud-init on %s: %s", n.Name, status)
-		},
-	}
 }
 
 // consoleHint says where to read node's console after a failed wait.

@@ -1,0 +1,134 @@
+package images
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/kthw-lab/lab/cloudinit"
+)
+
+// A lab guest has one job: boot, take its seed, run etcd. What is the same
+// on every node is decided here, at build time, so that under emulation
+// the first boot does only what differs per node (the seed).
+
+// MaskedUnits are units no lab needs; the image links them to /dev/null so
+// that nothing (a .wants link, a socket, a timer) starts them. Periodic
+// maintenance (apt, dpkg backups, e2scrub, fstrim) would compete with etcd
+// for the one emulated CPU in the middle of an experiment; pstore and the
+// hotplug socket only serve hardware and clouds a lab does not have.
+var MaskedUnits = []string{
+	"apt-daily-upgrade.service",
+	"apt-daily-upgrade.timer",
+	"apt-daily.service",
+	"apt-daily.timer",
+	"cloud-init-hotplugd.socket",
+	"dpkg-db-backup.service",
+	"dpkg-db-backup.timer",
+	"e2scrub_all.service",
+	"e2scrub_all.timer",
+	"e2scrub_reap.service",
+	"fstrim.service",
+	"fstrim.timer",
+	"systemd-pstore.service",
+}
+
+// BlacklistedModules are kernel modules udev would load for devices that
+// emulated machines advertise but a lab never uses: the guest's own KVM
+// (TCG's CPU model offers SVM, so udev loads kvm_amd), the PC speaker, the
+// input and sensor drivers. blacklist stops only the automatic loading by
+// alias, so modprobe by name still works.
+var BlacklistedModules = []string{
+	"ccp",
+	"evdev",
+	"input_leds",
+	"joydev",
+	"kvm",
+	"kvm_amd",
+	"kvm_intel",
+	"pcspkr",
+	"psmouse",
+	"serio_raw",
+}
+
+// guestFile is a file the build writes into the root filesystem.
+type guestFile struct {
+	path    string // relative to the root
+	content string
+}
+
+// guestConfigFiles are the files that make the image a lab guest; the golden
+// test shows them whole.
+func guestConfigFiles() ([]guestFile, error) {
+	cloudCfg, err := cloudinit.LabSystemConfig().Marshal()
+	if err != nil {
+		return nil, err
+	}
+	var blacklist strings.Builder
+	blacklist.WriteString("# lab: devices of an emulated PC that a lab node never uses.\n")
+	for _, m := range BlacklistedModules {
+		fmt.Fprintf(&blacklist, "blacklist %s\n", m)
+	}
+	return []guestFile{
+		{cloudinit.SystemConfigPath, string(cloudCfg)},
+		{"etc/modprobe.d/lab-blacklist.conf", blacklist.String()},
+		// The same on every node, so not on the seed (ssh_pwauth would need
+		// cloud-init's set_passwords module, a stage of its own).
+		{"etc/ssh/sshd_config.d/50-lab.conf", "# lab: keys only.\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"},
+	}, nil
+}
+
+// guestDirs are made in the image so the seed only fills them: etcd's
+// configuration (certificates, written 0600 by the seed) and data
+// directory (the mount point of the data disk).
+var guestDirs = map[string]os.FileMode{
+	"etc/etcd":     0o755,
+	"var/lib/etcd": 0o700,
+}
+
+// configureGuest writes the guest's configuration into root and masks
+// MaskedUnits.
+func configureGuest(root string) error {
+	files, err := guestConfigFiles()
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		p := filepath.Join(root, f.path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("writing /%s in the image: %w", f.path, err)
+		}
+		if err := os.WriteFile(p, []byte(f.content), 0o644); err != nil {
+			return fmt.Errorf("writing /%s in the image: %w", f.path, err)
+		}
+	}
+	for _, d := range slices.Sorted(maps.Keys(guestDirs)) {
+		p := filepath.Join(root, d)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("creating /%s in the image: %w", d, err)
+		}
+		if err := os.Mkdir(p, guestDirs[d]); err != nil && !os.IsExist(err) {
+			return fmt.Errorf("creating /%s in the image: %w", d, err)
+		}
+		if err := os.Chmod(p, guestDirs[d]); err != nil {
+			return fmt.Errorf("creating /%s in the image: %w", d, err)
+		}
+	}
+	units := filepath.Join(root, "etc", "systemd", "system")
+	if err := os.MkdirAll(units, 0o755); err != nil {
+		return fmt.Errorf("masking units in the image: %w", err)
+	}
+	for _, u := range MaskedUnits {
+		link := filepath.Join(units, u)
+		if err := os.Remove(link); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("masking %s in the image: %w", u, err)
+		}
+		if err := os.Symlink("/dev/null", link); err != nil {
+			return fmt.Errorf("masking %s in the image: %w", u, err)
+		}
+	}
+	return nil
+}
