@@ -63,4 +63,9 @@ func TestEtcd34(t *testing.T) {
 	if err := slowdisk.ElectionTrouble(hdd); err != nil {
 		t.Errorf("etcd 3.4 on the hdd profile: %v (%s)", err, report.Verdict(hdd))
 	}
+	// 3.4 runs without pre-vote: every election is a vote at a higher term.
+	if hdd.PreVotes.Total() != 0 || hdd.Votes.Total() < 2 {
+		t.Errorf("etcd 3.4: %d pre-vote and %d vote campaigns, want none and at least two", hdd.PreVotes.Total(), hdd.Votes.Total())
+	}
+	checkAgainstEvidence(t, dir, rep)
 }

@@ -68,16 +68,21 @@ func probe(t *testing.T, ctx context.Context, state string) map[string]time.Dura
 	return got
 }
 
-// checkSlowDiskScenario runs the default three arms, short, and asserts the
-// story's contrast from report.json: ssd keeps one leader after its first
+// checkSlowDiskScenario runs the default three arms and the story's etcd
+// generation (Debian's 3.4.23, which `make e2e` caches through
+// scripts/etcd34.sh) on hdd and hdd-tuned, short, and asserts the story's
+// contrast from report.json: ssd keeps one leader after its first
 // election, hdd needs more elections than ssd and logs slow fsyncs,
-// hdd-tuned keeps one leader.
+// hdd-tuned keeps one leader; hdd on 3.4 never elects or elects late with
+// many elections and 3.4's "sync duration of" lines; hdd-tuned on 3.4
+// elects.
 func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "report")
 	junit := filepath.Join(t.TempDir(), "junit.xml")
 	start := time.Now()
-	out, err := runLab(t, ctx, state, "scenario", "slow-disk", "--duration", "30s", "--check-perf", "5s", "--out", dir, "--junit", junit, "--strict")
+	out, err := runLab(t, ctx, state, "scenario", "slow-disk", "--arms", "ssd,hdd,hdd-tuned,hdd@v3.4.23,hdd-tuned@v3.4.23",
+		"--duration", "30s", "--check-perf", "5s", "--out", dir, "--junit", junit, "--strict")
 	if err != nil {
 		t.Fatalf("lab scenario slow-disk: %v\n%s", err, out)
 	}
@@ -88,9 +93,38 @@ func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
 		arms[a.Name] = a
 	}
 	ssd, hdd, tuned := arms["ssd"], arms["hdd"], arms["hdd-tuned"]
-	if len(arms) != 3 {
-		t.Fatalf("report arms = %d, want ssd, hdd, hdd-tuned", len(arms))
+	hdd34, tuned34 := arms["hdd@v3.4.23"], arms["hdd-tuned@v3.4.23"]
+	if len(arms) != 5 || len(rep.Missing) != 0 {
+		t.Fatalf("report arms = %d, missing %+v; want ssd, hdd, hdd-tuned and hdd, hdd-tuned on v3.4.23", len(arms), rep.Missing)
 	}
+	if err := slowdisk.ElectionTrouble(hdd34); err != nil {
+		t.Errorf("hdd on etcd 3.4 did not show the story's trouble: %v (%s)", err, report.Verdict(hdd34))
+	}
+	if hdd34.PreVotes.Total() != 0 || hdd34.Votes.Total() < 2 || hdd34.EtcdVersion != "v3.4.23" {
+		t.Errorf("hdd@v3.4.23: etcd %q, %d pre-vote and %d vote campaigns; want 3.4 without pre-vote",
+			hdd34.EtcdVersion, hdd34.PreVotes.Total(), hdd34.Votes.Total())
+	}
+	if !tuned34.Elected() {
+		t.Errorf("hdd-tuned on etcd 3.4 never elected: %s", report.Verdict(tuned34))
+	}
+	journal34, _ := os.ReadFile(filepath.Join(dir, hdd34.Evidence, "journal-k8smaster0.log"))
+	if !strings.Contains(string(journal34), "expected less than 1s") {
+		t.Errorf("hdd@v3.4.23's journal of k8smaster0 has no 3.4 'sync duration of … expected less than 1s' line")
+	}
+	// --strict passed, so the control judged this host fit; say so from
+	// the report too, with the control's figures.
+	if c := report.Control(rep); !c.Healthy || c.Arm != "ssd" {
+		t.Errorf("control: %s", c.Line())
+	} else {
+		t.Logf("%s", c.Line())
+	}
+	if lead, _ := report.Leadership(hdd, &ssd); lead == report.LeadershipStable {
+		t.Errorf("hdd's leadership verdict is stable")
+	}
+	if fit, rules := report.DiskFitness(hdd); fit == "fit" {
+		t.Errorf("hdd's disk is fit for etcd: %v", rules)
+	}
+	checkAgainstEvidence(t, dir, rep)
 	if !report.Stable(ssd) {
 		t.Errorf("ssd did not keep one leader: %s", report.Verdict(ssd))
 	}
@@ -109,7 +143,12 @@ func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
 	if tuned.Election <= hdd.Election || tuned.TimeoutRule == "" {
 		t.Errorf("hdd-tuned timeouts %s/%s (rule %q) are not longer than hdd's", tuned.Heartbeat, tuned.Election, tuned.TimeoutRule)
 	}
-	for _, f := range []string{report.MarkdownFile, report.LeaderTermFile, report.FsyncFile,
+	md, _ := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
+	if lines := strings.Split(string(md), "\n"); len(lines) < 5 || !strings.HasPrefix(lines[2], "**Failed: ") ||
+		!strings.HasPrefix(lines[3], "**Fixed: ") || !strings.HasPrefix(lines[4], "**Host: control ssd healthy") {
+		t.Errorf("report.md does not open with the headline:\n%s", lastLines(strings.Join(lines[:min(6, len(lines))], "\n"), 6))
+	}
+	for _, f := range []string{report.MarkdownFile, report.LeaderTermFile, report.FsyncFile, report.LeadershipFile,
 		"ssd/probe.json", "hdd/journal-k8smaster0.log", "hdd/metrics-k8smaster1.txt", "hdd-tuned/domain-k8smaster2.xml", "hdd/console-k8smaster0.log"} {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("report file %s: %v", f, err)
@@ -122,7 +161,7 @@ func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
 	var suite struct {
 		Tests int `xml:"tests,attr"`
 	}
-	if b, err := os.ReadFile(junit); err != nil || xml.Unmarshal(b, &suite) != nil || suite.Tests != 3 {
+	if b, err := os.ReadFile(junit); err != nil || xml.Unmarshal(b, &suite) != nil || suite.Tests != 5 {
 		t.Errorf("junit = %+v, %v", suite, err)
 	}
 	// The lab is back as create left it: at once, or, where the scenario
@@ -156,4 +195,45 @@ func readReport(t *testing.T, dir string) report.Report {
 		t.Fatal(err)
 	}
 	return rep
+}
+
+// checkAgainstEvidence recomputes, from the raw journals each arm kept,
+// the journal figures the report shows, by counting lines with fixed
+// strings (not the parser the report used): elections, pre-vote and vote
+// campaigns, and slow fsyncs, each summed over the phases and members.
+func checkAgainstEvidence(t *testing.T, dir string, rep report.Report) {
+	t.Helper()
+	for _, a := range rep.Arms {
+		files, _ := filepath.Glob(filepath.Join(dir, a.Evidence, "journal-*.log"))
+		if len(files) != 3 {
+			t.Errorf("%s: %d journals in the evidence, want 3", a.Name, len(files))
+			continue
+		}
+		var elections, pre, votes, slow int
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				switch {
+				case strings.Contains(line, "is starting a new election at term"):
+					elections++
+				case strings.Contains(line, "became pre-candidate at term"):
+					pre++
+				case strings.Contains(line, "became candidate at term"):
+					votes++
+				case strings.Contains(line, `"msg":"slow fdatasync"`), strings.Contains(line, "expected less than 1s"):
+					slow++
+				}
+			}
+		}
+		got := [4]int{a.Elections, a.PreVotes.Total(), a.Votes.Total(), a.SlowFsyncLines}
+		if want := [4]int{elections, pre, votes, slow}; got != want {
+			t.Errorf("%s: report's elections, pre-vote, vote campaigns, slow fsyncs = %v; the journals have %v", a.Name, got, want)
+		}
+		if a.ElectionsByPhase.Total() != a.Elections || a.SlowFsyncByPhase.Total() != a.SlowFsyncLines {
+			t.Errorf("%s: per-phase counts %s, %s do not add up to %d, %d", a.Name, a.ElectionsByPhase, a.SlowFsyncByPhase, a.Elections, a.SlowFsyncLines)
+		}
+	}
 }

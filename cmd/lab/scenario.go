@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kthw-lab/lab/images/etcdbin"
 	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/virt"
 	"github.com/kthw-lab/lab/scenarios"
@@ -66,7 +67,8 @@ func slowDiskCommand(g *globals) *cli.Command {
 	}
 	var f specFlags
 	flags := []cli.Flag{
-		&cli.StringSliceFlag{Name: "arms", Destination: &opts.arms, Usage: "arms to run (default: ssd, hdd, hdd-tuned)"},
+		&cli.StringSliceFlag{Name: "arms", Destination: &opts.arms, Usage: "arms to run, in this order (default: ssd, hdd, hdd-tuned; also hdd-noprevote); " +
+			"ARM@VERSION runs a cached etcd for that arm, e.g. hdd@v3.4.23 (lab etcd fetch --from debian --version v3.4.23)"},
 		&cli.StringFlag{Name: "duration", Value: "default", Destination: &opts.duration,
 			Usage: fmt.Sprintf("observation per arm, under the write workload, once it has a leader: a Go duration (2m, 90s), short (%s, CI-sized) or default (%s)", shortDuration, slowdisk.DefaultDuration)},
 		&cli.DurationFlag{Name: "check-perf", Value: slowdisk.DefaultCheckPerfDuration, Destination: &opts.checkPerf, Usage: "check perf run at the end of each arm (0 to skip; etcdctl runs 60s)"},
@@ -87,7 +89,13 @@ disk under test), observes it under a steady write workload, runs check perf and
 collects metrics, journals, domain XML and console logs. It then prints the
 comparison and writes report.md, report.json and charts into --out. Afterwards
 the lab is back on the ssd profile with its own timeouts and a fresh cluster.
-Exit status 0 when the scenario ran, whatever it found.`,
+
+SSH and etcd calls inside an arm retry failed connections (a handshake that
+misses its deadline, a member that refuses while it restarts) a few times with
+backoff. An arm that still fails is recorded with its cause, the lab is reset
+and the next arm runs. report.md and report.json are rewritten after every
+arm; Ctrl-C writes the report of the arms done. Exit status 0 when every arm
+ran, whatever it found; 1 (after the report) when an arm has no results.`,
 		Flags: append(flags, f.flags()...),
 		Action: func(c *cli.Context) error {
 			duration, err := parseArmDuration(opts.duration)
@@ -98,15 +106,55 @@ Exit status 0 when the scenario ran, whatever it found.`,
 			if err != nil {
 				return err
 			}
+			// Every arm's etcd must be in the cache before the first arm.
+			binaries := map[string]slowdisk.EtcdBinary{}
+			for _, a := range arms {
+				if a.EtcdVersion == "" {
+					continue
+				}
+				b, err := etcdbin.Resolve(g.cache(), a.EtcdVersion)
+				if err != nil {
+					return fmt.Errorf("arm %s: %w", a.Name, err)
+				}
+				binaries[a.EtcdVersion] = slowdisk.EtcdBinary{Path: b.Etcd, SHA256: b.SHA256[etcdbin.EtcdFile]}
+			}
 			if opts.repeats < 1 {
 				return fmt.Errorf("--repeats %d: run at least once", opts.repeats)
 			}
+			out := opts.out
+			if out == "" {
+				out = "slow-disk-" + time.Now().Format("20060102-150405")
+			}
+			if c.IsSet("fsync-latency") && opts.fsync <= 0 {
+				return fmt.Errorf("--fsync-latency %s: want a positive duration such as 1s (the story's), or leave it out", opts.fsync)
+			}
+			if err := slowdisk.Check(slowdisk.Options{Duration: duration, CheckPerfDuration: opts.checkPerf,
+				FsyncLatency: opts.fsync, OutDir: out}); err != nil {
+				return err
+			}
+			// create's flags only mean something when --create creates the
+			// lab; silently ignoring them would run on a lab the user did
+			// not describe.
+			var createFlags []string
+			for _, fl := range f.flags() {
+				if name := fl.Names()[0]; c.IsSet(name) {
+					createFlags = append(createFlags, "--"+name)
+				}
+			}
+			if len(createFlags) > 0 && !opts.create {
+				return fmt.Errorf("%s: create's flags apply only with --create (which creates the lab when it does not exist): add --create, or drop them",
+					strings.Join(createFlags, ", "))
+			}
 			st, store, err := g.loadLab()
-			if errors.Is(err, fs.ErrNotExist) && opts.create {
+			switch {
+			case errors.Is(err, fs.ErrNotExist) && opts.create:
 				if err := g.create(c, &f); err != nil {
 					return err
 				}
 				st, store, err = g.loadLab()
+			case err == nil && len(createFlags) > 0:
+				return fmt.Errorf("lab %q exists, so %s would not apply: drop them, or destroy the lab first",
+					g.Lab, strings.Join(createFlags, ", "))
 			}
 			if errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("lab %q does not exist: run 'lab create' first, or add --create", g.Lab)
@@ -116,10 +164,6 @@ Exit status 0 when the scenario ran, whatever it found.`,
 			}
 			if st.Phase != lab.PhaseReady {
 				return fmt.Errorf("lab %q is not ready (its create did not finish): run 'lab create' again, or 'lab destroy'", g.Lab)
-			}
-			out := opts.out
-			if out == "" {
-				out = "slow-disk-" + time.Now().Format("20060102-150405")
 			}
 			prov, err := virt.Dial(c.Context, g.Connect)
 			if err != nil {
@@ -135,17 +179,22 @@ Exit status 0 when the scenario ran, whatever it found.`,
 				}
 				rep, err := slowdisk.Run(c.Context, slowdisk.Options{
 					State: st, Store: store, Provider: prov, Arms: arms,
-					Duration: duration, CheckPerfDuration: opts.checkPerf, FsyncLatency: opts.fsync,
+					Duration: duration, CheckPerfDuration: opts.checkPerf, FsyncLatency: opts.fsync, EtcdBinaries: binaries,
 					OutDir: dir, Host: fmt.Sprintf("%s (accel %s)", host, st.Accel), Status: g.status(), Logger: g.logger(),
 				})
-				if err != nil {
+				// A run with arms missing (failed or interrupted) still wrote
+				// its report: show it, then fail with the reason.
+				if rep == nil || (err != nil && len(rep.Arms) == 0 && len(rep.Missing) == 0) {
 					return err
 				}
-				if err := g.printReport(*rep, dir, opts.junit); err != nil {
-					return err
+				if perr := g.printReport(*rep, dir, opts.junit); perr != nil {
+					return errors.Join(err, perr)
 				}
 				if rep.RestoreWarning != "" {
 					fmt.Fprintf(g.streams.err, "warning: %s\n", rep.RestoreWarning)
+				}
+				if err != nil {
+					return fmt.Errorf("scenario slow-disk (report in %s): %w", dir, err)
 				}
 				reports[dir] = *rep
 			}
@@ -217,6 +266,10 @@ func (g *globals) printReport(rep report.Report, dir, junit string) error {
 	} else {
 		fmt.Fprintf(g.streams.out, "\nThe contrast shows: %s.\n", slowdisk.Shown(rep))
 	}
-	fmt.Fprintf(g.streams.out, "Report: %s\n", filepath.Join(dir, report.MarkdownFile))
+	fmt.Fprintf(g.streams.out, "Report: %s\n\n", filepath.Join(dir, report.MarkdownFile))
+	// The same three lines report.md opens with.
+	for _, line := range report.Headline(rep) {
+		fmt.Fprintln(g.streams.out, line)
+	}
 	return nil
 }

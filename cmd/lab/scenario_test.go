@@ -78,3 +78,41 @@ func TestStrictContrast(t *testing.T) {
 		t.Fatalf("strictContrast = %v, want exit 1 naming out/run-2's ssd arm", err)
 	}
 }
+
+// TestSlowDiskRejectsBadFlagsBeforeTouchingTheLab: every flag is checked
+// before the lab is looked at (there is none here: a flag error must come
+// first), and create's flags without --create are an error, not ignored.
+func TestSlowDiskRejectsBadFlagsBeforeTouchingTheLab(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--arms", "nvme"}, `slow-disk has no arm "nvme"`},
+		{[]string{"--fsync-latency", "0s"}, "--fsync-latency 0s: want a positive duration"},
+		{[]string{"--fsync-latency", "2m"}, "--fsync-latency 2m0s is out of range"},
+		{[]string{"--check-perf", "-5s"}, "--check-perf -5s"},
+		{[]string{"--out", "/proc/version/x"}, "is a file, not a directory"},
+		{[]string{"--subnet", "192.168.188.0/24"}, "--subnet: create's flags apply only with --create"},
+		{[]string{"--cpus", "2", "--memory", "1024"}, "--cpus, --memory: create's flags apply only with --create"},
+	} {
+		_, _, err := runLab(t, append([]string{"scenario", "slow-disk"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	// Valid flags get as far as the missing lab.
+	_, _, err := runLab(t, "scenario", "slow-disk", "--fsync-latency", "2s", "--check-perf", "0", "--out", t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("valid flags: err = %v, want the missing lab", err)
+	}
+}
+
+// TestSlowDiskNeedsEveryArmsEtcdFirst: an arm on an etcd the cache lacks
+// fails before the lab is looked at, naming the command that fetches it.
+func TestSlowDiskNeedsEveryArmsEtcdFirst(t *testing.T) {
+	_, _, err := runLab(t, "scenario", "slow-disk", "--arms", "ssd,hdd@v3.4.23")
+	if err == nil || !strings.Contains(err.Error(), "arm hdd@v3.4.23: etcd v3.4.23 is not in cache") ||
+		!strings.Contains(err.Error(), "lab etcd fetch --from debian --version v3.4.23") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -1,10 +1,12 @@
 package etcdbin
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 
 	"github.com/kthw-lab/lab/images/cache"
 	"github.com/kthw-lab/lab/lab/progress"
@@ -71,8 +73,12 @@ type NotCachedError struct {
 // Error names the version, the cache and the commands that would fill it.
 func (e *NotCachedError) Error() string {
 	hint := fmt.Sprintf("run `lab etcd fetch --version %s`", e.Version)
-	if v, err := parseVersion(e.Version); err == nil && v.buildable() {
+	v, err := parseVersion(e.Version)
+	switch {
+	case err == nil && v.buildable():
 		hint = fmt.Sprintf("run `lab etcd build --version %s` or `lab etcd fetch --version %s`", e.Version, e.Version)
+	case err == nil && v.minor == 4:
+		hint = fmt.Sprintf("run `lab etcd fetch --version %s` (etcd's release) or `lab etcd fetch --from debian --version %s` (Debian bookworm has v3.4.23)", e.Version, e.Version)
 	}
 	return fmt.Sprintf("etcd %s is not in cache %s: %s, or pass --etcd-binary PATH", e.Version, e.Root, hint)
 }
@@ -81,7 +87,8 @@ func (e *NotCachedError) Error() string {
 func (e *NotCachedError) Is(target error) bool { return target == fs.ErrNotExist }
 
 // Resolve finds cached binaries of versionName (empty means PinnedVersion),
-// preferring ones built from Go modules over a fetched release. When
+// preferring ones built from Go modules over a fetched release, and a
+// release over Debian's package. When
 // neither is cached the error is a *NotCachedError naming the command that
 // fills the cache.
 func Resolve(c *cache.Cache, versionName string) (*Binaries, error) {
@@ -92,7 +99,7 @@ func Resolve(c *cache.Cache, versionName string) (*Binaries, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, origin := range []string{originBuilt, originRelease} {
+	for _, origin := range []string{originBuilt, originRelease, originDebian} {
 		b, err := lookup(c, v, origin)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -163,7 +170,8 @@ func fromEntry(e *cache.Entry) (*Binaries, error) {
 }
 
 // originLabels say where binaries of an origin came from, for people.
-var originLabels = map[string]string{originBuilt: "built from Go modules", originRelease: "official release"}
+var originLabels = map[string]string{originBuilt: "built from Go modules", originRelease: "official release",
+	originDebian: "Debian package"}
 
 // fromCache returns the cached binaries of v from origin, nil when there
 // are none, and replace when the entry is damaged and must be made again
@@ -182,4 +190,47 @@ func fromCache(c *cache.Cache, v version, origin string, status *progress.Status
 		return nil, false, nil
 	}
 	return nil, false, err
+}
+
+// Cached is one etcd in the cache, as List returns it.
+type Cached struct {
+	Binaries
+	// Origin is where it came from, for people: "built from Go modules",
+	// "official release", "Debian package".
+	Origin string
+	// Detail is what the origin adds: Debian's package version and how its
+	// Release was checked.
+	Detail string
+}
+
+// List returns every etcd in the cache, by version then origin. A damaged
+// entry is listed with its problem as Detail.
+func List(c *cache.Cache) ([]Cached, error) {
+	entries, err := c.List()
+	if err != nil {
+		return nil, err
+	}
+	var out []Cached
+	for _, e := range entries {
+		if e.Manifest.Kind != Kind {
+			continue
+		}
+		origin := e.Manifest.Metadata[metaOrigin]
+		item := Cached{Origin: cmp.Or(originLabels[origin], origin)}
+		b, err := fromEntry(&e)
+		if err != nil {
+			item.Version, item.CacheDir = e.Manifest.Metadata[metaVersion], e.Dir
+			item.Detail = "damaged: " + err.Error()
+		} else {
+			item.Binaries = *b
+		}
+		if d := e.Manifest.Metadata[metaDebian]; d != "" && err == nil {
+			item.Detail = "package " + d + ", Release " + e.Manifest.Metadata[metaSigned]
+		}
+		out = append(out, item)
+	}
+	slices.SortFunc(out, func(a, b Cached) int {
+		return cmp.Or(cmp.Compare(a.Version, b.Version), cmp.Compare(a.Origin, b.Origin))
+	})
+	return out, nil
 }

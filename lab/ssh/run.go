@@ -51,7 +51,7 @@ func (e *RemoteError) Error() string {
 // returns no output.
 func (c *Client) Run(ctx context.Context, cmd string) (stdout, stderr []byte, err error) {
 	var out, errOut bytes.Buffer
-	if err := c.exec(ctx, cmd, &out, &errOut); err != nil {
+	if err := c.exec(ctx, cmd, nil, &out, &errOut); err != nil {
 		if ctx.Err() != nil {
 			return nil, nil, err
 		}
@@ -64,10 +64,23 @@ func (c *Client) Run(ctx context.Context, cmd string) (stdout, stderr []byte, er
 // arrives (either may be nil to discard). A non-zero exit returns a
 // *RemoteError whose Stderr holds the tail of what was copied.
 func (c *Client) Stream(ctx context.Context, cmd string, stdout, stderr io.Writer) error {
-	return c.exec(ctx, cmd, orDiscard(stdout), orDiscard(stderr))
+	return c.exec(ctx, cmd, nil, orDiscard(stdout), orDiscard(stderr))
 }
 
-func (c *Client) exec(ctx context.Context, cmd string, stdout, stderr io.Writer) error {
+// RunInput is Run with stdin as the command's standard input: a file to
+// install on the node, for example.
+func (c *Client) RunInput(ctx context.Context, cmd string, stdin io.Reader) (stdout, stderr []byte, err error) {
+	var out, errOut bytes.Buffer
+	if err := c.exec(ctx, cmd, stdin, &out, &errOut); err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, err
+		}
+		return out.Bytes(), errOut.Bytes(), err
+	}
+	return out.Bytes(), errOut.Bytes(), nil
+}
+
+func (c *Client) exec(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("running %q on %s: %w", cmd, c.name, context.Cause(ctx))
 	}
@@ -77,6 +90,7 @@ func (c *Client) exec(ctx context.Context, cmd string, stdout, stderr io.Writer)
 	}
 	defer sess.Close()
 	tail := &tailBuffer{max: 4 << 10}
+	sess.Stdin = stdin
 	sess.Stdout = stdout
 	sess.Stderr = io.MultiWriter(stderr, tail)
 	if err := sess.Start(cmd); err != nil {

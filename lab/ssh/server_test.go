@@ -25,6 +25,7 @@ import (
 //	echo WORDS  print WORDS, exit 0
 //	exit N      print "failing" to stderr, exit N
 //	sleep       block until the session is closed or signalled
+//	cat         copy stdin to stdout, exit 0
 //
 // A shell echoes its stdin to stdout and exits 0; on a terminal it calls
 // onShell and exits 0 without reading.
@@ -206,6 +207,9 @@ func (s *testServer) run(ch xssh.Channel, cmd string, signalled, closed <-chan s
 		n, _ := strconv.Atoi(arg)
 		fmt.Fprintln(ch.Stderr(), "failing")
 		return uint32(n)
+	case "cat":
+		io.Copy(ch, ch)
+		return 0
 	case "sleep":
 		select {
 		case <-signalled:

@@ -234,3 +234,14 @@ func TestWriteKnownHosts(t *testing.T) {
 		t.Errorf("known_hosts =\n%s\nwant\n%s", buf.String(), want)
 	}
 }
+
+// RunInput gives the command its stdin (a binary to install, for one).
+func TestRunInput(t *testing.T) {
+	s := startServer(t)
+	c := dial(t, s.config())
+	in := strings.Repeat("\x00binary\xff", 100000)
+	out, _, err := c.RunInput(t.Context(), "cat", strings.NewReader(in))
+	if err != nil || string(out) != in {
+		t.Fatalf("RunInput = %d bytes, %v; want the %d bytes of stdin back", len(out), err, len(in))
+	}
+}

@@ -58,6 +58,25 @@ func (h Histogram) Quantile(q float64) float64 {
 	return start + (end-start)*rank/inBucket
 }
 
+// QuantileBound is the upper bound of the bucket the q-quantile falls in:
+// at least q of the observations took at most this long, and the histogram
+// cannot say more precisely (etcd's buckets double: 1 ms … 8.192 s). It is
+// +Inf when the rank lies above the largest finite bound, and 0 when the
+// histogram is empty. Reports show it as "≤ bound", never as a measured
+// value.
+func (h Histogram) QuantileBound(q float64) float64 {
+	if h.Count == 0 {
+		return 0
+	}
+	q = math.Max(0, math.Min(1, q))
+	rank := math.Max(1, math.Ceil(q*float64(h.Count)))
+	b := sort.Search(len(h.Buckets), func(i int) bool { return float64(h.Buckets[i].Count) >= rank })
+	if b == len(h.Buckets) {
+		return math.Inf(1)
+	}
+	return h.Buckets[b].UpperBound
+}
+
 // Max is the upper bound of the highest bucket that received an
 // observation: every observation was at most this. When some were above the
 // largest finite bound it is that bound (the histogram cannot say more), and

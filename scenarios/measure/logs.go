@@ -23,6 +23,15 @@ const (
 	// ElectionStart: a member's election timeout ran out and it campaigns:
 	// "... is starting a new election at term N" (raft, all versions).
 	ElectionStart Kind = "election-start"
+	// PreVoteCampaign: a member whose election timeout ran out asks its
+	// peers whether they would vote for it, without raising its term
+	// (pre-vote, on by default from etcd 3.5): "... became pre-candidate at
+	// term N".
+	PreVoteCampaign Kind = "pre-vote-campaign"
+	// VoteCampaign: a member raises its term and asks for votes: "...
+	// became candidate at term N". Without pre-vote every election is one;
+	// with it, only a pre-vote that won becomes one.
+	VoteCampaign Kind = "vote-campaign"
 	// HeartbeatLate: the leader sent a heartbeat later than twice the
 	// heartbeat interval: "failed to send out heartbeat on time".
 	HeartbeatLate Kind = "heartbeat-late"
@@ -40,7 +49,7 @@ const (
 )
 
 // Kinds lists every Kind, in the order reports show them.
-var Kinds = []Kind{SlowFsync, ElectionStart, Elected, HeartbeatLate, ApplySlow, PeerUnreachable}
+var Kinds = []Kind{SlowFsync, ElectionStart, PreVoteCampaign, VoteCampaign, Elected, HeartbeatLate, ApplySlow, PeerUnreachable}
 
 // Event is one classified log line.
 type Event struct {
@@ -73,6 +82,8 @@ var (
 
 	syncDuration     = regexp.MustCompile(`^sync duration of (\S+), expected less than`)
 	newElection      = regexp.MustCompile(`is starting a new election at term (\d+)`)
+	becamePre        = regexp.MustCompile(`became pre-candidate at term (\d+)`)
+	becameCandidate  = regexp.MustCompile(`became candidate at term (\d+)`)
 	electedLeader    = regexp.MustCompile(`(?:elected leader|changed leader from \S+ to) ([0-9a-f]+) at term (\d+)`)
 	heartbeatLate34  = regexp.MustCompile(`failed to send out heartbeat on time \(exceeded the \S+ timeout for ([^,)]+)(?:, to ([0-9a-f]+))?\)`)
 	requestTooLong34 = regexp.MustCompile(`request .* took too long \(([^)]+)\) to execute$`)
@@ -117,6 +128,10 @@ func classifyText(ev Event, msg string) (Event, bool) {
 	case newElection.MatchString(msg):
 		ev.Kind = ElectionStart
 		ev.Term = parseTerm(newElection.FindStringSubmatch(msg)[1])
+	case becamePre.MatchString(msg):
+		ev.Kind, ev.Term = PreVoteCampaign, parseTerm(becamePre.FindStringSubmatch(msg)[1])
+	case becameCandidate.MatchString(msg):
+		ev.Kind, ev.Term = VoteCampaign, parseTerm(becameCandidate.FindStringSubmatch(msg)[1])
 	case electedLeader.MatchString(msg):
 		m := electedLeader.FindStringSubmatch(msg)
 		ev.Kind, ev.Peer, ev.Term = Elected, m[1], parseTerm(m[2])

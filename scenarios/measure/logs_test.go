@@ -17,8 +17,8 @@ func TestParseJournalCaptured(t *testing.T) {
 		version string
 		want    map[Kind]int
 	}{
-		{"3.4", map[Kind]int{SlowFsync: 24, ElectionStart: 5, HeartbeatLate: 24, ApplySlow: 22, Elected: 6, PeerUnreachable: 12}},
-		{"3.6", map[Kind]int{SlowFsync: 21, ElectionStart: 6, HeartbeatLate: 20, ApplySlow: 21, Elected: 6, PeerUnreachable: 12}},
+		{"3.4", map[Kind]int{SlowFsync: 24, ElectionStart: 5, PreVoteCampaign: 0, VoteCampaign: 5, HeartbeatLate: 24, ApplySlow: 22, Elected: 6, PeerUnreachable: 12}},
+		{"3.6", map[Kind]int{SlowFsync: 21, ElectionStart: 6, PreVoteCampaign: 6, VoteCampaign: 2, HeartbeatLate: 20, ApplySlow: 21, Elected: 6, PeerUnreachable: 12}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.version, func(t *testing.T) {

@@ -2,6 +2,8 @@ package measure
 
 import (
 	"maps"
+	"math"
+	"strconv"
 	"time"
 )
 
@@ -10,13 +12,16 @@ import (
 type Observation struct {
 	Arm string
 	// Start is the arm's start, from which every time counts; Window is
-	// how long it was observed.
+	// how long it was observed (to the end of the observation phase).
 	Start  time.Time
 	Window time.Duration
+	// Windows are the phases' bounds; the journal is counted per phase.
+	Windows Windows
 	// Timeline is the Sampler's record of terms and leaders.
 	Timeline Timeline
 	// Metrics are each member's /metrics at the start and at the end of
-	// the window.
+	// the window. The members start fresh with the arm, so a zero Before
+	// makes the window the bootstrap and the observation together.
 	Metrics []MemberWindow
 	// Events are the classified journal lines of every member.
 	Events []Event
@@ -39,6 +44,7 @@ type Results struct {
 	Arm           string          `json:"arm"`
 	Start         time.Time       `json:"start"`
 	WindowSeconds float64         `json:"windowSeconds"`
+	Phases        PhasesResult    `json:"phases"`
 	Leadership    Leadership      `json:"leadership"`
 	Cluster       ClusterMetrics  `json:"cluster"`
 	Members       []MemberMetrics `json:"members"`
@@ -46,12 +52,22 @@ type Results struct {
 	Workload      WorkloadSummary `json:"workload"`
 }
 
+// PhasesResult are the phases' bounds in seconds from the arm's start.
+type PhasesResult struct {
+	ObservationStartSeconds float64 `json:"observationStartSeconds"`
+	ObservationEndSeconds   float64 `json:"observationEndSeconds"`
+	EndSeconds              float64 `json:"endSeconds"`
+}
+
 // Leadership is what the members' status said over the window.
 type Leadership struct {
 	// TimeToFirstLeaderSeconds is null when no member ever knew a leader.
 	TimeToFirstLeaderSeconds *float64 `json:"timeToFirstLeaderSeconds"`
-	// LeaderChanges counts changes of leader after the first.
-	LeaderChanges            int            `json:"leaderChanges"`
+	// LeaderChanges is Timeline.LeaderChanges: changes of leader after
+	// the first.
+	LeaderChanges int `json:"leaderChanges"`
+	// TimeWithoutLeaderSeconds is Timeline.TimeWithoutLeader: after the
+	// first leader, the bootstrap excluded.
 	TimeWithoutLeaderSeconds float64        `json:"timeWithoutLeaderSeconds"`
 	MaxTerm                  uint64         `json:"maxTerm"`
 	Samples                  []SampleResult `json:"samples"`
@@ -70,8 +86,11 @@ type SampleResult struct {
 
 // ClusterMetrics are the members' metric windows taken together.
 type ClusterMetrics struct {
-	// LeaderChanges is the most any member saw.
-	LeaderChanges uint64 `json:"leaderChanges"`
+	// LeaderChangesSeen is the most any member's
+	// etcd_server_leader_changes_seen_total rose: etcd's counter, which
+	// counts the first election too. The report's leader changes are
+	// Leadership.LeaderChanges.
+	LeaderChangesSeen uint64 `json:"leaderChangesSeenTotal"`
 	// HeartbeatSendFailures and ProposalsFailed are summed over members
 	// (only leaders send heartbeats).
 	HeartbeatSendFailures uint64 `json:"heartbeatSendFailures"`
@@ -88,7 +107,7 @@ type MemberMetrics struct {
 	Member                string                      `json:"member"`
 	HasLeader             bool                        `json:"hasLeader"`
 	IsLeader              bool                        `json:"isLeader"`
-	LeaderChanges         uint64                      `json:"leaderChanges"`
+	LeaderChangesSeen     uint64                      `json:"leaderChangesSeenTotal"`
 	HeartbeatSendFailures uint64                      `json:"heartbeatSendFailures"`
 	ProposalsFailed       uint64                      `json:"proposalsFailed"`
 	ProposalsCommitted    uint64                      `json:"proposalsCommitted"`
@@ -97,14 +116,17 @@ type MemberMetrics struct {
 	PeerRoundTrip         map[string]HistogramSummary `json:"peerRoundTrip,omitempty"`
 }
 
-// HistogramSummary is a latency histogram in seconds. Max is the upper
-// bound of the highest bucket used; Overflow counts observations above the
-// largest bound, which Max and the quantiles cannot see past.
+// HistogramSummary is a latency histogram in seconds. MeanSeconds is exact
+// (sum / count); P50Le and P99Le are the upper bounds of the buckets the
+// quantiles fall in, as Prometheus writes its le label ("2.048", "+Inf"):
+// a histogram says no more. Max is the upper bound of the highest bucket
+// used; Overflow counts observations above the largest bound, which Max
+// and the quantiles cannot see past.
 type HistogramSummary struct {
 	Count       uint64  `json:"count"`
 	MeanSeconds float64 `json:"meanSeconds"`
-	P50Seconds  float64 `json:"p50Seconds"`
-	P99Seconds  float64 `json:"p99Seconds"`
+	P50Le       string  `json:"p50Le"`
+	P99Le       string  `json:"p99Le"`
 	MaxSeconds  float64 `json:"maxSeconds"`
 	Overflow    uint64  `json:"overflow,omitempty"`
 	// Buckets are the distribution, bucket by bucket (not cumulative).
@@ -121,8 +143,10 @@ type BucketCount struct {
 
 // LogSummary counts the classified journal lines.
 type LogSummary struct {
-	// Counts has every Kind, zero or not.
-	Counts   map[Kind]int            `json:"counts"`
+	// Counts has every Kind, zero or not, over every phase.
+	Counts map[Kind]int `json:"counts"`
+	// ByPhase has the counts of each phase (CountByPhase).
+	ByPhase  PhaseCounts             `json:"byPhase"`
 	ByMember map[string]map[Kind]int `json:"byMember,omitempty"`
 	Events   []EventResult           `json:"events,omitempty"`
 }
@@ -165,11 +189,13 @@ func (o Observation) Results() Results {
 		Arm:           o.Arm,
 		Start:         o.Start,
 		WindowSeconds: o.Window.Seconds(),
-		Leadership:    leadership(o.Timeline),
-		Cluster:       clusterMetrics(o.Metrics),
-		Members:       memberMetrics(o.Metrics),
-		Log:           logSummary(o.Start, o.Events),
-		Workload:      workloadSummary(o.Workload, o.Requests),
+		Phases: PhasesResult{ObservationStartSeconds: o.Windows.ObservationStart.Seconds(),
+			ObservationEndSeconds: o.Windows.ObservationEnd.Seconds(), EndSeconds: o.Windows.End.Seconds()},
+		Leadership: leadership(o.Timeline),
+		Cluster:    clusterMetrics(o.Metrics),
+		Members:    memberMetrics(o.Metrics),
+		Log:        logSummary(o.Start, o.Windows, o.Events),
+		Workload:   workloadSummary(o.Workload, o.Requests),
 	}
 }
 
@@ -208,7 +234,7 @@ func memberMetrics(windows []MemberWindow) []MemberMetrics {
 			Member:                w.Member,
 			HasLeader:             d.HasLeader,
 			IsLeader:              d.IsLeader,
-			LeaderChanges:         d.LeaderChanges,
+			LeaderChangesSeen:     d.LeaderChanges,
 			HeartbeatSendFailures: d.HeartbeatSendFailures,
 			ProposalsFailed:       d.ProposalsFailed,
 			ProposalsCommitted:    d.ProposalsCommitted,
@@ -231,7 +257,7 @@ func clusterMetrics(windows []MemberWindow) ClusterMetrics {
 	var fsync, commit Histogram
 	for _, w := range windows {
 		d := w.After.Delta(w.Before)
-		c.LeaderChanges = max(c.LeaderChanges, d.LeaderChanges)
+		c.LeaderChangesSeen = max(c.LeaderChangesSeen, d.LeaderChanges)
 		c.HeartbeatSendFailures += d.HeartbeatSendFailures
 		c.ProposalsFailed += d.ProposalsFailed
 		c.ProposalsCommitted = max(c.ProposalsCommitted, d.ProposalsCommitted)
@@ -248,8 +274,8 @@ func summarize(h Histogram, withBuckets bool) HistogramSummary {
 	s := HistogramSummary{
 		Count:       h.Count,
 		MeanSeconds: h.Mean(),
-		P50Seconds:  h.Quantile(0.5),
-		P99Seconds:  h.Quantile(0.99),
+		P50Le:       FormatLe(h.QuantileBound(0.5)),
+		P99Le:       FormatLe(h.QuantileBound(0.99)),
 		MaxSeconds:  h.Max(),
 		Overflow:    h.Overflow(),
 	}
@@ -267,8 +293,8 @@ func summarize(h Histogram, withBuckets bool) HistogramSummary {
 	return s
 }
 
-func logSummary(start time.Time, events []Event) LogSummary {
-	l := LogSummary{Counts: map[Kind]int{}}
+func logSummary(start time.Time, w Windows, events []Event) LogSummary {
+	l := LogSummary{Counts: map[Kind]int{}, ByPhase: CountByPhase(events, start, w)}
 	for _, k := range Kinds {
 		l.Counts[k] = 0
 	}
@@ -318,4 +344,13 @@ func workloadSummary(w Workload, r Requests) WorkloadSummary {
 		s.Requests = append(s.Requests, rr)
 	}
 	return s
+}
+
+// FormatLe writes a histogram bound as Prometheus writes its le label:
+// "0.001", "2.048", "+Inf".
+func FormatLe(bound float64) string {
+	if math.IsInf(bound, 1) {
+		return "+Inf"
+	}
+	return strconv.FormatFloat(bound, 'g', -1, 64)
 }

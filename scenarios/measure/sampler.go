@@ -165,14 +165,20 @@ func (t Timeline) LeaderChanges() int {
 	return changes
 }
 
-// TimeWithoutLeader sums the time from each round in which no member
-// reported a leader to the next round (or to End), the bootstrap before the
-// first leader included.
+// TimeWithoutLeader is how long the cluster was without a leader after its
+// first one: from each round in which no member reported a leader to the
+// next round (or to End). The bootstrap before the first leader is not in
+// it (TimeToFirstLeader is); when no leader was ever reported, it is the
+// whole timeline, 0 to End.
 func (t Timeline) TimeWithoutLeader() time.Duration {
+	first, elected := t.TimeToFirstLeader()
+	if !elected {
+		return t.End
+	}
 	rounds := t.Rounds()
 	var total time.Duration
 	for i, r := range rounds {
-		if _, _, ok := RoundLeader(r); ok {
+		if _, _, ok := RoundLeader(r); ok || r[0].At < first {
 			continue
 		}
 		next := t.End

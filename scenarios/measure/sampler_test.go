@@ -79,8 +79,8 @@ func TestSampler(t *testing.T) {
 		if n := tl.LeaderChanges(); n != 1 {
 			t.Errorf("LeaderChanges = %d, want 1 (A to B)", n)
 		}
-		if d := tl.TimeWithoutLeader(); d != 5*time.Second {
-			t.Errorf("TimeWithoutLeader = %s, want 5s (0-3 s and 10-12 s)", d)
+		if d := tl.TimeWithoutLeader(); d != 2*time.Second {
+			t.Errorf("TimeWithoutLeader = %s, want 2s (10-12 s; the bootstrap 0-3 s is not in it)", d)
 		}
 		if n := tl.MaxTerm(); n != 4 {
 			t.Errorf("MaxTerm = %d, want 4", n)

@@ -58,10 +58,11 @@ func TestChartsWellFormedForAnyReport(t *testing.T) {
 
 func TestLeaderTermShowsTheStory(t *testing.T) {
 	doc := string(LeaderTermSVG(story()))
-	// hdd: no leader from the start until 14.4 s, then four losses, each
-	// from the moment the last member stops naming the old leader.
+	// hdd: the bootstrap until 14.4 s, shaded as its own phase, then four
+	// losses, each from the moment the last member stops naming the old
+	// leader.
 	for _, want := range []string{
-		"no leader from 0 s to 14.4 s", "no leader from 26.5 s to 35.4 s", "no leader from 75.5 s to 81.4 s",
+		"bootstrap: no leader yet from 0 s to 14.4 s", "no leader from 26.5 s to 35.4 s", "no leader from 75.5 s to 81.4 s",
 		"k8smaster2 leader at 14.4 s, term 14", "k8smaster0 leader at 81.4 s, term 40",
 		"k8smaster1 leader at 3.4 s, term 2", "k8smaster0 leader at 12.4 s, term 2",
 	} {
@@ -69,8 +70,11 @@ func TestLeaderTermShowsTheStory(t *testing.T) {
 			t.Errorf("leader/term chart lacks %q", want)
 		}
 	}
-	if n := strings.Count(doc, "no leader from"); n != 2+5 {
-		t.Errorf("%d shaded spans, want 7 (ssd 1, hdd 5, hdd-tuned 1)", n)
+	if n := strings.Count(doc, "no leader yet from"); n != 3 {
+		t.Errorf("%d bootstrap spans, want 3 (one per arm)", n)
+	}
+	if n := strings.Count(doc, "<title>no leader from"); n != 4 {
+		t.Errorf("%d spans without a leader after the first, want 4 (hdd's)", n)
 	}
 	if n := strings.Count(doc, " leader at "); n != 1+5+1 {
 		t.Errorf("%d leader marks, want 7", n)
@@ -129,7 +133,9 @@ func TestTableAnyArms(t *testing.T) {
 		}
 		lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 		// header, rule, rows, blank, one verdict per arm
-		if want := 2 + len(rows(r)) + 1 + len(r.Arms); len(lines) != want {
+		// Header, rule, rows, a blank line, the verdicts, a blank line and
+		// the control's line.
+		if want := 2 + len(rows(r)) + 1 + len(r.Arms) + 2; len(lines) != want {
 			t.Errorf("%s: %d lines, want %d:\n%s", name, len(lines), want, b.String())
 		}
 		for _, a := range r.Arms {
@@ -212,5 +218,22 @@ func TestWrite(t *testing.T) {
 
 	if err := Write(filepath.Join(dir, "missing"), story()); err == nil || !strings.Contains(err.Error(), "report.md") {
 		t.Errorf("Write into a missing directory = %v, want an error naming the file", err)
+	}
+}
+
+// TestLeadershipShowsEveryArm: one row per arm on one axis; the bootstrap,
+// the leaders, the spans without one and check perf each drawn as such.
+func TestLeadershipShowsEveryArm(t *testing.T) {
+	doc := string(LeadershipSVG(story()))
+	for _, want := range []string{
+		"bootstrap: no leader yet until 3.4 s", "bootstrap: no leader yet until 14.4 s", "bootstrap: no leader yet until 12.4 s",
+		"no leader from 26.5 s to 35.4 s", "k8smaster0 leader at 81.4 s, term 40", "check perf from 104 s to 124 s",
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("leadership chart lacks %q", want)
+		}
+	}
+	if n := strings.Count(doc, "<title>no leader from"); n != 4 {
+		t.Errorf("%d spans without a leader, want hdd's 4", n)
 	}
 }

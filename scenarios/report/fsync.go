@@ -143,7 +143,8 @@ func fsyncPanel(d *svgDoc, a Arm, i int, top float64, bounds []float64, inf bool
 	for _, c := range counts {
 		total += c
 	}
-	summary := fmt.Sprintf("%s WAL fsyncs, p50 %s, p99 %s", significantCount(total), orDash(a.WALFsyncP50), orDash(a.WALFsyncP99))
+	summary := fmt.Sprintf("%s WAL fsyncs, mean %s, p50 %s, p99 %s", significantCount(total),
+		orDash(a.WALFsyncMean), leCell(a.WALFsyncP50Le), leCell(a.WALFsyncP99Le))
 	panelTitle(d, top, a.Name, armColour(i), summary, colourText, armSetting(a))
 
 	for _, t := range shareTicks {

@@ -89,3 +89,9 @@ func wellFormed(t *testing.T, doc []byte) {
 		t.Fatalf("root element = %q, want an svg element in the SVG namespace", root)
 	}
 }
+
+func TestGoldenLeadershipSVG(t *testing.T) {
+	got := LeadershipSVG(story())
+	wellFormed(t, got)
+	golden(t, "story.golden.leadership.svg", got)
+}

@@ -21,39 +21,120 @@ type reportJSON struct {
 	Host        string    `json:"host"`
 	EtcdVersion string    `json:"etcd_version"`
 	Duration    float64   `json:"duration_s"`
-	Arms        []armJSON `json:"arms"`
+	// Headline is Headline(r), derived; ignored when read back.
+	Headline []string `json:"headline"`
+	// Control is Control(r), derived; ignored when read back.
+	Control controlJSON `json:"control"`
+	// Missing lists the arms without results; empty in a complete report.
+	Missing []missingJSON `json:"missing"`
+	Arms    []armJSON     `json:"arms"`
+}
+
+type controlJSON struct {
+	Arm     string     `json:"arm"`
+	Healthy bool       `json:"healthy"`
+	Verdict string     `json:"verdict"`
+	Rules   []ruleJSON `json:"rules"`
+	Figures string     `json:"figures,omitempty"`
+}
+
+type ruleJSON struct {
+	Rule string `json:"rule"`
+	OK   bool   `json:"ok"`
+}
+
+func rulesJSON(rules []Rule) []ruleJSON {
+	out := []ruleJSON{}
+	for _, r := range rules {
+		out = append(out, ruleJSON{r.Text, r.OK})
+	}
+	return out
+}
+
+type cpuJSON struct {
+	Measured  bool    `json:"measured"`
+	Steal     float64 `json:"guest_steal"`
+	GuestLoad float64 `json:"guest_load1"`
+	HostLoad  float64 `json:"host_load1"`
+	HostCPUs  int     `json:"host_cpus"`
+}
+
+type missingJSON struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
 }
 
 type armJSON struct {
 	Name        string  `json:"name"`
 	Description string  `json:"description,omitempty"`
 	Profile     string  `json:"profile"`
+	EtcdVersion string  `json:"etcd_version,omitempty"`
+	PreVoteOff  bool    `json:"pre_vote_off,omitempty"`
 	Heartbeat   float64 `json:"heartbeat_s"`
 	Election    float64 `json:"election_s"`
 	TimeoutRule string  `json:"timeout_rule,omitempty"`
 	Expect      string  `json:"expect,omitempty"`
 
 	// Derived by Outcome, Stable and Verdict; ignored when read back.
-	Outcome string `json:"outcome"`
-	Stable  bool   `json:"stable"`
-	Verdict string `json:"verdict"`
+	Outcome        string     `json:"outcome"`
+	Stable         bool       `json:"stable"`
+	Verdict        string     `json:"verdict"`
+	Leadership     string     `json:"leadership"`
+	LeadershipRule string     `json:"leadership_rule"`
+	DiskFitness    string     `json:"disk_fitness"`
+	DiskRules      []ruleJSON `json:"disk_rules"`
 
 	Probe    probeJSON    `json:"probe"`
 	WALFsync walFsyncJSON `json:"wal_fsync"`
 
-	LeaderChanges int    `json:"leader_changes"`
-	Elections     int    `json:"elections"`
-	MaxTerm       uint64 `json:"max_term"`
+	Phases        phasesJSON `json:"phases"`
+	LeaderChanges int        `json:"leader_changes"`
+	Elections     int        `json:"elections"`
+	// Journal counts per phase.
+	ElectionsByPhase phaseCountsJSON `json:"elections_by_phase"`
+	PreVotes         phaseCountsJSON `json:"pre_vote_campaigns"`
+	Votes            phaseCountsJSON `json:"vote_campaigns"`
+	SlowFsyncByPhase phaseCountsJSON `json:"slow_fsync_by_phase"`
+	MaxTerm          uint64          `json:"max_term"`
 	// TimeToFirstLeader is null when no leader was ever elected.
 	TimeToFirstLeader *float64 `json:"time_to_first_leader_s"`
 	TimeWithoutLeader float64  `json:"time_without_leader_s"`
 	HeartbeatFailures int      `json:"heartbeat_failures"`
 	SlowFsyncLines    int      `json:"slow_fsync_lines"`
 
+	CPU       cpuJSON       `json:"cpu"`
 	Puts      putsJSON      `json:"puts"`
 	CheckPerf checkPerfJSON `json:"check_perf"`
 	Samples   []sampleJSON  `json:"samples"`
 	Evidence  string        `json:"evidence,omitempty"`
+}
+
+type phasesJSON struct {
+	ObservationStart float64 `json:"observation_start_s"`
+	ObservationEnd   float64 `json:"observation_end_s"`
+	End              float64 `json:"end_s"`
+}
+
+type phaseCountsJSON struct {
+	Bootstrap   int `json:"bootstrap"`
+	Observation int `json:"observation"`
+	CheckPerf   int `json:"check_perf"`
+}
+
+// leLabel writes a bucket bound as Prometheus' le label; "" for none.
+func leLabel(bound float64) string {
+	switch {
+	case bound == 0:
+		return ""
+	case math.IsInf(bound, 1):
+		return "+Inf"
+	}
+	return strconv.FormatFloat(bound, 'g', -1, 64)
+}
+
+func parseLe(s string) float64 {
+	f, _ := strconv.ParseFloat(s, 64) // "" and garbage read as no bound
+	return f
 }
 
 type probeJSON struct {
@@ -62,9 +143,12 @@ type probeJSON struct {
 	Max float64 `json:"fsync_max_s"`
 }
 
+// walFsyncJSON: the exact mean, and the bucket each quantile falls in as
+// Prometheus writes its le label ("2.048", "+Inf"; "" with no fsync).
 type walFsyncJSON struct {
-	P50     float64      `json:"p50_s"`
-	P99     float64      `json:"p99_s"`
+	Mean    float64      `json:"mean_s"`
+	P50Le   string       `json:"p50_le"`
+	P99Le   string       `json:"p99_le"`
 	Buckets []bucketJSON `json:"buckets"`
 }
 
@@ -103,9 +187,19 @@ func WriteJSON(w io.Writer, r Report) error {
 		EtcdVersion: r.EtcdVersion,
 		Duration:    seconds(r.Duration),
 		Arms:        make([]armJSON, len(r.Arms)),
+		Missing:     []missingJSON{},
+	}
+	out.Headline = Headline(r)
+	c := Control(r)
+	out.Control = controlJSON{Arm: c.Arm, Healthy: c.Healthy, Verdict: c.Line(), Rules: rulesJSON(c.Rules), Figures: c.Figures}
+	for _, m := range r.Missing {
+		out.Missing = append(out.Missing, missingJSON{Name: m.Name, Reason: m.Reason})
 	}
 	for i, a := range r.Arms {
 		out.Arms[i] = armToJSON(a)
+		out.Arms[i].Leadership, out.Arms[i].LeadershipRule = Leadership(a, controlArm(r))
+		fit, rules := DiskFitness(a)
+		out.Arms[i].DiskFitness, out.Arms[i].DiskRules = fit, rulesJSON(rules)
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -193,6 +287,8 @@ func armToJSON(a Arm) armJSON {
 		Name:        a.Name,
 		Description: a.Description,
 		Profile:     a.Profile,
+		EtcdVersion: a.EtcdVersion,
+		PreVoteOff:  a.PreVoteOff,
 		Heartbeat:   seconds(a.Heartbeat),
 		Election:    seconds(a.Election),
 		TimeoutRule: a.TimeoutRule,
@@ -202,16 +298,23 @@ func armToJSON(a Arm) armJSON {
 		Verdict:     a.verdict(),
 		Probe:       probeJSON{seconds(a.FsyncP50), seconds(a.FsyncP99), seconds(a.FsyncMax)},
 		WALFsync: walFsyncJSON{
-			P50:     seconds(a.WALFsyncP50),
-			P99:     seconds(a.WALFsyncP99),
+			Mean:    seconds(a.WALFsyncMean),
+			P50Le:   leLabel(a.WALFsyncP50Le),
+			P99Le:   leLabel(a.WALFsyncP99Le),
 			Buckets: make([]bucketJSON, len(a.FsyncBuckets)),
 		},
+		Phases:            phasesJSON{seconds(a.Phases.ObservationStart), seconds(a.Phases.ObservationEnd), seconds(a.Phases.End)},
 		LeaderChanges:     a.LeaderChanges,
 		Elections:         a.Elections,
+		ElectionsByPhase:  phaseCountsJSON(a.ElectionsByPhase),
+		PreVotes:          phaseCountsJSON(a.PreVotes),
+		Votes:             phaseCountsJSON(a.Votes),
+		SlowFsyncByPhase:  phaseCountsJSON(a.SlowFsyncByPhase),
 		MaxTerm:           a.MaxTerm,
 		TimeWithoutLeader: seconds(a.TimeWithoutLeader),
 		HeartbeatFailures: a.HeartbeatFailures,
 		SlowFsyncLines:    a.SlowFsyncLines,
+		CPU:               cpuJSON(a.CPU),
 		Puts:              putsJSON{a.PutCount, a.PutErrors, seconds(a.PutP99)},
 		CheckPerf: checkPerfJSON{
 			Ran:        a.CheckPerf.Ran,
@@ -258,6 +361,9 @@ func ReadJSON(rd io.Reader) (Report, error) {
 		}
 		r.Arms = append(r.Arms, a)
 	}
+	for _, m := range in.Missing {
+		r.Missing = append(r.Missing, Missing{Name: m.Name, Reason: m.Reason})
+	}
 	return r, nil
 }
 
@@ -266,6 +372,8 @@ func armFromJSON(j armJSON) (Arm, error) {
 		Name:              j.Name,
 		Description:       j.Description,
 		Profile:           j.Profile,
+		EtcdVersion:       j.EtcdVersion,
+		PreVoteOff:        j.PreVoteOff,
 		Heartbeat:         fromSeconds(j.Heartbeat),
 		Election:          fromSeconds(j.Election),
 		TimeoutRule:       j.TimeoutRule,
@@ -273,15 +381,22 @@ func armFromJSON(j armJSON) (Arm, error) {
 		FsyncP50:          fromSeconds(j.Probe.P50),
 		FsyncP99:          fromSeconds(j.Probe.P99),
 		FsyncMax:          fromSeconds(j.Probe.Max),
-		WALFsyncP50:       fromSeconds(j.WALFsync.P50),
-		WALFsyncP99:       fromSeconds(j.WALFsync.P99),
+		WALFsyncMean:      fromSeconds(j.WALFsync.Mean),
+		WALFsyncP50Le:     parseLe(j.WALFsync.P50Le),
+		WALFsyncP99Le:     parseLe(j.WALFsync.P99Le),
+		Phases:            Phases{fromSeconds(j.Phases.ObservationStart), fromSeconds(j.Phases.ObservationEnd), fromSeconds(j.Phases.End)},
 		LeaderChanges:     j.LeaderChanges,
 		Elections:         j.Elections,
+		ElectionsByPhase:  PhaseCounts(j.ElectionsByPhase),
+		PreVotes:          PhaseCounts(j.PreVotes),
+		Votes:             PhaseCounts(j.Votes),
+		SlowFsyncByPhase:  PhaseCounts(j.SlowFsyncByPhase),
 		MaxTerm:           j.MaxTerm,
 		TimeToFirstLeader: Never,
 		TimeWithoutLeader: fromSeconds(j.TimeWithoutLeader),
 		HeartbeatFailures: j.HeartbeatFailures,
 		SlowFsyncLines:    j.SlowFsyncLines,
+		CPU:               CPU(j.CPU),
 		PutCount:          j.Puts.Count,
 		PutErrors:         j.Puts.Errors,
 		PutP99:            fromSeconds(j.Puts.P99),

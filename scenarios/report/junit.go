@@ -48,7 +48,8 @@ type junitFailure struct {
 
 // WriteJUnit writes the report as a JUnit XML file for CI: one test case
 // per arm, failed when the arm's Outcome differs from its Expect (an arm
-// without an expectation passes). Each case carries the arm's verdict.
+// without an expectation passes; an arm without results fails as an error).
+// Each case carries the arm's verdict.
 func WriteJUnit(w io.Writer, r Report) error {
 	name := r.Scenario
 	if name == "" {
@@ -83,6 +84,13 @@ func WriteJUnit(w io.Writer, r Report) error {
 			}
 		}
 		suite.Cases = append(suite.Cases, c)
+	}
+	// An arm without results is an error of the run, not a finding.
+	for _, m := range r.Missing {
+		suite.Tests++
+		suite.Errors++
+		suite.Cases = append(suite.Cases, junitCase{Name: m.Name, ClassName: name, Time: junitSeconds(0),
+			Failure: &junitFailure{Message: "no results: " + m.Reason, Type: "missing", Text: m.Reason}})
 	}
 	doc := junitSuites{Name: name, Tests: suite.Tests, Failures: suite.Failures, Suites: []junitSuite{suite}}
 	out, err := xml.MarshalIndent(doc, "", "  ")

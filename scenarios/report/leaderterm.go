@@ -97,7 +97,10 @@ func legendEntries(members []string) [][]legendEntry {
 		}})
 	}
 	all = append(all,
-		legendEntry{label: "no leader", swatch: func(d *svgDoc, x, y float64) {
+		legendEntry{label: "bootstrap (before the first leader)", swatch: func(d *svgDoc, x, y float64) {
+			d.rect(x, y-12, 22, 14, `fill="`+colourBoot+`"`)
+		}},
+		legendEntry{label: "no leader (after the first, or never elected)", swatch: func(d *svgDoc, x, y float64) {
 			d.rect(x, y-12, 22, 14, `fill="`+colourNoLead+`"`)
 		}},
 		legendEntry{label: "new leader (named)", swatch: func(d *svgDoc, x, y float64) {
@@ -141,6 +144,13 @@ func leaderTermPanel(d *svgDoc, a Arm, members []string, top float64, ticks []fl
 
 	leaderless, elections := timeline(a.Samples)
 	for _, s := range leaderless {
+		// The bootstrap is its own phase: the table's time without a
+		// leader does not count it, so neither does this shade.
+		if a.Elected() && s.to <= a.TimeToFirstLeader {
+			d.rectTitled(x(s.from), plotTop, x(s.to)-x(s.from), ltPlot, `fill="`+colourBoot+`" fill-opacity="0.8"`,
+				fmt.Sprintf("bootstrap: no leader yet from %s to %s", formatDuration(s.from), formatDuration(s.to)))
+			continue
+		}
 		d.rectTitled(x(s.from), plotTop, x(s.to)-x(s.from), ltPlot, `fill="`+colourNoLead+`" fill-opacity="0.7"`,
 			fmt.Sprintf("no leader from %s to %s", formatDuration(s.from), formatDuration(s.to)))
 	}
@@ -234,6 +244,12 @@ func armSetting(a Arm) string {
 	var parts []string
 	if a.Profile != "" {
 		parts = append(parts, a.Profile+" disk")
+	}
+	if a.EtcdVersion != "" {
+		parts = append(parts, "etcd "+a.EtcdVersion)
+	}
+	if a.PreVoteOff {
+		parts = append(parts, "pre-vote off")
 	}
 	parts = append(parts, "heartbeat "+formatTimeout(a.Heartbeat), "election "+formatTimeout(a.Election))
 	if a.FsyncP99 > 0 {

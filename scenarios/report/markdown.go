@@ -21,7 +21,17 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 		title = "scenario"
 	}
 	fmt.Fprintf(&b, "# %s\n\n", title)
-	b.WriteString(runLine(r) + "\n\n")
+	for _, line := range Headline(r) {
+		fmt.Fprintf(&b, "**%s**  \n", mdCell(line))
+	}
+	b.WriteString("\n" + runLine(r) + "\n\n")
+	if r.Partial() {
+		b.WriteString(missingSection(r))
+	}
+	if c := Control(r); !c.Healthy {
+		fmt.Fprintf(&b, "**%s.** The other arms' figures may show this host's CPU, not their disks: %s.\n\n",
+			sentence(Inconclusive), strings.TrimPrefix(c.Line(), Inconclusive+": "))
+	}
 
 	b.WriteString("## Arms\n\n")
 	for _, a := range r.Arms {
@@ -54,14 +64,17 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 	}
 
 	b.WriteString("\n## Verdicts\n\n")
+	control := controlArm(r)
 	for _, a := range r.Arms {
 		fmt.Fprintf(&b, "- **%s**: %s", a.Name, a.verdict())
 		if a.Expect != "" {
 			fmt.Fprintf(&b, " (expected %s: %s)", a.Expect, metOrNot(a))
 		}
-		b.WriteString("\n")
+		lead, rule := Leadership(a, control)
+		fit, rules := DiskFitness(a)
+		fmt.Fprintf(&b, "\n  - leadership: **%s** — %s\n  - disk for etcd: **%s** — %s\n", lead, rule, fit, rulesText(rules))
 	}
-	b.WriteString("\nAn arm is stable when its cluster elected a leader and kept it: at most one leader change, " +
+	b.WriteString("\nAn arm is stable when its cluster elected a leader and kept it: no leader change after the first, " +
 		"and no member reported another leader or a higher term afterwards. " +
 		"Elections before the first leader are the bootstrap and do not count.\n")
 
@@ -88,10 +101,24 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 			}
 		}
 	}
+	b.WriteString("\n" + glossarySection())
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("writing markdown report: %w", err)
 	}
 	return nil
+}
+
+// missingSection says, before anything else, that the report is partial:
+// which arms have no results and why.
+func missingSection(r Report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Partial report: %s of %d arms have no results.**\n\n",
+		plural(len(r.Missing), "arm", "arms"), len(r.Arms)+len(r.Missing))
+	for _, m := range r.Missing {
+		fmt.Fprintf(&b, "- **%s**: %s\n", m.Name, m.Reason)
+	}
+	b.WriteString("\n")
+	return b.String()
 }
 
 // runLine says what was run, where, and for how long.
@@ -144,12 +171,14 @@ type chart struct{ caption, path string }
 func sortedCharts(charts map[string]string) []chart {
 	rank := func(path string) int {
 		switch path {
-		case LeaderTermFile:
+		case LeadershipFile:
 			return 0
-		case FsyncFile:
+		case LeaderTermFile:
 			return 1
+		case FsyncFile:
+			return 2
 		}
-		return 2
+		return 3
 	}
 	var out []chart
 	for caption, path := range charts {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -20,6 +21,10 @@ type Report struct {
 	// Duration is how long each arm was observed under the workload.
 	Duration time.Duration
 	Arms     []Arm
+	// Missing are the arms that were asked for and have no results: an arm
+	// that failed (with its cause), or that did not run because the run was
+	// interrupted. A report with missing arms is partial.
+	Missing []Missing
 	// RestoreWarning, when set, says that the lab was not back to a healthy
 	// cluster when the run ended, and how to finish that. The report is
 	// complete without it, so it is shown, not written.
@@ -34,6 +39,11 @@ type Arm struct {
 	Description string
 	// Profile is the data disks' profile: "ssd", "hdd" or "real HDD".
 	Profile string
+	// EtcdVersion is the etcd the arm's members ran, when the arm chose
+	// one ("" for the lab's own, Report.EtcdVersion).
+	EtcdVersion string
+	// PreVoteOff is true when the arm turned etcd's pre-vote off.
+	PreVoteOff bool
 	// Heartbeat and Election are the raft timeouts the members ran with.
 	Heartbeat, Election time.Duration
 	// TimeoutRule says how Heartbeat and Election were chosen, when they were
@@ -48,22 +58,32 @@ type Arm struct {
 	// FsyncP50, FsyncP99 and FsyncMax are the fdatasync probe's latencies
 	// on the data disk before the arm started.
 	FsyncP50, FsyncP99, FsyncMax time.Duration
-	// WALFsyncP50 and WALFsyncP99 are the quantiles of the WAL fsync
-	// histogram below (from /metrics, interpolated within buckets).
-	WALFsyncP50, WALFsyncP99 time.Duration
+	// WALFsyncMean is the WAL fsync histogram's exact mean (sum / count),
+	// and WALFsyncP50Le and WALFsyncP99Le the upper bounds, in seconds, of
+	// the buckets its quantiles fall in (math.Inf(1) above the largest):
+	// the histogram says "≤ bound", never a value between bounds.
+	WALFsyncMean                 time.Duration
+	WALFsyncP50Le, WALFsyncP99Le float64
 	// FsyncBuckets is the etcd_disk_wal_fsync_duration_seconds histogram's
 	// increase over the arm, summed over the members, with Prometheus
 	// semantics: cumulative counts in increasing UpperBound order, the last
 	// bucket usually +Inf.
 	FsyncBuckets []Bucket
 
-	// LeaderChanges is the largest increase of
-	// etcd_server_leader_changes_seen_total over the arm among the members;
-	// the first election counts as one change.
+	// Phases are the bounds of the arm's phases (bootstrap, observation,
+	// check perf).
+	Phases Phases
+	// LeaderChanges counts the changes of leader after the first, as the
+	// samples saw them (the bootstrap's election is no change).
 	LeaderChanges int
-	// Elections is the number of "starting a new election" log lines, summed
-	// over the members (pre-vote campaigns included).
+	// Elections is the number of "starting a new election" log lines,
+	// summed over the members and the phases (ElectionsByPhase.Total()).
 	Elections int
+	// ElectionsByPhase, PreVotes and Votes count, per phase and summed over
+	// the members, the "starting a new election" lines, the pre-vote
+	// campaigns ("became pre-candidate") and the vote campaigns ("became
+	// candidate").
+	ElectionsByPhase, PreVotes, Votes PhaseCounts
 	// MaxTerm is the highest raft term any member reported.
 	MaxTerm uint64
 	// TimeToFirstLeader is when a member first reported a leader, or Never.
@@ -74,14 +94,20 @@ type Arm struct {
 	// HeartbeatFailures is etcd_server_heartbeat_send_failures_total's
 	// increase, summed over the members.
 	HeartbeatFailures int
-	// SlowFsyncLines counts the slow-fsync log lines over the members
-	// (3.4's "sync duration of", 3.5+'s "slow fdatasync").
-	SlowFsyncLines int
+	// SlowFsyncLines counts the slow-fsync log lines over the members and
+	// the phases (3.4's "sync duration of", 3.5+'s "slow fdatasync");
+	// SlowFsyncByPhase per phase.
+	SlowFsyncLines   int
+	SlowFsyncByPhase PhaseCounts
 
 	// PutCount, PutErrors and PutP99 describe the steady client workload.
 	PutCount, PutErrors int
 	PutP99              time.Duration
 	CheckPerf           CheckPerf
+
+	// CPU is what the guests' and the host's CPUs did during the
+	// observation.
+	CPU CPU
 
 	// Samples are every member's raft term and leader over time, as the
 	// members' Status answered (about one per member per second).
@@ -92,6 +118,48 @@ type Arm struct {
 	// Evidence is the directory holding the arm's evidence, relative to the
 	// report's directory.
 	Evidence string
+}
+
+// Missing is an arm of the run that has no results, and why.
+type Missing struct {
+	Name string
+	// Reason says why the arm has no results: "failed: " and the cause,
+	// or "not run: " and why.
+	Reason string
+}
+
+// Partial reports whether some arms asked for have no results.
+func (r Report) Partial() bool { return len(r.Missing) > 0 }
+
+// CPU is the CPU figures of an arm's observation: Steal is the largest
+// share of a guest's CPU time stolen by the host (/proc/stat), GuestLoad
+// the largest guest 1-minute load average, HostLoad the host's, on
+// HostCPUs CPUs. Measured is false when they could not be read.
+type CPU struct {
+	Measured            bool
+	Steal               float64
+	GuestLoad, HostLoad float64
+	HostCPUs            int
+}
+
+// Phases are the bounds of an arm's phases, from the arm's start: the
+// bootstrap runs to ObservationStart (the first leader, or the end of the
+// wait for one), the observation to ObservationEnd, check perf to End.
+type Phases struct {
+	ObservationStart, ObservationEnd, End time.Duration
+}
+
+// PhaseCounts are counts of journal lines in each phase of an arm.
+type PhaseCounts struct {
+	Bootstrap, Observation, CheckPerf int
+}
+
+// Total is the count over every phase.
+func (c PhaseCounts) Total() int { return c.Bootstrap + c.Observation + c.CheckPerf }
+
+// String is "bootstrap / observation / check perf".
+func (c PhaseCounts) String() string {
+	return fmt.Sprintf("%d / %d / %d", c.Bootstrap, c.Observation, c.CheckPerf)
 }
 
 // Never is TimeToFirstLeader of an arm whose cluster never elected a leader.

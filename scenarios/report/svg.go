@@ -27,6 +27,7 @@ const (
 	colourBad     = "#C0392B"
 	colourGood    = "#1E8449"
 	colourNoLead  = "#F5B7B1"
+	colourBoot    = "#D6EAF8"
 	fontFamily    = "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif"
 	chartWidth    = 960.0
 	marginLeft    = 72.0

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -22,18 +23,24 @@ func rows(r Report) []row {
 			return formatTimeout(a.Heartbeat) + " / " + formatTimeout(a.Election)
 		}},
 		{"fsync p50 / p99 (probe)", func(a Arm) string { return orDash(a.FsyncP50) + " / " + orDash(a.FsyncP99) }},
-		{"WAL fsync p50 / p99", func(a Arm) string { return orDash(a.WALFsyncP50) + " / " + orDash(a.WALFsyncP99) }},
+		{"WAL fsync mean; p50, p99 bucket", walCell},
+		{"phases: boot / obs / perf", phasesCell},
 		{"time to first leader", firstLeaderCell},
-		{"leader changes", func(a Arm) string { return strconv.Itoa(a.LeaderChanges) }},
-		{"elections", func(a Arm) string { return strconv.Itoa(a.Elections) }},
+		{"leader changes after the first", func(a Arm) string { return strconv.Itoa(a.LeaderChanges) }},
+		{"elections (boot / obs / perf)", func(a Arm) string { return a.ElectionsByPhase.String() }},
+		{"pre-vote / vote campaigns", func(a Arm) string {
+			return strconv.Itoa(a.PreVotes.Total()) + " / " + strconv.Itoa(a.Votes.Total())
+		}},
 		{"max term", func(a Arm) string { return strconv.FormatUint(a.MaxTerm, 10) }},
-		{"time without leader", func(a Arm) string { return formatDuration(a.TimeWithoutLeader) }},
+		{"time without leader (after the first)", func(a Arm) string { return formatDuration(a.TimeWithoutLeader) }},
 		{"heartbeat failures", func(a Arm) string { return strconv.Itoa(a.HeartbeatFailures) }},
-		{"slow-fsync log lines", func(a Arm) string { return strconv.Itoa(a.SlowFsyncLines) }},
+		{"slow-fsync lines (boot / obs / perf)", func(a Arm) string { return a.SlowFsyncByPhase.String() }},
 		{"put p99, errors", putCell},
 		{"check perf", func(a Arm) string { return checkPerfCell(a.CheckPerf) }},
 		{"check perf slowest / σ", func(a Arm) string { return checkPerfLatencyCell(a.CheckPerf) }},
 		{"outcome", Outcome},
+		{"leadership", func(a Arm) string { v, _ := Leadership(a, controlArm(r)); return v }},
+		{"disk for etcd", func(a Arm) string { v, _ := DiskFitness(a); return v }},
 	}
 	for _, a := range r.Arms {
 		if a.Expect != "" {
@@ -48,7 +55,7 @@ func rows(r Report) []row {
 // per measurement, then each arm's one-line verdict.
 func Table(w io.Writer, r Report) error {
 	if len(r.Arms) == 0 {
-		if _, err := io.WriteString(w, "no arms ran\n"); err != nil {
+		if _, err := io.WriteString(w, "no arms ran\n"+missingLines(r)); err != nil {
 			return fmt.Errorf("writing comparison table: %w", err)
 		}
 		return nil
@@ -95,10 +102,52 @@ func Table(w io.Writer, r Report) error {
 	for _, a := range r.Arms {
 		fmt.Fprintf(&b, "%s%s   %s\n", a.Name, strings.Repeat(" ", nameWidth-utf8.RuneCountInString(a.Name)), a.verdict())
 	}
+	b.WriteString(missingLines(r))
+	b.WriteString("\n" + Control(r).Line() + "\n")
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("writing comparison table: %w", err)
 	}
 	return nil
+}
+
+// missingLines names the arms without results, one line each.
+func missingLines(r Report) string {
+	var b strings.Builder
+	for _, m := range r.Missing {
+		fmt.Fprintf(&b, "%s   no results: %s\n", m.Name, m.Reason)
+	}
+	return b.String()
+}
+
+// phasesCell is how long each phase of the arm took.
+func phasesCell(a Arm) string {
+	p := a.Phases
+	if p.End == 0 {
+		return ""
+	}
+	return formatDuration(p.ObservationStart) + " / " + formatDuration(p.ObservationEnd-p.ObservationStart) +
+		" / " + formatDuration(p.End-p.ObservationEnd)
+}
+
+// walCell is the WAL fsync histogram's exact mean and the buckets its p50
+// and p99 fall in.
+func walCell(a Arm) string {
+	if a.WALFsyncP50Le == 0 {
+		return ""
+	}
+	return formatDuration(a.WALFsyncMean) + "; " + leCell(a.WALFsyncP50Le) + ", " + leCell(a.WALFsyncP99Le)
+}
+
+// leCell says which bucket a quantile falls in: "≤ 2.048 s".
+func leCell(bound float64) string {
+	if math.IsInf(bound, 1) {
+		return "above the last bucket"
+	}
+	// The bound exactly as etcd's bucket has it: 2.048 s, not 2.05 s.
+	if bound < 1 {
+		return "≤ " + strconv.FormatFloat(bound*1000, 'f', -1, 64) + " ms"
+	}
+	return "≤ " + strconv.FormatFloat(bound, 'f', -1, 64) + " s"
 }
 
 // cellOf is the row's cell for a, "–" when there is nothing to say.

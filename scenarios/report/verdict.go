@@ -21,7 +21,7 @@ const slowStart = 10
 // election. Precisely, all of:
 //
 //  1. a leader was elected (TimeToFirstLeader is not Never);
-//  2. LeaderChanges ≤ 1 (the first election is the one change allowed);
+//  2. LeaderChanges is 0 (no change of leader after the first);
 //  3. let L and T be the leader and term of the earliest sample naming a
 //     leader: every sample from then on names L or no leader and reports a
 //     term ≤ T, and MaxTerm ≤ T — no member started a term after the first
@@ -35,7 +35,7 @@ const slowStart = 10
 // samples, not the lines, decide what happened after the first leader. When
 // no sample names a leader, conditions 1 and 2 decide alone.
 func Stable(a Arm) bool {
-	if !a.Elected() || a.LeaderChanges > 1 {
+	if !a.Elected() || a.LeaderChanges > 0 {
 		return false
 	}
 	samples := sortedSamples(a.Samples)
@@ -109,7 +109,7 @@ func Verdict(a Arm) string {
 		return "stable: one leader throughout, elected after " + formatDuration(a.TimeToFirstLeader)
 	}
 	var parts []string
-	if a.LeaderChanges > 1 {
+	if a.LeaderChanges > 0 {
 		parts = append(parts, plural(a.LeaderChanges, "leader change", "leader changes"))
 	}
 	if a.Elections > 0 {

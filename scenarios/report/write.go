@@ -12,6 +12,7 @@ const (
 	MarkdownFile   = "report.md"
 	JSONFile       = "report.json"
 	LeaderTermFile = "leader-term.svg"
+	LeadershipFile = "leadership.svg"
 	FsyncFile      = "fsync.svg"
 )
 
@@ -19,8 +20,9 @@ const (
 // WriteMarkdown takes them.
 func Charts() map[string]string {
 	return map[string]string{
-		"leader and term over time": LeaderTermFile,
-		"WAL fsync latency per arm": FsyncFile,
+		"every arm's leadership on one time axis": LeadershipFile,
+		"leader and term over time":               LeaderTermFile,
+		"WAL fsync latency per arm":               FsyncFile,
 	}
 }
 
@@ -40,6 +42,7 @@ func Write(dir string, r Report) error {
 	}{
 		{MarkdownFile, md.Bytes()},
 		{JSONFile, js.Bytes()},
+		{LeadershipFile, LeadershipSVG(r)},
 		{LeaderTermFile, LeaderTermSVG(r)},
 		{FsyncFile, FsyncSVG(r)},
 	}

@@ -9,6 +9,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +29,9 @@ const workloadRate = 5
 // arm runs one arm: wipe, profile, probe, bootstrap, observe, check perf,
 // collect. The timeline starts when the members are started.
 func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
-	out := report.Arm{Name: a.Name, Description: a.Description, Profile: a.Profile, Expect: a.Expect, Evidence: a.Name}
+	out := report.Arm{Name: a.Name, Description: a.Description, Profile: a.Profile, Expect: a.Expect, Evidence: a.Name,
+		EtcdVersion: a.EtcdVersion, PreVoteOff: a.NoPreVote}
+	env := armEnv{OwnEtcd: a.EtcdVersion != "", NoPreVote: a.NoPreVote}
 	dir, err := r.evidenceDir(a)
 	if err != nil {
 		return out, err
@@ -37,10 +41,22 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 		return out, err
 	}
 	// Probe with etcd stopped and the arm's profile in place.
-	if err := r.cl.reset(ctx, r.State.Plan.Etcd.HeartbeatInterval, r.State.Plan.Etcd.ElectionTimeout); err != nil {
+	if err := r.cl.reset(ctx, r.State.Plan.Etcd.HeartbeatInterval, r.State.Plan.Etcd.ElectionTimeout, env); err != nil {
 		return out, err
 	}
-	if err := lab.SetDiskProfile(ctx, r.State, r.Store, r.Provider, r.State.Plan.Nodes, profile, r.Status); err != nil {
+	if a.EtcdVersion != "" {
+		bin, ok := r.EtcdBinaries[a.EtcdVersion]
+		if !ok {
+			return out, fmt.Errorf("no etcd %s was given for the arm", a.EtcdVersion)
+		}
+		end := r.Status.Start("%s: installing etcd %s on every node", a.Name, a.EtcdVersion)
+		err := r.cl.installEtcd(ctx, bin.Path, bin.SHA256)
+		end(err)
+		if err != nil {
+			return out, err
+		}
+	}
+	if err := r.setProfile(ctx, profile); err != nil {
 		return out, err
 	}
 	probes, err := r.probe(ctx, dir)
@@ -55,7 +71,7 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 	}
 	r.Status.Printf("  %s: fsync p50 %s p99 %s; heartbeat %s, election %s", a.Name,
 		out.FsyncP50.Round(time.Millisecond), out.FsyncP99.Round(time.Millisecond), out.Heartbeat, out.Election)
-	if err := r.cl.reset(ctx, out.Heartbeat, out.Election); err != nil {
+	if err := r.cl.reset(ctx, out.Heartbeat, out.Election, env); err != nil {
 		return out, err
 	}
 	offsets, err := r.cl.clocks(ctx)
@@ -63,11 +79,13 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 		return out, err
 	}
 
-	obs, err := r.observe(ctx, a, out.Election)
+	obs, cpu, err := r.observe(ctx, a, out.Election)
 	if err != nil {
 		return out, err
 	}
+	out.CPU = cpu
 	r.checkPerf(ctx, &out, dir)
+	obs.Windows.End = time.Since(obs.Start)
 	r.collect(ctx, &obs, offsets, dir)
 	fill(&out, obs)
 	return out, writeJSON(filepath.Join(dir, "results.json"), obs.Results())
@@ -82,7 +100,12 @@ func fsyncFor(profile string, fsync time.Duration) time.Duration {
 
 // probe measures every data disk and keeps the results as evidence.
 func (r *runner) probe(ctx context.Context, dir string) ([]disk.ProbeResult, error) {
-	results, err := lab.ProbeDisks(ctx, r.Store, r.State.Plan.Nodes, r.Probe, r.Status)
+	var results []disk.ProbeResult
+	err := r.backoff.retry(ctx, "probing the disks", func(ctx context.Context) error {
+		var err error
+		results, err = lab.ProbeDisks(ctx, r.Store, r.State.Plan.Nodes, r.Probe, r.Status)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -101,11 +124,12 @@ func worst(results []disk.ProbeResult) (p50, p99, maxLat time.Duration) {
 // observe starts the members together and watches them: status every
 // second from the start, the workload from the first leader (or after
 // FirstLeaderWait), for Duration.
-func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (measure.Observation, error) {
+func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (measure.Observation, report.CPU, error) {
 	start := time.Now()
 	obs := measure.Observation{Arm: a.Name, Start: start}
+	var cpu report.CPU
 	if err := r.cl.start(ctx); err != nil {
-		return obs, err
+		return obs, cpu, err
 	}
 	// A member serves clients only once it has joined a cluster with a
 	// leader, which may never happen (etcd 3.4 on the hdd profile): the
@@ -141,11 +165,16 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 	metricsClient := measure.HTTPClient(r.etcdCfg.TLS)
 	obs.Metrics = make([]measure.MemberWindow, len(r.State.Plan.Nodes))
 	for i, n := range r.State.Plan.Nodes {
+		// Every member started fresh with the arm, its counters at zero:
+		// the metrics' window is the bootstrap and the observation, for
+		// every arm alike (no Before, which a member that does not serve
+		// yet could not give).
 		obs.Metrics[i].Member = n.Name
-		// A fresh member's counters start at zero: with no answer, the
-		// window starts from nothing, which is the bootstrap's truth.
-		obs.Metrics[i].Before, _ = measure.FetchMetrics(ctx, metricsClient, n.ClientURL+"/metrics")
 	}
+	obs.Windows.ObservationStart = time.Since(start)
+	// CPU figures are a judgement aid, not the arm's purpose: an arm whose
+	// guests cannot say goes on without them.
+	cpuBefore, cpuErr := r.cl.cpu(ctx)
 	w := measure.Workload{
 		Rate: workloadRate, Start: start, KeyPrefix: "/lab/workload/" + a.Name + "/",
 		Timeout: max(5*time.Second, 2*election),
@@ -165,15 +194,47 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 	stopSampling()
 	obs.Timeline = <-timeline
 	obs.Window = time.Since(start)
+	obs.Windows.ObservationEnd = obs.Window
+	if cpuErr == nil {
+		cpu, cpuErr = cpuFigures(ctx, r.cl, cpuBefore)
+	}
+	if cpuErr != nil {
+		r.Status.Printf("  %s: CPU figures: %v", a.Name, cpuErr)
+	}
 	for i, n := range r.State.Plan.Nodes {
-		after, err := measure.FetchMetrics(ctx, metricsClient, n.ClientURL+"/metrics")
+		var after measure.Snapshot
+		err := r.backoff.retry(ctx, "", func(ctx context.Context) error {
+			var err error
+			after, err = measure.FetchMetrics(ctx, metricsClient, n.ClientURL+"/metrics")
+			return err
+		})
 		if err != nil {
 			r.Status.Printf("  %s: metrics of %s: %v", a.Name, n.Name, err)
 			continue
 		}
 		obs.Metrics[i].After = after
 	}
-	return obs, ctx.Err()
+	return obs, cpu, ctx.Err()
+}
+
+// cpuFigures reads the guests' CPU counters again and the host's load:
+// the largest steal share and guest load, and the host's load on its CPUs.
+func cpuFigures(ctx context.Context, cl *cluster, before map[string]measure.CPUStat) (report.CPU, error) {
+	after, err := cl.cpu(ctx)
+	if err != nil {
+		return report.CPU{}, err
+	}
+	out := report.CPU{Measured: true, HostCPUs: runtime.NumCPU()}
+	for name, a := range after {
+		out.Steal = max(out.Steal, measure.StealShare(before[name], a))
+		out.GuestLoad = max(out.GuestLoad, a.Load1)
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			out.HostLoad, _ = strconv.ParseFloat(f[0], 64)
+		}
+	}
+	return out, nil
 }
 
 // lazyClient is the arm's etcd client, connected in the background while
@@ -293,22 +354,24 @@ func (r *runner) names() map[string]string {
 	return m
 }
 
-// fill turns the observation into the report's arm.
+// fill turns the observation into the report's arm. Each figure comes
+// from the one function in measure that defines it, so report.json and
+// results.json agree.
 func fill(out *report.Arm, obs measure.Observation) {
 	tl := obs.Timeline
-	// The report counts time without a leader after the first one; the
-	// timeline counts the bootstrap too.
 	out.TimeWithoutLeader = tl.TimeWithoutLeader()
 	if d, ok := tl.TimeToFirstLeader(); ok {
 		out.TimeToFirstLeader = d
-		out.TimeWithoutLeader = max(0, out.TimeWithoutLeader-d)
 	} else {
 		// Never elected: the whole arm went without one, also before the
 		// sampler could ask anybody.
 		out.TimeToFirstLeader = report.Never
 		out.TimeWithoutLeader = max(out.TimeWithoutLeader, obs.Window)
 	}
+	out.LeaderChanges = tl.LeaderChanges()
 	out.MaxTerm = tl.MaxTerm()
+	out.Phases = report.Phases{ObservationStart: obs.Windows.ObservationStart,
+		ObservationEnd: obs.Windows.ObservationEnd, End: obs.Windows.End}
 	ids := map[etcd.MemberID]string{}
 	for _, s := range flatten(tl) {
 		if s.Err == nil && s.ID != 0 {
@@ -328,7 +391,6 @@ func fill(out *report.Arm, obs measure.Observation) {
 	var wal measure.Histogram
 	for _, m := range obs.Metrics {
 		d := m.After.Delta(m.Before)
-		out.LeaderChanges = max(out.LeaderChanges, int(m.After.LeaderChanges))
 		out.HeartbeatFailures += int(d.HeartbeatSendFailures)
 		wal, _ = wal.Add(d.WALFsync) // all members export the same buckets
 	}
@@ -338,11 +400,18 @@ func fill(out *report.Arm, obs measure.Observation) {
 	if len(wal.Buckets) > 0 {
 		out.FsyncBuckets = append(out.FsyncBuckets, report.Bucket{UpperBound: math.Inf(1), Count: float64(wal.Count)})
 	}
-	out.WALFsyncP50 = seconds(wal.Quantile(0.5))
-	out.WALFsyncP99 = seconds(wal.Quantile(0.99))
-	counts := measure.CountEvents(obs.Events)
-	out.Elections = counts[measure.ElectionStart]
-	out.SlowFsyncLines = counts[measure.SlowFsync]
+	out.WALFsyncMean = seconds(wal.Mean())
+	out.WALFsyncP50Le, out.WALFsyncP99Le = wal.QuantileBound(0.5), wal.QuantileBound(0.99)
+	counts := measure.CountByPhase(obs.Events, obs.Start, obs.Windows)
+	perPhase := func(k measure.Kind) report.PhaseCounts {
+		return report.PhaseCounts{Bootstrap: counts[measure.PhaseBootstrap][k],
+			Observation: counts[measure.PhaseObservation][k], CheckPerf: counts[measure.PhaseCheckPerf][k]}
+	}
+	out.ElectionsByPhase = perPhase(measure.ElectionStart)
+	out.Elections = out.ElectionsByPhase.Total()
+	out.PreVotes, out.Votes = perPhase(measure.PreVoteCampaign), perPhase(measure.VoteCampaign)
+	out.SlowFsyncByPhase = perPhase(measure.SlowFsync)
+	out.SlowFsyncLines = out.SlowFsyncByPhase.Total()
 	stats := obs.Requests.Stats()
 	out.PutCount, out.PutErrors, out.PutP99 = stats.Count, stats.Errors, stats.P99
 }

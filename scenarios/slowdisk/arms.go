@@ -2,11 +2,13 @@ package slowdisk
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/kthw-lab/lab/lab/disk"
+	"github.com/kthw-lab/lab/lab/etcd"
 	"github.com/kthw-lab/lab/scenarios"
 )
 
@@ -23,6 +25,12 @@ type Arm struct {
 	Tuned bool
 	// Expect is the outcome the arm should show: "stable" or "unstable".
 	Expect string
+	// EtcdVersion is the etcd the arm runs ("v3.4.23"), installed on the
+	// guests for the arm from the cache; "" runs the lab's own.
+	EtcdVersion string
+	// NoPreVote turns pre-vote off (etcd 3.5+ turns it on by default; 3.4
+	// has it off already), through ETCD_PRE_VOTE=false.
+	NoPreVote bool
 }
 
 // Arms of the slow-disk scenario, in the order they run.
@@ -31,42 +39,75 @@ var Arms = []Arm{
 		Profile: disk.SSD, Heartbeat: 100 * time.Millisecond, Election: time.Second, Expect: "stable"},
 	{Name: "hdd", Description: "a laptop hard disk shared by the three VMs (fsync ≈ 1 s), etcd's default timeouts: the story's failure",
 		Profile: disk.HDD, Heartbeat: 100 * time.Millisecond, Election: time.Second},
-	{Name: "hdd-tuned", Description: "the same hard disk with raft timeouts derived from its measured fsync latency",
+	{Name: "hdd-tuned", Description: "the same hard disk with raft timeouts from etcd's tuning guide and the measured round trip",
 		Profile: disk.HDD, Tuned: true, Expect: "stable"},
 }
 
-// TuneRule says how hdd-tuned derives its timeouts.
-const TuneRule = "heartbeat = fsync p99 / 2 rounded up to 100 ms (at least 100 ms), election = 10 × heartbeat"
-
-// Tune applies TuneRule to a measured fsync p99, within etcd's limits.
-func Tune(p99 time.Duration) (heartbeat, election time.Duration) {
-	heartbeat = max(100*time.Millisecond, (p99/2 + 99*time.Millisecond).Truncate(100*time.Millisecond))
-	election = min(10*heartbeat, 50*time.Second)
-	return min(heartbeat, election/5), election
+// ExtraArms run only when named in --arms: they answer a question of their
+// own and cost an arm's time.
+var ExtraArms = []Arm{
+	{Name: "hdd-noprevote", Description: "the hard disk with etcd's default timeouts and pre-vote off (3.4's default): " +
+		"is pre-vote what saves a fresh 3.5+ cluster?", Profile: disk.HDD, Heartbeat: 100 * time.Millisecond, Election: time.Second,
+		NoPreVote: true},
 }
 
-// Select returns the named arms (all for none), in the scenario's order.
+// TuneRule says how hdd-tuned derives its timeouts, and from where.
+const TuneRule = "heartbeat = the round trip including fsync (the probe's fsync p99 on the slowest node, at least " +
+	"100 writes or 30 s; the network's share is under a millisecond between these VMs), rounded up to 100 ms; " +
+	"election = 10 × heartbeat; within etcd's limits (election ≤ 50000 ms and ≥ 5 × heartbeat). " +
+	"Source: etcd's tuning guide (https://etcd.io/docs/v3.5/tuning/): the heartbeat interval around the round-trip " +
+	"time between members, the election timeout at least 10 times it"
+
+// tuneElectionRatio is the tuning guide's election timeout in round trips.
+const tuneElectionRatio = 10
+
+// Tune applies TuneRule to a measured round trip (the probe's fsync p99).
+func Tune(roundTrip time.Duration) (heartbeat, election time.Duration) {
+	heartbeat = max(100*time.Millisecond, (roundTrip + 99*time.Millisecond).Truncate(100*time.Millisecond))
+	election = min(tuneElectionRatio*heartbeat, etcd.MaxElectionTimeout)
+	return min(heartbeat, election/etcd.MinElectionHeartbeatRatio), election
+}
+
+// Select returns the named arms (the default ones for none), in the order
+// given. A name may carry an etcd version, "hdd@v3.4.23": the arm then
+// runs that etcd, taken from the cache.
 func Select(names []string) ([]Arm, error) {
 	if len(names) == 0 {
 		return Arms, nil
 	}
 	var out []Arm
-	for _, a := range Arms {
-		if slices.Contains(names, a.Name) {
-			out = append(out, a)
-		}
-	}
+	seen := map[string]bool{}
 	for _, n := range names {
-		if !slices.ContainsFunc(Arms, func(a Arm) bool { return a.Name == n }) {
-			return nil, fmt.Errorf("slow-disk has no arm %q: its arms are %s", n, strings.Join(armNames(), ", "))
+		base, ver, versioned := strings.Cut(strings.TrimSpace(n), "@")
+		i := slices.IndexFunc(allArms(), func(a Arm) bool { return a.Name == base })
+		if i < 0 {
+			return nil, fmt.Errorf("slow-disk has no arm %q: its arms are %s, each optionally @VERSION (hdd@v3.4.23)", base, strings.Join(armNames(), ", "))
 		}
+		a := allArms()[i]
+		if versioned {
+			if !versionPattern.MatchString(ver) {
+				return nil, fmt.Errorf("--arms %s: %q is not an etcd version such as v3.4.23", n, ver)
+			}
+			a.Name, a.EtcdVersion = base+"@"+ver, ver
+			a.Description += ", on etcd " + ver
+			a.Expect = "" // the expectations are the lab's etcd's
+		}
+		if seen[a.Name] {
+			return nil, fmt.Errorf("--arms names %s twice", a.Name)
+		}
+		seen[a.Name] = true
+		out = append(out, a)
 	}
 	return out, nil
 }
 
+var versionPattern = regexp.MustCompile(`^v3\.\d+\.\d+$`)
+
+func allArms() []Arm { return append(slices.Clone(Arms), ExtraArms...) }
+
 func armNames() []string {
 	var out []string
-	for _, a := range Arms {
+	for _, a := range allArms() {
 		out = append(out, a.Name)
 	}
 	return out
@@ -80,7 +121,7 @@ func Describe() scenarios.Scenario {
 			"and whether longer raft timeouts would have fixed it too. Each arm wipes etcd and bootstraps the " +
 			"cluster afresh on its disk, then observes it under a steady write workload and runs check perf.",
 	}
-	for _, a := range Arms {
+	for _, a := range allArms() {
 		desc := a.Description
 		if a.Tuned {
 			desc += ": " + TuneRule

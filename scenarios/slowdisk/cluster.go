@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,13 +15,24 @@ import (
 	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
+	labssh "github.com/kthw-lab/lab/lab/ssh"
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
 // cluster does things to every etcd member of a running lab over SSH.
+// Every command is safe to run twice, so a call whose connection failed is
+// retried (backoff).
 type cluster struct {
 	st    *lab.State
 	store lab.Store
 	keys  *pki.PKI
+	// exec runs a script as root on a node; lab.RunAsRoot when nil (tests
+	// inject faults here).
+	exec func(ctx context.Context, keys *pki.PKI, n spec.Node, script string) (string, error)
+	// upload runs script on n with stdin; nil dials the node (tests
+	// replace it).
+	upload  func(ctx context.Context, n spec.Node, script string, stdin io.Reader) error
+	backoff backoff
 }
 
 // each runs f on every node in parallel and joins the errors.
@@ -32,13 +46,47 @@ func (c *cluster) each(f func(n spec.Node) error) error {
 	return errors.Join(errs...)
 }
 
+// run runs script on n, retrying failed connections.
 func (c *cluster) run(ctx context.Context, n spec.Node, script string) (string, error) {
+	var out string
+	err := c.backoff.retry(ctx, "", func(ctx context.Context) error {
+		var err error
+		out, err = c.once(ctx, n, script)
+		return err
+	})
+	return out, err
+}
+
+// once runs script on n once.
+func (c *cluster) once(ctx context.Context, n spec.Node, script string) (string, error) {
+	if c.exec != nil {
+		return c.exec(ctx, c.keys, n, script)
+	}
 	return lab.RunAsRoot(ctx, c.keys, n, script)
 }
 
+// Where an arm's etcd goes on the guests: the lab's own binary is kept
+// beside it the first time another replaces it, and put back by every arm
+// that runs the lab's own (and by the restore).
+const (
+	guestEtcd    = "/usr/local/bin/etcd"
+	guestLabEtcd = "/usr/local/bin/etcd.lab"
+	armDropIn    = "/etc/systemd/system/etcd.service.d/lab-arm.conf"
+)
+
+// armEnv is what an arm changes on the guests beyond the unit's timeouts.
+type armEnv struct {
+	// OwnEtcd is true when the arm installs its own etcd after reset (so
+	// reset leaves the binary alone); false puts the lab's own back.
+	OwnEtcd bool
+	// NoPreVote writes a drop-in setting ETCD_PRE_VOTE=false.
+	NoPreVote bool
+}
+
 // reset stops etcd everywhere, wipes its data and installs a unit with the
-// arm's timeouts; etcd is left stopped, ready to bootstrap afresh.
-func (c *cluster) reset(ctx context.Context, heartbeat, election time.Duration) error {
+// arm's timeouts and environment; etcd is left stopped, ready to bootstrap
+// afresh.
+func (c *cluster) reset(ctx context.Context, heartbeat, election time.Duration, env armEnv) error {
 	return c.each(func(n spec.Node) error {
 		unit, err := lab.UnitFor(&c.st.Plan, n, heartbeat, election)
 		if err != nil {
@@ -46,7 +94,15 @@ func (c *cluster) reset(ctx context.Context, heartbeat, election time.Duration) 
 		}
 		script := "set -e\nsystemctl stop etcd\nrm -rf /var/lib/etcd/member\n" +
 			"cat > /etc/systemd/system/etcd.service <<'LAB_UNIT_EOF'\n" + string(unit) + "LAB_UNIT_EOF\n" +
-			"systemctl daemon-reload\n"
+			"rm -f " + armDropIn + "\n"
+		if env.NoPreVote {
+			// etcd reads every flag from ETCD_<FLAG> too (3.4 and later).
+			script += "mkdir -p " + path.Dir(armDropIn) + "\nprintf '[Service]\\nEnvironment=ETCD_PRE_VOTE=false\\n' > " + armDropIn + "\n"
+		}
+		if !env.OwnEtcd {
+			script += "if [ -e " + guestLabEtcd + " ]; then cp -p " + guestLabEtcd + " " + guestEtcd + "; fi\n"
+		}
+		script += "systemctl daemon-reload\n"
 		if _, err := c.run(ctx, n, script); err != nil {
 			return fmt.Errorf("resetting etcd on %s: %w", n.Name, err)
 		}
@@ -71,9 +127,16 @@ func (c *cluster) clocks(ctx context.Context) (map[string]time.Duration, error) 
 	var mu sync.Mutex
 	offsets := map[string]time.Duration{}
 	err := c.each(func(n spec.Node) error {
-		before := time.Now()
-		out, err := c.run(ctx, n, "date +%s.%N")
-		after := time.Now()
+		// Timed per attempt: a retried call must not count its waits.
+		var before, after time.Time
+		var out string
+		err := c.backoff.retry(ctx, "reading the clock of "+n.Name, func(ctx context.Context) error {
+			var err error
+			before = time.Now()
+			out, err = c.once(ctx, n, "date +%s.%N")
+			after = time.Now()
+			return err
+		})
 		if err != nil {
 			return err
 		}
@@ -95,4 +158,68 @@ func (c *cluster) clocks(ctx context.Context) (map[string]time.Duration, error) 
 // ISO timestamps.
 func (c *cluster) journal(ctx context.Context, n spec.Node, since time.Time) (string, error) {
 	return c.run(ctx, n, fmt.Sprintf("journalctl -u etcd --no-pager -o short-iso-precise --since @%d", since.Unix()))
+}
+
+// cpu reads every guest's CPU counters and load (measure.CPUScript).
+func (c *cluster) cpu(ctx context.Context) (map[string]measure.CPUStat, error) {
+	var mu sync.Mutex
+	out := map[string]measure.CPUStat{}
+	err := c.each(func(n spec.Node) error {
+		text, err := c.run(ctx, n, measure.CPUScript)
+		if err != nil {
+			return err
+		}
+		st, err := measure.ParseCPU(text)
+		if err != nil {
+			return fmt.Errorf("%s: %w", n.Name, err)
+		}
+		mu.Lock()
+		out[n.Name] = st
+		mu.Unlock()
+		return nil
+	})
+	return out, err
+}
+
+// installEtcd puts the etcd binary at path (whose sha256 is sum) on every
+// guest in place of the lab's, which is kept as guestLabEtcd. etcd must be
+// stopped. The copy is checked on the guest before it replaces anything.
+func (c *cluster) installEtcd(ctx context.Context, path, sum string) error {
+	script := "set -e\n" +
+		"test -e " + guestLabEtcd + " || cp -p " + guestEtcd + " " + guestLabEtcd + "\n" +
+		"cat > " + guestEtcd + ".arm\nchmod 0755 " + guestEtcd + ".arm\n" +
+		"echo '" + sum + "  " + guestEtcd + ".arm' | sha256sum -c --quiet\n" +
+		"mv " + guestEtcd + ".arm " + guestEtcd + "\n"
+	return c.each(func(n spec.Node) error {
+		err := c.backoff.retry(ctx, "", func(ctx context.Context) error {
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if c.upload != nil {
+				return c.upload(ctx, n, script, f)
+			}
+			cfg, err := lab.SSHConfig(c.keys, n)
+			if err != nil {
+				return err
+			}
+			cl, err := labssh.Dial(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer cl.Close()
+			_, _, err = cl.RunInput(ctx, "sudo sh -c "+shellQuote(script), f)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("installing %s on %s: %w", path, n.Name, err)
+		}
+		return nil
+	})
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -19,7 +19,13 @@ const SlowStart = 10
 // either never produce a leader or take more than SlowStart election
 // timeouts, or a leader that changes, and slow-fsync warnings in the log;
 // hdd-tuned keeps one leader. Arms that did not run are not judged.
+//
+// A run whose control is not healthy shows nothing either way: Contrast
+// returns report.Inconclusive and the control's figures.
 func Contrast(r report.Report) error {
+	if c := report.Control(r); !c.Healthy {
+		return errors.New(c.Line())
+	}
 	arms := map[string]report.Arm{}
 	for _, a := range r.Arms {
 		arms[a.Name] = a
@@ -38,6 +44,23 @@ func Contrast(r report.Report) error {
 			errs = append(errs, errors.New("hdd logged no slow fsync"))
 		}
 	}
+	// The story's generation, where it ran: hdd on it has the trouble,
+	// hdd-tuned on it elects.
+	for _, a := range r.Arms {
+		base, ver, ok := strings.Cut(a.Name, "@")
+		switch {
+		case !ok:
+		case base == "hdd":
+			if err := ElectionTrouble(a); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", a.Name, err))
+			}
+			if a.SlowFsyncLines == 0 {
+				errs = append(errs, fmt.Errorf("%s logged no slow fsync", a.Name))
+			}
+		case base == "hdd-tuned" && !a.Elected():
+			errs = append(errs, fmt.Errorf("%s never elected a leader on etcd %s", a.Name, ver))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -48,7 +71,7 @@ func ElectionTrouble(a report.Arm) error {
 		return fmt.Errorf("%d election(s): no repeated elections", a.Elections)
 	}
 	switch {
-	case !a.Elected(), a.LeaderChanges > 1, a.Election > 0 && a.TimeToFirstLeader > SlowStart*a.Election:
+	case !a.Elected(), a.LeaderChanges > 0, a.Election > 0 && a.TimeToFirstLeader > SlowStart*a.Election:
 		return nil
 	}
 	return fmt.Errorf("the first leader came after %s (%d × the election timeout) and stayed: no election trouble",
@@ -67,6 +90,10 @@ func Shown(r report.Report) string {
 	for _, a := range r.Arms {
 		if s, ok := says[a.Name]; ok {
 			parts = append(parts, s)
+		} else if base, ver, ok := strings.Cut(a.Name, "@"); ok && base == "hdd" {
+			parts = append(parts, "hdd on etcd "+ver+" struggles to elect one and logs slow fsyncs")
+		} else if ok && base == "hdd-tuned" {
+			parts = append(parts, "hdd-tuned on etcd "+ver+" elects one")
 		}
 	}
 	return strings.Join(parts, "; ")

@@ -3,10 +3,13 @@ package slowdisk
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/kthw-lab/lab/lab"
@@ -38,12 +41,21 @@ type Options struct {
 	CheckPerfDuration time.Duration
 	// Probe bounds the disk probe before each arm.
 	Probe disk.ProbeOptions
+	// EtcdBinaries are the etcd binaries of the arms that run their own
+	// version (Arm.EtcdVersion), by version.
+	EtcdBinaries map[string]EtcdBinary
 	// OutDir receives report.md, report.json, the charts and per arm its
 	// evidence.
 	OutDir string
 	Host   string
 	Status *progress.Status
 	Logger *slog.Logger
+}
+
+// EtcdBinary is an etcd binary on this host and its sha256, which the
+// guests check their copy against.
+type EtcdBinary struct {
+	Path, SHA256 string
 }
 
 // Defaults for Options.
@@ -54,16 +66,27 @@ const (
 )
 
 // Run runs the arms one after the other on the lab's VMs, writes the report
-// into OutDir and returns it. Afterwards the lab is back as create left it:
-// ssd profile, the plan's timeouts, a fresh healthy cluster.
+// into OutDir after every arm and returns it. An arm that fails does not
+// stop the others: the report names it and why, and so does the error.
+// Afterwards the lab is back as create left it: ssd profile, the plan's
+// timeouts, a fresh healthy cluster (a restore that is late is
+// Report.RestoreWarning). When ctx ends, the report of the arms done is
+// written and the lab is left as it is.
 func Run(ctx context.Context, o Options) (*report.Report, error) {
 	o.Duration = cmp.Or(o.Duration, DefaultDuration)
 	o.FirstLeaderWait = cmp.Or(o.FirstLeaderWait, DefaultFirstLeaderWait)
 	if o.Probe.Count == 0 {
-		o.Probe = disk.ProbeOptions{Count: 300, MaxTime: 8 * time.Second, Dir: disk.DefaultProbe().Dir}
+		// At least 100 writes or 30 s: the tuned rule needs a p99 from
+		// more than a handful of 1 s fsyncs.
+		o.Probe = disk.ProbeOptions{Count: 300, MaxTime: 30 * time.Second, Dir: disk.DefaultProbe().Dir}
 	}
 	if len(o.Arms) == 0 {
 		o.Arms = Arms
+	}
+	for _, a := range o.Arms {
+		if _, ok := o.EtcdBinaries[a.EtcdVersion]; a.EtcdVersion != "" && !ok {
+			return nil, fmt.Errorf("arm %s runs etcd %s, but no binary of it was given", a.Name, a.EtcdVersion)
+		}
 	}
 	keys, err := pki.Load(o.Store.PKIDir())
 	if err != nil {
@@ -76,38 +99,111 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the report directory: %w", err)
 	}
-	r := &runner{Options: o, cl: &cluster{st: o.State, store: o.Store, keys: keys},
-		etcdCfg: etcdCfg}
+	r := &runner{Options: o, cl: &cluster{st: o.State, store: o.Store, keys: keys, backoff: defaultBackoff},
+		etcdCfg: etcdCfg, backoff: defaultBackoff}
+	r.runArm, r.resetLab = r.arm, r.resetAfterFailure
+	r.write = func(rep report.Report) error { return report.Write(o.OutDir, rep) }
 	rep := &report.Report{Scenario: "slow-disk", Started: time.Now().UTC(), Host: o.Host,
 		EtcdVersion: o.State.Etcd.Version, Duration: o.Duration}
-	for _, a := range o.Arms {
-		end := o.Status.Start("arm %s: %s", a.Name, a.Description)
-		armReport, err := r.arm(ctx, a)
-		end(err)
-		if err != nil {
-			if rerr := r.restore(context.WithoutCancel(ctx), restoreWait(rep.Arms)); rerr != nil {
-				r.Status.Printf("warning: %v", rerr)
-			}
-			return rep, fmt.Errorf("arm %s: %w", a.Name, err)
-		}
-		rep.Arms = append(rep.Arms, armReport)
-	}
-	if err := report.Write(o.OutDir, *rep); err != nil {
+	err = r.runArms(ctx, rep)
+	if ctx.Err() != nil {
+		// Interrupted: the report of the arms done is written; restoring
+		// the lab would take minutes the user just refused.
 		return rep, err
 	}
-	if err := r.restore(ctx, restoreWait(rep.Arms)); err != nil {
+	if rerr := r.restore(ctx, restoreWait(rep.Arms)); rerr != nil {
 		if ctx.Err() != nil {
-			return rep, err
+			return rep, errors.Join(err, rerr)
 		}
-		rep.RestoreWarning = err.Error()
+		rep.RestoreWarning = rerr.Error()
 	}
-	return rep, nil
+	return rep, err
+}
+
+// runArms runs the arms in order and rewrites the report after each, so
+// a run that dies later keeps what it measured. An arm that fails is
+// recorded in rep.Missing with its cause, the lab is reset and the next
+// arm runs; an interrupted run (ctx done) records the arms it did not
+// finish. The error names the arms without results; nil when every arm
+// has them.
+func (r *runner) runArms(ctx context.Context, rep *report.Report) error {
+	var werr error
+	write := func(pending []Arm) {
+		snap := *rep
+		snap.Missing = slices.Clone(rep.Missing)
+		for _, a := range pending {
+			snap.Missing = append(snap.Missing, report.Missing{Name: a.Name,
+				Reason: "not run yet: the run was still going when this report was written"})
+		}
+		if err := r.write(snap); err != nil {
+			werr = err
+			r.Status.Printf("warning: %v", err)
+		}
+	}
+	for i, a := range r.Arms {
+		if ctx.Err() != nil {
+			for _, rest := range r.Arms[i:] {
+				rep.Missing = append(rep.Missing, report.Missing{Name: rest.Name, Reason: "not run: the run was interrupted"})
+			}
+			break
+		}
+		end := r.Status.Start("arm %s: %s", a.Name, a.Description)
+		out, err := r.runArm(ctx, a)
+		end(err)
+		switch {
+		case err == nil:
+			rep.Arms = append(rep.Arms, out)
+		case ctx.Err() != nil:
+			rep.Missing = append(rep.Missing, report.Missing{Name: a.Name, Reason: "not finished: the run was interrupted"})
+		default:
+			rep.Missing = append(rep.Missing, report.Missing{Name: a.Name, Reason: "failed: " + err.Error()})
+			if i < len(r.Arms)-1 {
+				if rerr := r.resetLab(ctx); rerr != nil {
+					r.Status.Printf("warning: resetting the lab after arm %s: %v", a.Name, rerr)
+				}
+			}
+		}
+		write(r.Arms[i+1:])
+	}
+	if ctx.Err() != nil {
+		write(nil)
+		return fmt.Errorf("interrupted (%w): the report of the %s done is written",
+			context.Cause(ctx), plural(len(rep.Arms), "arm", "arms"))
+	}
+	if rep.Partial() {
+		var names []string
+		for _, m := range rep.Missing {
+			names = append(names, fmt.Sprintf("%s (%s)", m.Name, m.Reason))
+		}
+		return errors.Join(fmt.Errorf("arms without results: %s", strings.Join(names, "; ")), werr)
+	}
+	return werr
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// resetAfterFailure leaves the lab ready for the next arm after one
+// failed: etcd stopped and wiped everywhere, the plan's timeouts. The next
+// arm sets its own profile and bootstraps.
+func (r *runner) resetAfterFailure(ctx context.Context) error {
+	return r.cl.reset(ctx, r.State.Plan.Etcd.HeartbeatInterval, r.State.Plan.Etcd.ElectionTimeout, armEnv{})
 }
 
 type runner struct {
 	Options
 	cl      *cluster
 	etcdCfg etcd.ClientConfig
+	backoff backoff
+	// runArm, resetLab and write are r.arm, r.resetAfterFailure and
+	// report.Write into OutDir; tests replace them.
+	runArm   func(context.Context, Arm) (report.Arm, error)
+	resetLab func(context.Context) error
+	write    func(report.Report) error
 }
 
 // Bounds of the restore's wait for the fresh cluster to serve: a bootstrap
@@ -182,10 +278,11 @@ func (r *runner) quorumOnce(ctx context.Context) error {
 // bootstrap stops and wipes etcd, applies the disk profile and the
 // timeouts, and starts every member at once.
 func (r *runner) bootstrap(ctx context.Context, p disk.Profile, heartbeat, election time.Duration) error {
-	if err := r.cl.reset(ctx, heartbeat, election); err != nil {
+	// The lab's own etcd, no arm's environment.
+	if err := r.cl.reset(ctx, heartbeat, election, armEnv{}); err != nil {
 		return err
 	}
-	if err := lab.SetDiskProfile(ctx, r.State, r.Store, r.Provider, r.State.Plan.Nodes, p, r.Status); err != nil {
+	if err := r.setProfile(ctx, p); err != nil {
 		return err
 	}
 	return r.cl.start(ctx)
@@ -194,4 +291,12 @@ func (r *runner) bootstrap(ctx context.Context, p disk.Profile, heartbeat, elect
 func (r *runner) evidenceDir(a Arm) (string, error) {
 	dir := filepath.Join(r.OutDir, a.Name)
 	return dir, os.MkdirAll(dir, 0o755)
+}
+
+// setProfile applies p on every node, retrying failed connections (the
+// profile's script is safe to run twice).
+func (r *runner) setProfile(ctx context.Context, p disk.Profile) error {
+	return r.backoff.retry(ctx, "setting the disk profile "+p.Name, func(ctx context.Context) error {
+		return lab.SetDiskProfile(ctx, r.State, r.Store, r.Provider, r.State.Plan.Nodes, p, r.Status)
+	})
 }
