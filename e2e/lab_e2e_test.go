@@ -198,6 +198,7 @@ func TestLab(t *testing.T) {
 		t.Fatalf("lab ssh -- exit 3: %v, want exit status 3", err)
 	}
 
+	checkExport(t, ctx, state, []string{"k8smaster0", "k8smaster1", "k8smaster2"})
 	checkDisks(t, ctx, state)
 	checkSlowDiskScenario(t, ctx, state)
 

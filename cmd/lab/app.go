@@ -109,6 +109,7 @@ func commands(g *globals) []*cli.Command {
 		envCommand(g),
 		diskCommand(g),
 		scenarioCommand(g),
+		exportCommand(g),
 		destroyCommand(g),
 		versionCommand(g),
 	}
