@@ -6,10 +6,14 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // checkExport runs lab export on the running lab and checks that its files
@@ -73,4 +77,39 @@ func checkExport(t *testing.T, ctx context.Context, state string, nodes []string
 		return nil
 	})
 	t.Logf("lab export wrote %d files", len(x.Files))
+}
+
+// checkStatusDegraded stops etcd on one node: lab status must exit 1 and
+// name it in its JSON's degraded list; once etcd runs again, exit 0.
+func checkStatusDegraded(t *testing.T, ctx context.Context, state, node string) {
+	t.Helper()
+	if out, err := runLab(t, ctx, state, "ssh", node, "--", "sudo", "systemctl", "stop", "etcd"); err != nil {
+		t.Fatalf("stopping etcd on %s: %v\n%s", node, err, out)
+	}
+	out, err := runLab(t, ctx, state, "-o", "json", "status")
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Errorf("lab status with etcd stopped on %s: %v, want exit status 1", node, err)
+	}
+	var r struct{ Degraded []string }
+	jerr := json.Unmarshal([]byte(out), &r)
+	// Other members may be electing too, if node led: node must be named.
+	named := slices.ContainsFunc(r.Degraded, func(s string) bool { return strings.HasPrefix(s, node+":") })
+	if jerr != nil || !named {
+		t.Errorf("lab status JSON with etcd stopped on %s: degraded = %q (%v)\n%s", node, r.Degraded, jerr, out)
+	}
+	if out, err := runLab(t, ctx, state, "ssh", node, "--", "sudo", "systemctl", "start", "etcd"); err != nil {
+		t.Fatalf("starting etcd on %s: %v\n%s", node, err, out)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		out, err := runLab(t, ctx, state, "status")
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lab status 2m after etcd restarted on %s: %v\n%s", node, err, out)
+		}
+		time.Sleep(3 * time.Second)
+	}
 }

@@ -199,6 +199,7 @@ func TestLab(t *testing.T) {
 	}
 
 	checkExport(t, ctx, state, []string{"k8smaster0", "k8smaster1", "k8smaster2"})
+	checkStatusDegraded(t, ctx, state, "k8smaster2")
 	checkDisks(t, ctx, state)
 	checkSlowDiskScenario(t, ctx, state)
 
