@@ -163,6 +163,11 @@ func runBattery(t *testing.T, b *battery, cases []badInput) {
 			if i := strings.Index(stderr, "lab: "); i >= 0 {
 				first, _, _ = strings.Cut(stderr[i:], "\n") // the error, after any progress lines
 			}
+			if strings.HasSuffix(first, ":") { // "invalid lab settings:" and the problems below
+				_, rest, _ := strings.Cut(stderr[strings.Index(stderr, first):], "\n")
+				next, _, _ := strings.Cut(rest, "\n")
+				first += " " + next
+			}
 			t.Logf("| `lab %s` | %d | %s |", shellWords(c), code, first)
 			if code != c.code {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, c.code, stderr)
