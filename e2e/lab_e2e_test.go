@@ -198,6 +198,8 @@ func TestLab(t *testing.T) {
 		t.Fatalf("lab ssh -- exit 3: %v, want exit status 3", err)
 	}
 
+	checkExport(t, ctx, state, []string{"k8smaster0", "k8smaster1", "k8smaster2"})
+	checkStatusDegraded(t, ctx, state, "k8smaster2")
 	checkDisks(t, ctx, state)
 	checkSlowDiskScenario(t, ctx, state)
 

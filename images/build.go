@@ -21,7 +21,7 @@ type BuildOptions struct {
 	// Cache stores the image; nil means the default cache.
 	Cache *cache.Cache
 	// Mirror is the Debian mirror URL; empty means the first one in the
-	// host's apt sources that serves Suite (see HostMirror).
+	// host's apt sources that serves Suite, else Debian's (ChooseMirror).
 	Mirror string
 	// Suite is the Debian suite; empty means DefaultSuite.
 	Suite string
@@ -128,10 +128,9 @@ func (b *builder) buildNew(ctx context.Context, name, key string) (*Image, error
 	}
 	mirror := b.opts.Mirror
 	if mirror == "" {
-		var err error
-		if mirror, err = HostMirror(b.hostFS, b.inputs.Suite); err != nil {
-			return nil, err
-		}
+		var why string
+		mirror, why = ChooseMirror(b.hostFS, b.inputs.Suite)
+		b.status.Printf("mirror %s: %s", mirror, why)
 	}
 	start := b.now()
 

@@ -35,6 +35,21 @@ func HostMirror(fsys fs.FS, suite string) (string, error) {
 	return "", fmt.Errorf("no apt source in /etc/apt/sources.list or /etc/apt/sources.list.d serves %q with component main: give a Debian mirror URL explicitly (lab image build --mirror URL)", suite)
 }
 
+// DebianMirror is Debian's own redirector, used when the host's apt
+// sources serve no Debian suite: an Ubuntu host, a GitHub runner.
+const DebianMirror = "http://deb.debian.org/debian"
+
+// ChooseMirror is the mirror to debootstrap suite from, and why: the
+// host's own mirror when its apt sources serve the suite (fast, and
+// reachable where only it is), else Debian's.
+func ChooseMirror(fsys fs.FS, suite string) (mirror, why string) {
+	m, err := HostMirror(fsys, suite)
+	if err == nil {
+		return m, "the host's apt sources serve " + suite
+	}
+	return DebianMirror, fmt.Sprintf("the host's apt sources do not serve %s (an Ubuntu or non-Debian host): using Debian's own mirror; --mirror URL picks another", suite)
+}
+
 // usableURI tells whether debootstrap can fetch from the URI.
 func usableURI(uri string) bool {
 	return strings.HasPrefix(uri, "http://") || strings.HasPrefix(uri, "https://") || strings.HasPrefix(uri, "file:/")

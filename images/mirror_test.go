@@ -87,3 +87,14 @@ func TestHostMirrorNone(t *testing.T) {
 		t.Fatal("no apt configuration at all gave a mirror")
 	}
 }
+
+func TestChooseMirror(t *testing.T) {
+	debian := fstest.MapFS{"etc/apt/sources.list": {Data: []byte("deb http://mirror.example/debian bookworm main\n")}}
+	if m, why := ChooseMirror(debian, "bookworm"); m != "http://mirror.example/debian" || !strings.Contains(why, "serve bookworm") {
+		t.Errorf("Debian host: %q (%s)", m, why)
+	}
+	ubuntu := fstest.MapFS{"etc/apt/sources.list": {Data: []byte("deb http://archive.ubuntu.com/ubuntu jammy main restricted\n")}}
+	if m, why := ChooseMirror(ubuntu, "bookworm"); m != DebianMirror || !strings.Contains(why, "--mirror") {
+		t.Errorf("Ubuntu host: %q (%s)", m, why)
+	}
+}

@@ -1,7 +1,9 @@
 package lab
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 
 	"github.com/kthw-lab/lab/lab/etcd"
 	"github.com/kthw-lab/lab/lab/virt"
@@ -28,11 +30,52 @@ type Report struct {
 	Accel string       `json:"accel"`
 	Etcd  string       `json:"etcd"`
 	Nodes []NodeStatus `json:"nodes"`
+	// Degraded lists why the lab is not healthy: a node whose domain does
+	// not run or whose member is unhealthy, or a cluster without a leader.
+	// Empty (and `lab status` exits 0) when every member is healthy and
+	// one of them leads.
+	Degraded []string `json:"degraded"`
+}
+
+// degraded is Report.Degraded, from the rows.
+func (r *Report) degraded() []string {
+	reasons := []string{}
+	leaders := 0
+	for _, n := range r.Nodes {
+		switch {
+		case n.State != virt.StateRunning:
+			reasons = append(reasons, fmt.Sprintf("%s: domain %s", n.Node, cmp.Or(string(n.State), "unknown")))
+		case !n.Healthy:
+			reasons = append(reasons, fmt.Sprintf("%s: etcd member not healthy%s", n.Node, suffix(n.Error)))
+		}
+		if n.Leader {
+			leaders++
+		}
+	}
+	if leaders == 0 {
+		reasons = append(reasons, "no member reports being the leader")
+	}
+	return reasons
+}
+
+func suffix(err string) string {
+	if err == "" {
+		return ""
+	}
+	return ": " + err
 }
 
 // Status reads the domains from libvirt and each member's view from etcd
 // over mTLS. Unreachable members are reported in their row, not as an error.
 func Status(ctx context.Context, st *State, store Store, p *virt.Provider) (*Report, error) {
+	r, err := status(ctx, st, store, p)
+	if r != nil {
+		r.Degraded = r.degraded()
+	}
+	return r, err
+}
+
+func status(ctx context.Context, st *State, store Store, p *virt.Provider) (*Report, error) {
 	r := &Report{Lab: st.Name, Phase: st.Phase, Accel: st.Accel, Etcd: st.Etcd.Version}
 	for _, n := range st.Plan.Nodes {
 		state, err := p.DomainState(ctx, n.Domain)

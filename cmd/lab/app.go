@@ -65,18 +65,20 @@ Getting started (as root):
    lab destroy                remove everything the lab made
 
 ` + exitHelpTxt,
-		Writer:          stdout,
-		ErrWriter:       stderr,
-		Reader:          stdin,
-		HideVersion:     true,
-		ExitErrHandler:  func(*cli.Context, error) {}, // main decides the exit status
-		Flags:           g.flags(),
-		Before:          g.validate,
-		After:           g.close,
-		Commands:        commands(g),
-		CommandNotFound: g.commandNotFound,
-		OnUsageError:    onUsageError,
-		Action:          g.rootAction,
+		Writer:      stdout,
+		ErrWriter:   stderr,
+		Reader:      stdin,
+		HideVersion: true,
+		// lab completion's scripts ask lab what may come next.
+		EnableBashCompletion: true,
+		ExitErrHandler:       func(*cli.Context, error) {}, // main decides the exit status
+		Flags:                g.flags(),
+		Before:               g.validate,
+		After:                g.close,
+		Commands:             commands(g),
+		CommandNotFound:      g.commandNotFound,
+		OnUsageError:         onUsageError,
+		Action:               g.rootAction,
 	}
 	g.prepareUsage(app.Commands)
 	if err := app.RunContext(ctx, args); err != nil {
@@ -109,8 +111,10 @@ func commands(g *globals) []*cli.Command {
 		envCommand(g),
 		diskCommand(g),
 		scenarioCommand(g),
+		exportCommand(g),
 		destroyCommand(g),
 		versionCommand(g),
+		completionCommand(g),
 	}
 }
 

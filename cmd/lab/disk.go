@@ -36,9 +36,10 @@ func diskSetCommand(g *globals) *cli.Command {
 		emulate bool
 	}
 	return &cli.Command{
-		Name:      "set",
-		Usage:     "apply a disk profile to nodes' data disks, live",
-		ArgsUsage: "NODE... | --all",
+		Name:         "set",
+		BashComplete: g.completeNodes,
+		Usage:        "apply a disk profile to nodes' data disks, live",
+		ArgsUsage:    "NODE... | --all",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Destination: &opts.all, Usage: "every node"},
 			&cli.StringFlag{Name: "profile", Required: true, Destination: &opts.profile, Usage: "ssd (nothing added) or hdd (a shared laptop hard disk)"},
@@ -97,9 +98,10 @@ func diskProbeCommand(g *globals) *cli.Command {
 	}
 	d := disk.DefaultProbe()
 	return &cli.Command{
-		Name:      "probe",
-		Usage:     "measure fdatasync latency on nodes' data disks (all nodes when none are named)",
-		ArgsUsage: "[NODE...] [--all]",
+		Name:         "probe",
+		BashComplete: g.completeNodes,
+		Usage:        "measure fdatasync latency on nodes' data disks (all nodes when none are named)",
+		ArgsUsage:    "[NODE...] [--all]",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Destination: &opts.all, Usage: "every node (the default)"},
 			&cli.IntFlag{Name: "count", Value: d.Count, Destination: &opts.count, Usage: "writes (each 2300 bytes, then fdatasync); etcd's guidance is 22 MiB"},

@@ -35,8 +35,9 @@ func imageBuildCommand(g *globals) *cli.Command {
 		Description: `Runs debootstrap (minbase, with systemd, the cloud kernel, cloud-init and
 openssh-server), turns the root filesystem into a qcow2 disk without loop mounts
 (mkfs.ext4 -d, qemu-img convert) and keeps the kernel and initrd beside it for
-direct kernel boot. The mirror is the host's own apt mirror unless --mirror is
-given. A second build with the same inputs reuses the cached image; --force
+direct kernel boot. The mirror is the host's own apt mirror when its sources serve
+the suite, else Debian's own (an Ubuntu host, a GitHub runner), unless --mirror is
+given; the build says which and why. A second build with the same inputs reuses the cached image; --force
 rebuilds it.
 
 --boot disk builds the same root filesystem as an image that boots from its
@@ -45,7 +46,7 @@ the filesystem in partition 1 (mkfs.ext4 -E offset) and GRUB for BIOS in the
 boot sectors (grub-mkimage; needs grub-pc-bin). It is cached as "debian-12-disk"
 beside the default image; use it with 'lab create --image debian-12-disk'.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "mirror", Destination: &opts.mirror, Usage: "Debian mirror URL (default: from the host's apt sources)"},
+			&cli.StringFlag{Name: "mirror", Destination: &opts.mirror, Usage: "Debian mirror URL (default: the host's apt mirror when it serves the suite, else " + images.DebianMirror + ")"},
 			&cli.StringFlag{Name: "suite", Value: images.DefaultSuite, Destination: &opts.suite, Usage: "Debian suite"},
 			&cli.StringFlag{Name: "boot", Value: string(images.BootKernel), Destination: &opts.boot,
 				Usage: "how VMs start the image: kernel (direct kernel boot) or disk (GRUB on a partitioned disk, like a cloud image)"},

@@ -15,9 +15,10 @@ import (
 
 func sshCommand(g *globals) *cli.Command {
 	return &cli.Command{
-		Name:      "ssh",
-		Usage:     "open a shell on a node, or run a command there",
-		ArgsUsage: "NODE [-- COMMAND...]",
+		Name:         "ssh",
+		BashComplete: g.completeNodes,
+		Usage:        "open a shell on a node, or run a command there",
+		ArgsUsage:    "NODE [-- COMMAND...]",
 		Description: `Logs in as the lab user with the lab's key, accepting only the node's pinned
 host key. With a command after --, runs it and exits with its exit status:
 
@@ -44,9 +45,10 @@ func logsCommand(g *globals) *cli.Command {
 	var follow bool
 	var lines int
 	return &cli.Command{
-		Name:      "logs",
-		Usage:     "show the etcd journal of a node",
-		ArgsUsage: "NODE (flags first: lab logs -f -n 50 k8smaster0)",
+		Name:         "logs",
+		BashComplete: g.completeNodes,
+		Usage:        "show the etcd journal of a node",
+		ArgsUsage:    "NODE (flags first: lab logs -f -n 50 k8smaster0)",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Destination: &follow, Usage: "keep printing new lines"},
 			&cli.IntFlag{Name: "lines", Aliases: []string{"n"}, Destination: &lines, Usage: "show only the last N lines (0: all)"},

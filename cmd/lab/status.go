@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -16,6 +17,12 @@ func statusCommand(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:  "status",
 		Usage: "show the lab's nodes: domain state, address, data pool, etcd member, leader, health",
+		Description: `Asks libvirt for each domain's state and every etcd member, over mutual TLS, for
+its status and health. Exits 0 when every domain runs, every member is healthy and
+one of them leads; 1 when the lab is degraded, with the reasons on stderr and in
+the JSON's "degraded" list:
+
+   lab status -o json | jq .degraded`,
 		Action: func(c *cli.Context) error {
 			st, store, err := g.loadLab()
 			if err != nil {
@@ -30,19 +37,30 @@ func statusCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if g.json() {
-				return g.printJSON(r)
+			if err := g.printStatus(r); err != nil {
+				return err
 			}
-			fmt.Fprintf(g.streams.out, "lab %s (%s, accel %s, etcd %s)\n", r.Lab, r.Phase, r.Accel, r.Etcd)
-			w := tabwriter.NewWriter(g.streams.out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "NODE\tDOMAIN\tSTATE\tADDRESS\tDATA POOL\tMEMBER\tLEADER\tTERM\tHEALTHY\tERROR")
-			for _, n := range r.Nodes {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%t\t%d\t%t\t%s\n", n.Node, n.Domain, n.State, n.Address,
-					n.DataPool, n.Member, n.Leader, n.Term, n.Healthy, n.Error)
+			if len(r.Degraded) > 0 {
+				// etcdctl endpoint health exits 1 too: a script can wait on it.
+				return exitError{code: 1, msg: fmt.Sprintf("lab %s is degraded: %s", r.Lab, strings.Join(r.Degraded, "; "))}
 			}
-			return w.Flush()
+			return nil
 		},
 	}
+}
+
+func (g *globals) printStatus(r *lab.Report) error {
+	if g.json() {
+		return g.printJSON(r)
+	}
+	fmt.Fprintf(g.streams.out, "lab %s (%s, accel %s, etcd %s)\n", r.Lab, r.Phase, r.Accel, r.Etcd)
+	w := tabwriter.NewWriter(g.streams.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NODE\tDOMAIN\tSTATE\tADDRESS\tDATA POOL\tMEMBER\tLEADER\tTERM\tHEALTHY\tERROR")
+	for _, n := range r.Nodes {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%t\t%d\t%t\t%s\n", n.Node, n.Domain, n.State, n.Address,
+			n.DataPool, n.Member, n.Leader, n.Term, n.Healthy, n.Error)
+	}
+	return w.Flush()
 }
 
 // printMembers prints the member table as `etcdctl member list -w table` does.
