@@ -3,7 +3,9 @@ package lab
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"net/netip"
 	"os"
@@ -183,6 +185,35 @@ func trimNewline(b []byte) []byte {
 // is written into a non-empty directory without --force.
 const RenderMarker = ".lab-render"
 
+// ErrRenderDir is the refusal of a --out that is neither empty nor an
+// earlier render of the same lab.
+var ErrRenderDir = errors.New("refusing to render")
+
+func renderMarkerText(name string) string { return "lab render of lab " + name + "\n" }
+
+// CheckRenderDir refuses, without writing anything, a directory that is
+// not empty (or new) and not an earlier render of lab name, unless force.
+// Render calls it before it makes the lab's keys, so a refusal leaves
+// nothing behind.
+func CheckRenderDir(dir, name string, force bool) error {
+	if force {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", dir, err)
+	}
+	have, _ := readRegular(filepath.Join(dir, RenderMarker))
+	if len(entries) > 0 && have != renderMarkerText(name) {
+		return fmt.Errorf("%w into %s: it is not empty and not an earlier render of lab %q; use an empty or new directory, or pass --force to replace lab's files in it",
+			ErrRenderDir, dir, name)
+	}
+	return nil
+}
+
 // WriteRender writes what create sends, for people to read: per node its
 // seed files, etcd.service and seed.iso (0600: they hold private keys), and
 // the certificates etcd uses (the key 0600). Every file is written to a new
@@ -191,22 +222,14 @@ const RenderMarker = ".lab-render"
 // replaced, never followed. A directory that is not empty and is not an
 // earlier render of the same lab is refused unless force is set.
 func WriteRender(dir string, in Inputs, seeds []NodeSeed, force bool) error {
+	if err := CheckRenderDir(dir, in.Plan.Spec.Name, force); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating %s: %w", dir, err)
 	}
 	marker := filepath.Join(dir, RenderMarker)
-	want := "lab render of lab " + in.Plan.Spec.Name + "\n"
-	if !force {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", dir, err)
-		}
-		have, _ := readRegular(marker)
-		if len(entries) > 0 && have != want {
-			return fmt.Errorf("refusing to render into %s: it is not empty and not an earlier render of lab %q; use an empty or new directory, or pass --force to replace lab's files in it",
-				dir, in.Plan.Spec.Name)
-		}
-	}
+	want := renderMarkerText(in.Plan.Spec.Name)
 	if err := atomicfile.Write(marker, []byte(want), 0o644); err != nil {
 		return err
 	}

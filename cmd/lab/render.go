@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -29,6 +30,13 @@ marker) is refused unless --force.`,
 		Action: func(c *cli.Context) error {
 			plan, _, bins, err := f.plan(g)
 			if err != nil {
+				return err
+			}
+			// Before the lab's keys are made: a refusal leaves nothing.
+			if err := lab.CheckRenderDir(out, plan.Spec.Name, force); err != nil {
+				if errors.Is(err, lab.ErrRenderDir) {
+					return inputError{err}
+				}
 				return err
 			}
 			store, err := g.store()
