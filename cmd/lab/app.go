@@ -81,6 +81,10 @@ Getting started (as root):
 		Action:               g.rootAction,
 	}
 	g.prepareUsage(app.Commands)
+	args, err := reorder(args, app.Flags, app.Commands)
+	if err != nil {
+		return err
+	}
 	if err := app.RunContext(ctx, args); err != nil {
 		return err
 	}
