@@ -81,6 +81,8 @@ Getting started (as root):
 		Action:               g.rootAction,
 	}
 	g.prepareUsage(app.Commands)
+	tidyFlags(app.Flags)
+	addExamples(app.Commands, "")
 	args, err := reorder(args, app.Flags, app.Commands)
 	if err != nil {
 		return err
@@ -129,9 +131,11 @@ func (g *globals) flags() []cli.Flag {
 		&cli.StringFlag{Name: "connect", Value: "qemu:///system", EnvVars: []string{"LAB_CONNECT"}, Destination: &g.Connect,
 			Usage: "libvirt connection URI: qemu:///system, or qemu+ssh://user@host[:port]/system for a remote host (options: socket=, keyfile=, known_hosts=)"},
 		&cli.StringFlag{Name: "state-dir", EnvVars: []string{"LAB_STATE_DIR"}, Destination: &g.StateDir,
-			Usage: "where labs keep their state, keys and certificates (default: $XDG_DATA_HOME/lab)"},
+			DefaultText: "$XDG_DATA_HOME/lab",
+			Usage:       "where labs keep their state, keys and certificates"},
 		&cli.StringFlag{Name: "cache-dir", EnvVars: []string{"LAB_CACHE_DIR"}, Destination: &g.CacheDir,
-			Usage: "where base images and etcd binaries are cached (default: /var/cache/lab for root, $XDG_CACHE_HOME/lab otherwise)"},
+			DefaultText: "/var/cache/lab for root, $XDG_CACHE_HOME/lab otherwise",
+			Usage:       "where base images and etcd binaries are cached"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Destination: &g.Output,
 			Usage: "output format: text or json"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Destination: &g.Verbose, Usage: "show debug logs"},

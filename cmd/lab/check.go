@@ -46,8 +46,8 @@ Loads: ` + strings.Join(loads, ", "),
 				Usage: "workload model: s, m, l or xl (etcdctl's small, medium, large, xLarge)"},
 			&cli.StringFlag{Name: "prefix", Value: etcd.DefaultPerfPrefix, Destination: &flags.prefix,
 				Usage: "where the check writes its keys"},
-			&cli.DurationFlag{Name: "duration", Destination: &flags.duration,
-				Usage: "run for this long instead of etcdctl's 60s (shorter runs judge slowest and stddev on fewer requests)"},
+			&cli.DurationFlag{Name: "duration", Destination: &flags.duration, DefaultText: "60s, etcdctl's",
+				Usage: "how long to run (shorter runs judge slowest and stddev on fewer requests)"},
 		},
 		Action: func(c *cli.Context) error {
 			load, err := etcd.LookupPerfLoad(flags.load)

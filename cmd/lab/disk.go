@@ -43,7 +43,7 @@ func diskSetCommand(g *globals) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Destination: &opts.all, Usage: "every node"},
 			&cli.StringFlag{Name: "profile", Required: true, Destination: &opts.profile, Usage: "ssd (nothing added) or hdd (a shared laptop hard disk)"},
-			&cli.DurationFlag{Name: "fsync-latency", Destination: &opts.fsync, Usage: "hdd: the fdatasync latency to emulate (default 1s)"},
+			&cli.DurationFlag{Name: "fsync-latency", Destination: &opts.fsync, DefaultText: "1s", Usage: "hdd: the fdatasync latency to emulate"},
 			&cli.BoolFlag{Name: "emulate", Destination: &opts.emulate, Usage: "emulate hdd even on a node whose hdd pool is on a real spinning disk"},
 		},
 		Action: func(c *cli.Context) error {
@@ -103,7 +103,7 @@ func diskProbeCommand(g *globals) *cli.Command {
 		Usage:        "measure fdatasync latency on nodes' data disks (all nodes when none are named)",
 		ArgsUsage:    "[NODE...] [--all]",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "all", Destination: &opts.all, Usage: "every node (the default)"},
+			&cli.BoolFlag{Name: "all", Destination: &opts.all, Usage: "every node (also when no NODE is named)"},
 			&cli.IntFlag{Name: "count", Value: d.Count, Destination: &opts.count, Usage: "writes (each 2300 bytes, then fdatasync); etcd's guidance is 22 MiB"},
 			&cli.DurationFlag{Name: "max-time", Value: d.MaxTime, Destination: &opts.maxTime, Usage: "stop earlier after this long (a slow disk)"},
 		},

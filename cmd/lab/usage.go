@@ -104,6 +104,7 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 func (g *globals) prepareUsage(cmds []*cli.Command) {
 	for _, cmd := range cmds {
 		cmd.OnUsageError = onUsageError
+		tidyFlags(cmd.Flags)
 		var required []string
 		for _, f := range cmd.Flags {
 			if r, ok := f.(cli.RequiredFlag); ok && r.IsRequired() {
