@@ -136,7 +136,7 @@ func (g *globals) flags() []cli.Flag {
 		&cli.StringFlag{Name: "cache-dir", EnvVars: []string{"LAB_CACHE_DIR"}, Destination: &g.CacheDir,
 			DefaultText: "/var/cache/lab for root, $XDG_CACHE_HOME/lab otherwise",
 			Usage:       "where base images and etcd binaries are cached"},
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Destination: &g.Output,
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", EnvVars: []string{"LAB_OUTPUT"}, Destination: &g.Output,
 			Usage: "output format: text or json"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Destination: &g.Verbose, Usage: "show debug logs"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Destination: &g.Quiet, Usage: "show only results and errors"},

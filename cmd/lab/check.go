@@ -102,7 +102,7 @@ func (g *globals) runCheckPerf(ctx context.Context, c *etcd.Client, name string,
 		return err
 	}
 	if g.json() {
-		if err := g.printJSON(r); err != nil {
+		if err := g.printJSON(newPerfJSON(r)); err != nil {
 			return err
 		}
 	} else {

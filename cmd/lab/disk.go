@@ -58,18 +58,24 @@ func diskSetCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
+			named := nodes
 			if p.Name == disk.HDD && !opts.emulate {
 				nodes = g.skipRealHDD(st, nodes)
-				if len(nodes) == 0 {
-					return nil
+			}
+			if len(nodes) > 0 {
+				prov, err := virt.Dial(c.Context, g.Connect)
+				if err != nil {
+					return err
+				}
+				defer prov.Close()
+				if err := lab.SetDiskProfile(c.Context, st, store, prov, nodes, p, g.status()); err != nil {
+					return err
 				}
 			}
-			prov, err := virt.Dial(c.Context, g.Connect)
-			if err != nil {
-				return err
+			if g.json() {
+				return g.printJSON(newDiskSetJSON(st.Name, p, named, nodes))
 			}
-			defer prov.Close()
-			return lab.SetDiskProfile(c.Context, st, store, prov, nodes, p, g.status())
+			return nil
 		},
 	}
 }
@@ -129,7 +135,7 @@ func diskProbeCommand(g *globals) *cli.Command {
 				return err
 			}
 			if g.json() {
-				return g.printJSON(results)
+				return g.printJSON(newProbeJSON(results))
 			}
 			w := tabwriter.NewWriter(g.streams.out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "NODE\tWRITES\tP50\tP99\tMAX\tVERDICT")
