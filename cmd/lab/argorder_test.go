@@ -131,3 +131,27 @@ func TestArgumentOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestLabOutputEnv: LAB_OUTPUT sets --output's default, and the flag,
+// written anywhere, still wins.
+func TestLabOutputEnv(t *testing.T) {
+	b := newBattery(t)
+	for _, c := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"image", "list"}, "LAB_OUTPUT=json", "[]\n"},
+		{[]string{"image", "list", "-o", "text"}, "LAB_OUTPUT=json", ""},
+		{[]string{"-o", "json", "image", "list"}, "LAB_OUTPUT=text", "[]\n"},
+	} {
+		out, errOut, code := b.run(t, badInput{args: c.args, env: []string{c.env}})
+		if code != 0 || out != c.want {
+			t.Errorf("%s lab %s: exit %d, stdout %q, want %q (stderr %q)", c.env, strings.Join(c.args, " "), code, out, c.want, errOut)
+		}
+	}
+	_, errOut, code := b.run(t, badInput{args: []string{"image", "list"}, env: []string{"LAB_OUTPUT=yaml"}})
+	if code != 2 || !strings.Contains(errOut, `"yaml" is not supported`) {
+		t.Errorf("LAB_OUTPUT=yaml: exit %d, stderr %q; want 2 and the refusal", code, errOut)
+	}
+}
