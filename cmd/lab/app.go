@@ -40,6 +40,8 @@ type globals struct {
 	// usageErr is an unknown command seen by urfave/cli's CommandNotFound
 	// hook, which cannot return it.
 	usageErr error
+	// progress is the run's one progress Status (see status).
+	progress *progress.Status
 }
 
 // run is the whole CLI: it parses args and runs one command. It never exits
@@ -209,11 +211,15 @@ func defaultStateDir() string {
 
 // status returns where progress lines go: stderr, drawn when stderr is a
 // terminal, nowhere with --quiet.
+// There is one per run: on a terminal its live lines share the screen.
 func (g *globals) status() *progress.Status {
 	if g.Quiet {
 		return progress.Discard
 	}
-	return progress.New(g.streams.err, isTerminal(g.streams.err))
+	if g.progress == nil {
+		g.progress = progress.New(g.streams.err, isTerminal(g.streams.err))
+	}
+	return g.progress
 }
 
 // logger returns the debug logger, on stderr with -v and silent otherwise.
