@@ -45,7 +45,7 @@ func jsonOutputs(t *testing.T) map[string]any {
 			Elapsed: 60 * time.Second, Deleted: 9000, Checks: []etcd.PerfCheck{{Name: "throughput", Pass: true, Line: "PASS: Throughput is 150 writes/s"},
 				{Name: "slowest", Pass: true}}, Pass: true}),
 		"disk_probe": newProbeJSON([]disk.ProbeResult{
-			{Node: "k8smaster0", Writes: 2200, P50: 1500 * time.Microsecond, P99: 4 * time.Millisecond, Max: 9 * time.Millisecond, Verdict: "good for etcd", Good: true},
+			{Node: "k8smaster0", Writes: 2200, P50: 1500 * time.Microsecond, P99: 4 * time.Millisecond, Max: 9 * time.Millisecond, Verdict: "good for etcd: p99 4.00ms < 10ms", Good: true},
 			{Node: "k8smaster1", Writes: 40, P50: 1020 * time.Millisecond, P99: 1100 * time.Millisecond, Max: 1200 * time.Millisecond, Verdict: "too slow for etcd"}}),
 		"status": newStatusJSON(&lab.Report{Lab: "kthw", Phase: "ready", Accel: "tcg", Etcd: "v3.6.16",
 			Nodes: []lab.NodeStatus{
