@@ -23,7 +23,6 @@ type Condition struct {
 // DefaultInterval is the pause between checks used by All.
 const DefaultInterval = time.Second
 
-
 // TimeoutError is returned when a condition did not hold before its deadline.
 // It unwraps to context.DeadlineExceeded and to the last error the check
 // returned, so both errors.Is(err, context.DeadlineExceeded) and errors.As on
