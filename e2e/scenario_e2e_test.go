@@ -48,9 +48,9 @@ func probe(t *testing.T, ctx context.Context, state string) map[string]time.Dura
 		t.Fatalf("lab disk probe: %v\n%s", err, out)
 	}
 	var results []struct {
-		Node   string
-		Writes int
-		P50    time.Duration
+		Node   string  `json:"node"`
+		Writes int     `json:"writes"`
+		P50    float64 `json:"p50_s"` // seconds
 	}
 	if err := json.Unmarshal([]byte(out), &results); err != nil {
 		t.Fatalf("probe JSON: %v\n%s", err, out)
@@ -63,7 +63,7 @@ func probe(t *testing.T, ctx context.Context, state string) map[string]time.Dura
 		if r.Writes < 1 {
 			t.Fatalf("%s: probe made no writes", r.Node)
 		}
-		got[r.Node] = r.P50
+		got[r.Node] = time.Duration(r.P50 * float64(time.Second))
 	}
 	return got
 }

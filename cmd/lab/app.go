@@ -40,6 +40,8 @@ type globals struct {
 	// usageErr is an unknown command seen by urfave/cli's CommandNotFound
 	// hook, which cannot return it.
 	usageErr error
+	// progress is the run's one progress Status (see status).
+	progress *progress.Status
 }
 
 // run is the whole CLI: it parses args and runs one command. It never exits
@@ -81,6 +83,12 @@ Getting started (as root):
 		Action:               g.rootAction,
 	}
 	g.prepareUsage(app.Commands)
+	tidyFlags(app.Flags)
+	addExamples(app.Commands, "")
+	args, err := reorder(args, app.Flags, app.Commands)
+	if err != nil {
+		return err
+	}
 	if err := app.RunContext(ctx, args); err != nil {
 		return err
 	}
@@ -125,10 +133,12 @@ func (g *globals) flags() []cli.Flag {
 		&cli.StringFlag{Name: "connect", Value: "qemu:///system", EnvVars: []string{"LAB_CONNECT"}, Destination: &g.Connect,
 			Usage: "libvirt connection URI: qemu:///system, or qemu+ssh://user@host[:port]/system for a remote host (options: socket=, keyfile=, known_hosts=)"},
 		&cli.StringFlag{Name: "state-dir", EnvVars: []string{"LAB_STATE_DIR"}, Destination: &g.StateDir,
-			Usage: "where labs keep their state, keys and certificates (default: $XDG_DATA_HOME/lab)"},
+			DefaultText: "$XDG_DATA_HOME/lab",
+			Usage:       "where labs keep their state, keys and certificates"},
 		&cli.StringFlag{Name: "cache-dir", EnvVars: []string{"LAB_CACHE_DIR"}, Destination: &g.CacheDir,
-			Usage: "where base images and etcd binaries are cached (default: /var/cache/lab for root, $XDG_CACHE_HOME/lab otherwise)"},
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Destination: &g.Output,
+			DefaultText: "/var/cache/lab for root, $XDG_CACHE_HOME/lab otherwise",
+			Usage:       "where base images and etcd binaries are cached"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", EnvVars: []string{"LAB_OUTPUT"}, Destination: &g.Output,
 			Usage: "output format: text or json"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Destination: &g.Verbose, Usage: "show debug logs"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Destination: &g.Quiet, Usage: "show only results and errors"},
@@ -201,11 +211,15 @@ func defaultStateDir() string {
 
 // status returns where progress lines go: stderr, drawn when stderr is a
 // terminal, nowhere with --quiet.
+// There is one per run: on a terminal its live lines share the screen.
 func (g *globals) status() *progress.Status {
 	if g.Quiet {
 		return progress.Discard
 	}
-	return progress.New(g.streams.err, isTerminal(g.streams.err))
+	if g.progress == nil {
+		g.progress = progress.New(g.streams.err, isTerminal(g.streams.err))
+	}
+	return g.progress
 }
 
 // logger returns the debug logger, on stderr with -v and silent otherwise.
@@ -224,6 +238,7 @@ func (g *globals) json() bool { return g.Output == "json" }
 func (g *globals) printJSON(v any) error {
 	enc := json.NewEncoder(g.streams.out)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "p99 6.68ms < 10ms", not "\u003c"
 	return enc.Encode(v)
 }
 

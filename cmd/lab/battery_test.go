@@ -277,7 +277,7 @@ func TestBattery(t *testing.T) {
 		{name: "missing --out", args: []string{"render"}, code: 2, want: []string{"flag --out is required", "run 'lab render --help'"}},
 		{name: "missing --version", args: []string{"etcd", "fetch"}, code: 2, want: []string{"flag --version is required", "run 'lab etcd fetch --help'"}},
 		{name: "missing --profile", args: []string{"disk", "set", "--all"}, code: 2, want: []string{"flag --profile is required", "run 'lab disk set --help'"}},
-		{name: "lab name as an argument", args: []string{"destroy", "mylab"}, code: 2, want: []string{`unexpected argument "mylab"`, "lab --lab mylab destroy"}},
+		{name: "lab name as an argument", args: []string{"destroy", "mylab"}, code: 2, want: []string{`unexpected argument "mylab"`, "lab destroy --lab mylab"}},
 		{name: "argument to status", args: []string{"status", "extra"}, code: 2, want: []string{`unexpected argument "extra"`, "run 'lab status --help'"}},
 		{name: "ssh without a node", args: []string{"ssh"}, code: 2, want: []string{"which node?", "run 'lab ssh --help'"}},
 		{name: "logs without a node", args: []string{"logs"}, code: 2, want: []string{"name one node", "run 'lab logs --help'"}},

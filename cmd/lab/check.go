@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 
 	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/progress"
 )
 
 func checkCommand(g *globals) *cli.Command {
@@ -46,8 +46,8 @@ Loads: ` + strings.Join(loads, ", "),
 				Usage: "workload model: s, m, l or xl (etcdctl's small, medium, large, xLarge)"},
 			&cli.StringFlag{Name: "prefix", Value: etcd.DefaultPerfPrefix, Destination: &flags.prefix,
 				Usage: "where the check writes its keys"},
-			&cli.DurationFlag{Name: "duration", Destination: &flags.duration,
-				Usage: "run for this long instead of etcdctl's 60s (shorter runs judge slowest and stddev on fewer requests)"},
+			&cli.DurationFlag{Name: "duration", Destination: &flags.duration, DefaultText: "60s, etcdctl's",
+				Usage: "how long to run (shorter runs judge slowest and stddev on fewer requests)"},
 		},
 		Action: func(c *cli.Context) error {
 			load, err := etcd.LookupPerfLoad(flags.load)
@@ -102,7 +102,7 @@ func (g *globals) runCheckPerf(ctx context.Context, c *etcd.Client, name string,
 		return err
 	}
 	if g.json() {
-		if err := g.printJSON(r); err != nil {
+		if err := g.printJSON(newPerfJSON(r)); err != nil {
 			return err
 		}
 	} else {
@@ -121,41 +121,24 @@ func printPerf(w io.Writer, r *etcd.PerfResult) {
 	}
 }
 
-// perfBar shows check perf's seconds: a bar on a terminal, a line every
-// 10 % otherwise, nothing with --quiet.
+// perfBar shows check perf's seconds through the one progress Status: a
+// live bar on a terminal, a line every 10 % otherwise, nothing with --quiet.
 type perfBar struct {
-	g        *globals
-	terminal bool
-	bar      *progressbar.ProgressBar
-	lastStep int
+	status *progress.Status
+	count  *progress.Count
 }
 
-func (g *globals) perfProgress() *perfBar {
-	return &perfBar{g: g, terminal: !g.Quiet && isTerminal(g.streams.err)}
-}
+func (g *globals) perfProgress() *perfBar { return &perfBar{status: g.status()} }
 
 func (b *perfBar) update(done, total int) {
-	if b.terminal {
-		if b.bar == nil {
-			b.bar = progressbar.NewOptions(total,
-				progressbar.OptionSetWriter(b.g.streams.err),
-				progressbar.OptionSetDescription("check perf"),
-				progressbar.OptionShowCount(),
-				progressbar.OptionClearOnFinish(),
-			)
-		}
-		_ = b.bar.Set(done)
-		return
+	if b.count == nil {
+		b.count = b.status.Count("check perf", total, "s")
 	}
-	// Plain lines at each tenth of the run (every second of a short one).
-	if step := done * 10 / max(total, 1); step > b.lastStep {
-		b.lastStep = step
-		b.g.status().Printf("  check perf: %ds of %ds (%d%%)", done, total, done*100/max(total, 1))
-	}
+	b.count.Set(done)
 }
 
 func (b *perfBar) close() {
-	if b.bar != nil {
-		_ = b.bar.Finish()
+	if b.count != nil {
+		b.count.Close()
 	}
 }

@@ -142,12 +142,13 @@ func TestRunCheckPerf(t *testing.T) {
 
 func TestPerfProgressBar(t *testing.T) {
 	var errb bytes.Buffer
-	b := &perfBar{g: &globals{streams: streams{err: &errb}}, terminal: true}
+	b := (&globals{streams: streams{err: &errb}}).perfProgress()
 	for done := range 4 {
 		b.update(done, 3)
 	}
 	b.close()
-	if !strings.Contains(errb.String(), "check perf") || !strings.Contains(errb.String(), "(2/3)") {
-		t.Fatalf("bar drew %q", errb.String())
+	want := "  check perf: 1s of 3s (33%)\n  check perf: 2s of 3s (66%)\n  check perf: 3s of 3s (100%)\n"
+	if errb.String() != want {
+		t.Fatalf("progress = %q, want %q", errb.String(), want)
 	}
 }

@@ -106,7 +106,13 @@ create or destroy of the lab runs. Succeeds when the lab is already gone.`,
 				return err
 			}
 			defer p.Close()
-			return lab.Destroy(c.Context, store, p, g.status())
+			if err := lab.Destroy(c.Context, store, p, g.status()); err != nil {
+				return err
+			}
+			if g.json() {
+				return g.printJSON(destroyJSON{Lab: g.Lab, Destroyed: true})
+			}
+			return nil
 		},
 	}
 }

@@ -43,7 +43,7 @@ func diskSetCommand(g *globals) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Destination: &opts.all, Usage: "every node"},
 			&cli.StringFlag{Name: "profile", Required: true, Destination: &opts.profile, Usage: "ssd (nothing added) or hdd (a shared laptop hard disk)"},
-			&cli.DurationFlag{Name: "fsync-latency", Destination: &opts.fsync, Usage: "hdd: the fdatasync latency to emulate (default 1s)"},
+			&cli.DurationFlag{Name: "fsync-latency", Destination: &opts.fsync, DefaultText: "1s", Usage: "hdd: the fdatasync latency to emulate"},
 			&cli.BoolFlag{Name: "emulate", Destination: &opts.emulate, Usage: "emulate hdd even on a node whose hdd pool is on a real spinning disk"},
 		},
 		Action: func(c *cli.Context) error {
@@ -58,18 +58,24 @@ func diskSetCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
+			named := nodes
 			if p.Name == disk.HDD && !opts.emulate {
 				nodes = g.skipRealHDD(st, nodes)
-				if len(nodes) == 0 {
-					return nil
+			}
+			if len(nodes) > 0 {
+				prov, err := virt.Dial(c.Context, g.Connect)
+				if err != nil {
+					return err
+				}
+				defer prov.Close()
+				if err := lab.SetDiskProfile(c.Context, st, store, prov, nodes, p, g.status()); err != nil {
+					return err
 				}
 			}
-			prov, err := virt.Dial(c.Context, g.Connect)
-			if err != nil {
-				return err
+			if g.json() {
+				return g.printJSON(newDiskSetJSON(st.Name, p, named, nodes))
 			}
-			defer prov.Close()
-			return lab.SetDiskProfile(c.Context, st, store, prov, nodes, p, g.status())
+			return nil
 		},
 	}
 }
@@ -103,7 +109,7 @@ func diskProbeCommand(g *globals) *cli.Command {
 		Usage:        "measure fdatasync latency on nodes' data disks (all nodes when none are named)",
 		ArgsUsage:    "[NODE...] [--all]",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "all", Destination: &opts.all, Usage: "every node (the default)"},
+			&cli.BoolFlag{Name: "all", Destination: &opts.all, Usage: "every node (also when no NODE is named)"},
 			&cli.IntFlag{Name: "count", Value: d.Count, Destination: &opts.count, Usage: "writes (each 2300 bytes, then fdatasync); etcd's guidance is 22 MiB"},
 			&cli.DurationFlag{Name: "max-time", Value: d.MaxTime, Destination: &opts.maxTime, Usage: "stop earlier after this long (a slow disk)"},
 		},
@@ -129,7 +135,7 @@ func diskProbeCommand(g *globals) *cli.Command {
 				return err
 			}
 			if g.json() {
-				return g.printJSON(results)
+				return g.printJSON(newProbeJSON(results))
 			}
 			w := tabwriter.NewWriter(g.streams.out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "NODE\tWRITES\tP50\tP99\tMAX\tVERDICT")

@@ -103,7 +103,7 @@ func etcdFetchCommand(g *globals) *cli.Command {
 
 func (g *globals) printBinaries(b *etcdbin.Binaries) error {
 	if g.json() {
-		return g.printJSON(b)
+		return g.printJSON(newBinariesJSON(*b))
 	}
 	w := tabwriter.NewWriter(g.streams.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "version\t%s\nsource\t%s\netcd\t%s\netcdctl\t%s\n", b.Version, b.Source, b.Etcd, b.Etcdctl)
@@ -128,7 +128,7 @@ func etcdListCommand(g *globals) *cli.Command {
 				return err
 			}
 			if g.json() {
-				return g.printJSON(list)
+				return g.printJSON(newCachedJSON(list))
 			}
 			if len(list) == 0 {
 				fmt.Fprintln(g.streams.out, "no etcd in the cache: 'lab etcd build', 'lab etcd fetch --version V' or 'lab etcd fetch --from debian --version v3.4.23'")

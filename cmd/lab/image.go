@@ -46,7 +46,7 @@ the filesystem in partition 1 (mkfs.ext4 -E offset) and GRUB for BIOS in the
 boot sectors (grub-mkimage; needs grub-pc-bin). It is cached as "debian-12-disk"
 beside the default image; use it with 'lab create --image debian-12-disk'.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "mirror", Destination: &opts.mirror, Usage: "Debian mirror URL (default: the host's apt mirror when it serves the suite, else " + images.DebianMirror + ")"},
+			&cli.StringFlag{Name: "mirror", Destination: &opts.mirror, DefaultText: "the host's apt mirror when it serves the suite, else " + images.DebianMirror, Usage: "Debian mirror URL"},
 			&cli.StringFlag{Name: "suite", Value: images.DefaultSuite, Destination: &opts.suite, Usage: "Debian suite"},
 			&cli.StringFlag{Name: "boot", Value: string(images.BootKernel), Destination: &opts.boot,
 				Usage: "how VMs start the image: kernel (direct kernel boot) or disk (GRUB on a partitioned disk, like a cloud image)"},

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -55,8 +56,11 @@ marker) is refused unless --force.`,
 			if err := lab.WriteRender(out, in, seeds, force); err != nil {
 				return err
 			}
+			if g.json() {
+				return g.printJSON(newRenderJSON(g.Lab, out, seeds))
+			}
 			for _, s := range seeds {
-				fmt.Fprintf(g.streams.out, "%s/%s/\t%s %s\n", out, s.Node.Name, s.Node.IP, "user-data meta-data network-config etcd.service seed.iso")
+				fmt.Fprintf(g.streams.out, "%s/%s/\t%s %s\n", out, s.Node.Name, s.Node.IP, strings.Join(renderedFiles, " "))
 			}
 			return nil
 		},

@@ -67,13 +67,13 @@ func slowDiskCommand(g *globals) *cli.Command {
 	}
 	var f specFlags
 	flags := []cli.Flag{
-		&cli.StringSliceFlag{Name: "arms", Destination: &opts.arms, Usage: "arms to run, in this order (default: ssd, hdd, hdd-tuned; also hdd-noprevote); " +
+		&cli.StringSliceFlag{Name: "arms", Destination: &opts.arms, DefaultText: "ssd, hdd, hdd-tuned", Usage: "arms to run, in this order (also hdd-noprevote); " +
 			"ARM@VERSION runs a cached etcd for that arm, e.g. hdd@v3.4.23 (lab etcd fetch --from debian --version v3.4.23)"},
 		&cli.StringFlag{Name: "duration", Value: "default", Destination: &opts.duration,
 			Usage: fmt.Sprintf("observation per arm, under the write workload, once it has a leader: a Go duration (2m, 90s), short (%s, CI-sized) or default (%s)", shortDuration, slowdisk.DefaultDuration)},
 		&cli.DurationFlag{Name: "check-perf", Value: slowdisk.DefaultCheckPerfDuration, Destination: &opts.checkPerf, Usage: "check perf run at the end of each arm (0 to skip; etcdctl runs 60s)"},
-		&cli.DurationFlag{Name: "fsync-latency", Destination: &opts.fsync, Usage: "the hdd profile's fsync latency (default 1s, the story's)"},
-		&cli.StringFlag{Name: "out", Destination: &opts.out, Usage: "report directory (default: ./slow-disk-DATE-TIME)"},
+		&cli.DurationFlag{Name: "fsync-latency", Destination: &opts.fsync, DefaultText: "1s, the story's", Usage: "the hdd profile's fsync latency"},
+		&cli.StringFlag{Name: "out", Destination: &opts.out, DefaultText: "./slow-disk-DATE-TIME", Usage: "report directory"},
 		&cli.StringFlag{Name: "junit", Destination: &opts.junit, Usage: "also write a JUnit XML file, one test case per arm"},
 		&cli.IntFlag{Name: "repeats", Value: 1, Destination: &opts.repeats, Usage: "run the arms this many times (reports in run-1, run-2 ...)"},
 		&cli.BoolFlag{Name: "create", Destination: &opts.create, Usage: "create the lab first when it does not exist (takes create's flags)"},

@@ -36,14 +36,14 @@ func (f *specFlags) flags() []cli.Flag {
 		&cli.IntFlag{Name: "cpus", Value: d.CPUs, Destination: &f.cpus, Usage: "vCPUs per node"},
 		&cli.IntFlag{Name: "memory", Value: d.MemoryMiB, Destination: &f.memory, Usage: "memory per node in MiB"},
 		&cli.StringFlag{Name: "data-pool", Value: d.DataPool, Destination: &f.dataPool, Usage: "pool of the etcd data disks: ssd or hdd"},
-		&cli.StringFlag{Name: "ssd-path", Destination: &f.ssdPath, Usage: "directory of the ssd pool (default: " + spec.DefaultPoolDir + "/lab-LAB-ssd)"},
-		&cli.StringFlag{Name: "hdd-path", Destination: &f.hddPath, Usage: "directory of the hdd pool, for example on a real hard disk (default: " + spec.DefaultPoolDir + "/lab-LAB-hdd)"},
+		&cli.StringFlag{Name: "ssd-path", Destination: &f.ssdPath, DefaultText: spec.DefaultPoolDir + "/lab-LAB-ssd", Usage: "directory of the ssd pool"},
+		&cli.StringFlag{Name: "hdd-path", Destination: &f.hddPath, DefaultText: spec.DefaultPoolDir + "/lab-LAB-hdd", Usage: "directory of the hdd pool, for example on a real hard disk"},
 		&cli.StringFlag{Name: "network-mode", Value: d.NetworkMode, Destination: &f.networkMode, Usage: "isolated (no way out) or nat"},
 		&cli.StringFlag{Name: "accel", Value: d.Accel, Destination: &f.accel, Usage: "kvm, tcg (software emulation, slower) or auto: kvm when a guest boots under it (a self-test, cached per host and image), else tcg"},
 		&cli.IntFlag{Name: "heartbeat-interval", Value: int(d.HeartbeatInterval / time.Millisecond), Destination: &f.heartbeat, Usage: "etcd --heartbeat-interval in milliseconds"},
 		&cli.IntFlag{Name: "election-timeout", Value: int(d.ElectionTimeout / time.Millisecond), Destination: &f.election, Usage: "etcd --election-timeout in milliseconds (at least 5 × heartbeat, at most 50000)"},
 		&cli.StringFlag{Name: "etcd-binary", Destination: &f.etcdBinary, Usage: "a local etcd binary (linux-amd64) instead of the cached one; etcdctl next to it is used too"},
-		&cli.StringFlag{Name: "etcd-version", Destination: &f.etcdVersion, Usage: "cached etcd version to use (default: the pinned " + etcdbin.PinnedVersion() + ")"},
+		&cli.StringFlag{Name: "etcd-version", Destination: &f.etcdVersion, DefaultText: "the pinned " + etcdbin.PinnedVersion(), Usage: "cached etcd version to use"},
 		&cli.StringFlag{Name: "image", Value: defaultImage, Destination: &f.image, Usage: "base image: a name from 'lab image list' or a qcow2 path"},
 	}
 }

@@ -48,14 +48,14 @@ func logsCommand(g *globals) *cli.Command {
 		Name:         "logs",
 		BashComplete: g.completeNodes,
 		Usage:        "show the etcd journal of a node",
-		ArgsUsage:    "NODE (flags first: lab logs -f -n 50 k8smaster0)",
+		ArgsUsage:    "NODE",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Destination: &follow, Usage: "keep printing new lines"},
 			&cli.IntFlag{Name: "lines", Aliases: []string{"n"}, Destination: &lines, Usage: "show only the last N lines (0: all)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return newUsageError(c, "name one node (flags go before it): lab logs [-f] [-n N] NODE")
+				return newUsageError(c, "name one node: lab logs NODE [-f] [-n N]")
 			}
 			if lines < 0 {
 				return refuse("--lines", lines, "cannot be negative", "use 0 for all lines, or N for the last N")

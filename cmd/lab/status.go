@@ -51,7 +51,7 @@ the JSON's "degraded" list:
 
 func (g *globals) printStatus(r *lab.Report) error {
 	if g.json() {
-		return g.printJSON(r)
+		return g.printJSON(newStatusJSON(r))
 	}
 	fmt.Fprintf(g.streams.out, "lab %s (%s, accel %s, etcd %s)\n", r.Lab, r.Phase, r.Accel, r.Etcd)
 	w := tabwriter.NewWriter(g.streams.out, 0, 4, 2, ' ', 0)
@@ -83,7 +83,7 @@ func (g *globals) printMembers(ctx context.Context, st *lab.State) error {
 		return err
 	}
 	if g.json() {
-		return g.printJSON(members)
+		return g.printJSON(newMembersJSON(members))
 	}
 	return etcd.MemberTable(g.streams.out, members)
 }

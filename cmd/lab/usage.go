@@ -104,6 +104,7 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 func (g *globals) prepareUsage(cmds []*cli.Command) {
 	for _, cmd := range cmds {
 		cmd.OnUsageError = onUsageError
+		tidyFlags(cmd.Flags)
 		var required []string
 		for _, f := range cmd.Flags {
 			if r, ok := f.(cli.RequiredFlag); ok && r.IsRequired() {
@@ -143,10 +144,8 @@ func noArgs(action cli.ActionFunc) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		if c.Args().Present() {
 			fix := "it takes no arguments"
-			if a := c.Args().First(); strings.HasPrefix(a, "-") {
-				fix = "flags go before the arguments"
-			} else if c.Command.Name == "destroy" || c.Command.Name == "status" || c.Command.Name == "create" {
-				fix = fmt.Sprintf("name the lab with the global flag: lab --lab %s %s", a, c.Command.Name)
+			if a := c.Args().First(); c.Command.Name == "destroy" || c.Command.Name == "status" || c.Command.Name == "create" {
+				fix = fmt.Sprintf("name the lab with the global flag: lab %s --lab %s", c.Command.Name, a)
 			}
 			return newUsageError(c, "unexpected argument %q: %s", c.Args().First(), fix)
 		}

@@ -23,9 +23,6 @@ type Condition struct {
 // DefaultInterval is the pause between checks used by All.
 const DefaultInterval = time.Second
 
-// reportEvery is how often a wait that keeps failing prints its last error.
-const reportEvery = 10 * time.Second
-
 // TimeoutError is returned when a condition did not hold before its deadline.
 // It unwraps to context.DeadlineExceeded and to the last error the check
 // returned, so both errors.Is(err, context.DeadlineExceeded) and errors.As on
@@ -54,21 +51,18 @@ func (e *TimeoutError) Unwrap() []error {
 
 // Until checks c every interval until the check passes, timeout passes, or
 // ctx is done. It prints "• waiting for NAME ..." and a matching end line on
-// status, and at most every 10 s a "still waiting" line with the last error.
+// status, and off a terminal at most every 30 s a "still waiting" line; the
+// attempts' errors (no route to host while a VM boots) are expected and
+// shown only in the end line of a wait that fails.
 // When ctx is cancelled (Ctrl-C) it returns promptly with ctx's error.
-func Until(ctx context.Context, status *progress.Status, c Condition, timeout, interval time.Duration) error {
-	return until(ctx, status, c, timeout, interval, reportEvery)
-}
-
-func until(ctx context.Context, status *progress.Status, c Condition, timeout, interval, report time.Duration) (err error) {
-	end := status.Start("waiting for %s", c.Name)
-	defer func() { end(err) }()
+func Until(ctx context.Context, status *progress.Status, c Condition, timeout, interval time.Duration) (err error) {
+	task := status.Task("waiting for %s", c.Name)
+	defer func() { task.End(err) }()
 
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
 	var last error
-	lastReport := time.Now()
 	for {
 		checkErr := c.Check(wctx)
 		if checkErr == nil {
@@ -82,10 +76,7 @@ func until(ctx context.Context, status *progress.Status, c Condition, timeout, i
 		if wctx.Err() == nil || last == nil {
 			last = checkErr
 		}
-		if wctx.Err() == nil && time.Since(lastReport) >= report {
-			status.Printf("  still waiting for %s: %v", c.Name, last)
-			lastReport = time.Now()
-		}
+		task.Retry(last)
 
 		timer := time.NewTimer(interval)
 		select {

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/kthw-lab/lab/images/etcdbin"
+	"github.com/kthw-lab/lab/lab"
+	"github.com/kthw-lab/lab/lab/disk"
+	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/spec"
+)
+
+// The JSON lab prints follows one convention, the scenario report's: keys
+// in snake_case, durations in seconds as numbers under a key ending in _s,
+// lists printed as [] rather than null when empty. The views below turn the
+// library's types into that shape where theirs differs; TestJSONGolden
+// keeps every command's output to it.
+
+// seconds is a duration as the JSON's seconds.
+func seconds(d time.Duration) float64 { return d.Seconds() }
+
+// orEmpty is s, or an empty list for nil: JSON's [] rather than null.
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// perfJSON is `lab check perf -o json`.
+type perfJSON struct {
+	Load         string          `json:"load"`
+	Prefix       string          `json:"prefix,omitempty"`
+	Requests     int             `json:"requests"`
+	Errors       int             `json:"errors"`
+	ErrorDist    map[string]int  `json:"error_dist,omitempty"`
+	Throughput   float64         `json:"throughput"`
+	SlowestS     float64         `json:"slowest_s"`
+	AverageS     float64         `json:"average_s"`
+	StddevS      float64         `json:"stddev_s"`
+	ElapsedS     float64         `json:"elapsed_s"`
+	Deleted      int64           `json:"deleted"`
+	CleanupError string          `json:"cleanup_error,omitempty"`
+	Checks       []perfCheckJSON `json:"checks"`
+	Pass         bool            `json:"pass"`
+}
+
+type perfCheckJSON struct {
+	Name string `json:"name"`
+	Pass bool   `json:"pass"`
+	Line string `json:"line,omitempty"`
+}
+
+func newPerfJSON(r *etcd.PerfResult) perfJSON {
+	v := perfJSON{
+		Load: r.Load, Prefix: r.Prefix, Requests: r.Requests, Errors: r.Errors, ErrorDist: r.ErrorDist,
+		Throughput: r.Throughput, SlowestS: seconds(r.Slowest), AverageS: seconds(r.Average),
+		StddevS: seconds(r.Stddev), ElapsedS: seconds(r.Elapsed), Deleted: r.Deleted,
+		CleanupError: r.CleanupError, Checks: []perfCheckJSON{}, Pass: r.Pass,
+	}
+	for _, c := range r.Checks {
+		v.Checks = append(v.Checks, perfCheckJSON{Name: c.Name, Pass: c.Pass, Line: c.Line})
+	}
+	return v
+}
+
+// probeJSON is one node of `lab disk probe -o json`.
+type probeJSON struct {
+	Node    string  `json:"node"`
+	Writes  int     `json:"writes"`
+	P50S    float64 `json:"p50_s"`
+	P99S    float64 `json:"p99_s"`
+	MaxS    float64 `json:"max_s"`
+	Verdict string  `json:"verdict"`
+	Good    bool    `json:"good"`
+}
+
+func newProbeJSON(results []disk.ProbeResult) []probeJSON {
+	out := []probeJSON{}
+	for _, r := range results {
+		out = append(out, probeJSON{Node: r.Node, Writes: r.Writes, P50S: seconds(r.P50), P99S: seconds(r.P99),
+			MaxS: seconds(r.Max), Verdict: r.Verdict, Good: r.Good})
+	}
+	return out
+}
+
+// statusJSON is `lab status -o json`.
+type statusJSON struct {
+	Lab      string           `json:"lab"`
+	Phase    string           `json:"phase"`
+	Accel    string           `json:"accel"`
+	Etcd     string           `json:"etcd"`
+	Nodes    []nodeStatusJSON `json:"nodes"`
+	Degraded []string         `json:"degraded"`
+}
+
+type nodeStatusJSON struct {
+	Node     string `json:"node"`
+	Domain   string `json:"domain"`
+	State    string `json:"state"`
+	Address  string `json:"address"`
+	DataPool string `json:"data_pool"`
+	Member   string `json:"member,omitempty"`
+	Leader   bool   `json:"leader"`
+	RaftTerm uint64 `json:"raft_term,omitempty"`
+	Healthy  bool   `json:"healthy"`
+	Error    string `json:"error,omitempty"`
+}
+
+func newStatusJSON(r *lab.Report) statusJSON {
+	v := statusJSON{Lab: r.Lab, Phase: string(r.Phase), Accel: r.Accel, Etcd: r.Etcd,
+		Nodes: []nodeStatusJSON{}, Degraded: orEmpty(r.Degraded)}
+	for _, n := range r.Nodes {
+		m := ""
+		if n.Member != 0 {
+			m = n.Member.String()
+		}
+		v.Nodes = append(v.Nodes, nodeStatusJSON{Node: n.Node, Domain: n.Domain, State: string(n.State),
+			Address: n.Address, DataPool: n.DataPool, Member: m, Leader: n.Leader, RaftTerm: n.Term,
+			Healthy: n.Healthy, Error: n.Error})
+	}
+	return v
+}
+
+// memberJSON is one member of the member table's JSON (create, status
+// when the lab has no state of its nodes).
+type memberJSON struct {
+	ID         string   `json:"id"`
+	Name       string   `json:"name"`
+	PeerURLs   []string `json:"peer_urls"`
+	ClientURLs []string `json:"client_urls"`
+	Status     string   `json:"status"`
+	IsLearner  bool     `json:"is_learner"`
+}
+
+func newMembersJSON(members []etcd.Member) []memberJSON {
+	out := []memberJSON{}
+	for _, m := range members {
+		out = append(out, memberJSON{ID: m.ID.String(), Name: m.Name, PeerURLs: orEmpty(m.PeerURLs),
+			ClientURLs: orEmpty(m.ClientURLs), Status: m.Status, IsLearner: m.IsLearner})
+	}
+	return out
+}
+
+// binariesJSON is a set of etcd binaries: `lab etcd build|fetch|list -o json`.
+type binariesJSON struct {
+	Version  string            `json:"version"`
+	Etcd     string            `json:"etcd"`
+	Etcdctl  string            `json:"etcdctl"`
+	Source   string            `json:"source"`
+	SHA256   map[string]string `json:"sha256"`
+	CacheDir string            `json:"cache_dir,omitempty"`
+	Origin   string            `json:"origin,omitempty"`
+	Detail   string            `json:"detail,omitempty"`
+}
+
+func newBinariesJSON(b etcdbin.Binaries) binariesJSON {
+	sums := b.SHA256
+	if sums == nil {
+		sums = map[string]string{}
+	}
+	return binariesJSON{Version: b.Version, Etcd: b.Etcd, Etcdctl: b.Etcdctl, Source: b.Source, SHA256: sums, CacheDir: b.CacheDir}
+}
+
+func newCachedJSON(list []etcdbin.Cached) []binariesJSON {
+	out := []binariesJSON{}
+	for _, c := range list {
+		v := newBinariesJSON(c.Binaries)
+		v.Origin, v.Detail = c.Origin, c.Detail
+		out = append(out, v)
+	}
+	return out
+}
+
+// renderJSON is `lab render -o json`: where each node's files went.
+type renderJSON struct {
+	Lab   string           `json:"lab"`
+	Dir   string           `json:"dir"`
+	Nodes []renderNodeJSON `json:"nodes"`
+}
+
+type renderNodeJSON struct {
+	Node    string   `json:"node"`
+	Address string   `json:"address"`
+	Dir     string   `json:"dir"`
+	Files   []string `json:"files"`
+}
+
+// diskSetJSON is `lab disk set -o json`: the profile and, per node,
+// whether it was applied or why not.
+type diskSetJSON struct {
+	Lab         string            `json:"lab"`
+	Profile     string            `json:"profile"`
+	WriteDelayS float64           `json:"write_delay_s"`
+	FlushDelayS float64           `json:"flush_delay_s"`
+	Nodes       []diskSetNodeJSON `json:"nodes"`
+}
+
+type diskSetNodeJSON struct {
+	Node    string `json:"node"`
+	Applied bool   `json:"applied"`
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// newDiskSetJSON is the result of setting p on the nodes asked for
+// (named), of which applied got it; the others were skipped (a real HDD).
+func newDiskSetJSON(labName string, p disk.Profile, named, applied []spec.Node) diskSetJSON {
+	v := diskSetJSON{Lab: labName, Profile: p.Name, WriteDelayS: seconds(p.WriteDelay),
+		FlushDelayS: seconds(p.FlushDelay), Nodes: []diskSetNodeJSON{}}
+	for _, n := range named {
+		r := diskSetNodeJSON{Node: n.Name, Applied: slices.ContainsFunc(applied, func(a spec.Node) bool { return a.Name == n.Name })}
+		if !r.Applied {
+			r.Skipped = "data disk is on a real HDD (--emulate to add the emulation anyway)"
+		}
+		v.Nodes = append(v.Nodes, r)
+	}
+	return v
+}
+
+// newRenderJSON lists the files lab render wrote per node into dir.
+func newRenderJSON(labName, dir string, seeds []lab.NodeSeed) renderJSON {
+	v := renderJSON{Lab: labName, Dir: dir, Nodes: []renderNodeJSON{}}
+	for _, s := range seeds {
+		v.Nodes = append(v.Nodes, renderNodeJSON{Node: s.Node.Name, Address: s.Node.IP.String(),
+			Dir: filepath.Join(dir, s.Node.Name), Files: slices.Clone(renderedFiles)})
+	}
+	return v
+}
+
+// renderedFiles are the files lab render writes in each node's directory.
+var renderedFiles = []string{"user-data", "meta-data", "network-config", "etcd.service", "seed.iso"}
+
+// destroyJSON is `lab destroy -o json`.
+type destroyJSON struct {
+	Lab       string `json:"lab"`
+	Destroyed bool   `json:"destroyed"`
+}
