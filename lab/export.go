@@ -139,21 +139,9 @@ func (x *exporter) nodes(ctx context.Context, st *State, keys *pki.PKI) {
 
 func (x *exporter) members(ctx context.Context, st *State, store Store) {
 	var buf bytes.Buffer
-	err := func() error {
-		cfg, err := store.EtcdConfig(st)
-		if err != nil {
-			return err
-		}
-		c, err := etcd.New(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		members, err := c.Members(ctx)
-		if err != nil {
-			return err
-		}
-		return etcd.MemberTable(&buf, members)
-	}()
+	members, err := store.Members(ctx, st)
+	if err == nil {
+		err = etcd.MemberTable(&buf, members)
+	}
 	x.write("members.txt", buf.Bytes(), err)
 }

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -284,4 +285,24 @@ func (s Store) EtcdConfig(st *State) (etcd.ClientConfig, error) {
 		return etcd.ClientConfig{}, err
 	}
 	return etcd.ClientConfig{Endpoints: st.Plan.Etcd.Endpoints, TLS: tlsCfg}, nil
+}
+
+// EtcdClient connects to the lab's cluster over mutual TLS with its keys.
+// Close it when done.
+func (s Store) EtcdClient(ctx context.Context, st *State) (*etcd.Client, error) {
+	cfg, err := s.EtcdConfig(st)
+	if err != nil {
+		return nil, err
+	}
+	return etcd.New(ctx, cfg)
+}
+
+// Members lists the lab's etcd members, as `etcdctl member list` does.
+func (s Store) Members(ctx context.Context, st *State) ([]etcd.Member, error) {
+	c, err := s.EtcdClient(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.Members(ctx)
 }

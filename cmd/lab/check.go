@@ -72,11 +72,7 @@ func (g *globals) checkPerf(ctx context.Context, opts etcd.PerfOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := store.EtcdConfig(st)
-	if err != nil {
-		return err
-	}
-	c, err := etcd.New(ctx, cfg)
+	c, err := store.EtcdClient(ctx, st)
 	if err != nil {
 		return err
 	}

@@ -69,16 +69,7 @@ func (g *globals) printMembers(ctx context.Context, st *lab.State) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := store.EtcdConfig(st)
-	if err != nil {
-		return err
-	}
-	c, err := etcd.New(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	members, err := c.Members(ctx)
+	members, err := store.Members(ctx, st)
 	if err != nil {
 		return err
 	}
