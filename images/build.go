@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/images/cache"
-	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // BuildOptions is a request to build the base image from Debian packages.

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/images/cache"
-	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // TestBuildReal runs the real debootstrap build (about three minutes),

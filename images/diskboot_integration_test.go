@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/images/cache"
-	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // TestBuildDiskReal builds the disk-boot image for real (about two

@@ -13,7 +13,7 @@ import (
 
 	"github.com/kthw-lab/lab/images/cache"
 	"github.com/kthw-lab/lab/images/download"
-	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // cloudImage is an official cloud image in the fetch catalog.

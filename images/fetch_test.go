@@ -18,7 +18,7 @@ import (
 
 	"github.com/kthw-lab/lab/images/cache"
 	"github.com/kthw-lab/lab/images/download"
-	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/progress"
 )
 
 var cloudDisk = bytes.Repeat([]byte("QFI\xfb cloud image "), 40000)

@@ -16,10 +16,10 @@ import (
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/etcdbin"
 	"github.com/kthw-lab/lab/lab/pki"
-	"github.com/kthw-lab/lab/lab/progress"
 	"github.com/kthw-lab/lab/lab/spec"
 	"github.com/kthw-lab/lab/lab/tunnel"
 	"github.com/kthw-lab/lab/lab/virt"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // Sizes of the volumes create makes.

@@ -10,9 +10,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kthw-lab/lab/lab/progress"
 	"github.com/kthw-lab/lab/lab/spec"
 	"github.com/kthw-lab/lab/lab/virt"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // Destroy removes every libvirt object that carries the lab's marker

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kthw-lab/lab/lab/progress"
 	"github.com/kthw-lab/lab/lab/spec"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // A lab whose state directory is gone is listed as an orphan and removed

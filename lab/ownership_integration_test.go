@@ -18,9 +18,9 @@ import (
 	"testing"
 
 	"github.com/kthw-lab/lab/images"
-	"github.com/kthw-lab/lab/lab/progress"
 	"github.com/kthw-lab/lab/lab/spec"
 	"github.com/kthw-lab/lab/lab/virt"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // realFixture is a one-node lab on the real libvirtd behind qemu:///system;

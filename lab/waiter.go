@@ -11,11 +11,11 @@ import (
 
 	"github.com/kthw-lab/lab/lab/etcd"
 	"github.com/kthw-lab/lab/lab/pki"
-	"github.com/kthw-lab/lab/lab/progress"
 	"github.com/kthw-lab/lab/lab/spec"
 	labssh "github.com/kthw-lab/lab/lab/ssh"
 	"github.com/kthw-lab/lab/lab/virt"
 	"github.com/kthw-lab/lab/lab/wait"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // Timeouts of create's waits. TCG guests reach SSH in 50–80 s here; the

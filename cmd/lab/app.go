@@ -12,8 +12,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kthw-lab/lab/images/cache"
-	"github.com/kthw-lab/lab/lab/progress"
 	"github.com/kthw-lab/lab/lab/tunnel"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // streams are the process's standard files, injected so tests can run the

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // payload is big enough to cross several write calls.

@@ -9,7 +9,7 @@ import (
 	"slices"
 
 	"github.com/kthw-lab/lab/images/cache"
-	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // Kind is the cache kind under which etcd binaries are stored.

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/images/cache"
-	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // Main packages of etcd 3.5 and later, each the root of its own module.

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/images/cache"
-	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // logWriter sends progress lines to the test log.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/kthw-lab/lab/images/cache"
 	"github.com/kthw-lab/lab/images/download"
-	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // DefaultReleaseBaseURL is where etcd publishes its release assets: the

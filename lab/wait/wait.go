@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // Condition is something worth waiting for, with the name a person reads in

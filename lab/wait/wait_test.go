@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kthw-lab/lab/lab/progress"
+	"github.com/kthw-lab/lab/progress"
 )
 
 var errNotYet = errors.New("connection refused")
