@@ -36,16 +36,17 @@ const (
 // cloud-init's seed applied without errors, etcd healthy. Tests without VMs
 // substitute their own.
 type Waiter interface {
-	Wait(ctx context.Context, st *State, store Store) error
+	Wait(ctx context.Context, l *Lab) error
 }
 
 // CreateOptions are the inputs of Create. Plan, Image and Etcd come
 // validated from the caller; nothing has been created when they fail.
 type CreateOptions struct {
-	Store    Store
-	Provider *virt.Provider
-	Plan     *spec.Plan
-	Connect  string
+	Store Store
+	// Host is where the lab goes: its libvirt, and how its guests are
+	// reached.
+	Host *Host
+	Plan *spec.Plan
 	// Accel is the resolved accelerator: virt.AccelKVM or virt.AccelTCG.
 	Accel  string
 	Image  *images.Image
@@ -54,7 +55,7 @@ type CreateOptions struct {
 	Status *progress.Status
 	Logger *slog.Logger
 	// HostPrefixes are the host's own networks (interfaces and routes) the
-	// lab's subnet must not overlap; see HostPrefixes.
+	// lab's subnet must not overlap; see Host.Prefixes.
 	HostPrefixes []spec.NamedPrefix
 }
 
@@ -70,11 +71,15 @@ func Create(ctx context.Context, o CreateOptions) (*State, error) {
 		return nil, err
 	}
 	defer unlock()
-	st, err := o.begin(ctx)
+	prov, err := o.Host.Libvirt(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c := &creator{CreateOptions: o, st: st}
+	st, err := o.begin(ctx, prov)
+	if err != nil {
+		return nil, err
+	}
+	c := &creator{CreateOptions: o, st: st, prov: prov}
 	steps := []struct {
 		name string
 		run  func(context.Context) error
@@ -95,7 +100,7 @@ func Create(ctx context.Context, o CreateOptions) (*State, error) {
 		}
 	}
 	if o.Waiter != nil {
-		if err := o.Waiter.Wait(ctx, st, o.Store); err != nil {
+		if err := o.Waiter.Wait(ctx, open(st, o.Store, o.Host)); err != nil {
 			return st, c.explain(err)
 		}
 	}
@@ -105,12 +110,12 @@ func Create(ctx context.Context, o CreateOptions) (*State, error) {
 
 // begin loads or starts the state, refusing a lab that is already complete
 // or an interrupted one of another spec, and checks the host's networks.
-func (o CreateOptions) begin(ctx context.Context) (*State, error) {
+func (o CreateOptions) begin(ctx context.Context, prov *virt.Provider) (*State, error) {
 	st, err := o.Store.Load()
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		now := time.Now().UTC()
-		st = &State{Name: o.Plan.Spec.Name, Phase: PhaseCreating, Connect: o.Connect, Plan: *o.Plan,
+		st = &State{Name: o.Plan.Spec.Name, Phase: PhaseCreating, Connect: o.Host.URI(), Plan: *o.Plan,
 			Accel: o.Accel, Image: *o.Image, Etcd: *o.Etcd, Created: now}
 	case err != nil:
 		return nil, err
@@ -124,7 +129,7 @@ func (o CreateOptions) begin(ctx context.Context) (*State, error) {
 		o.Status.Printf("resuming the interrupted create of lab %q", st.Name)
 		st.Accel, st.Image, st.Etcd = o.Accel, *o.Image, *o.Etcd
 	}
-	if err := o.checkSubnet(ctx, st); err != nil {
+	if err := o.checkSubnet(ctx, prov, st); err != nil {
 		return nil, err
 	}
 	return st, o.Store.Save(st)
@@ -133,8 +138,8 @@ func (o CreateOptions) begin(ctx context.Context) (*State, error) {
 // checkSubnet refuses a subnet that a foreign libvirt network or a host
 // interface or route already uses. The lab's own network is left out, so a
 // resumed create does not clash with itself.
-func (o CreateOptions) checkSubnet(ctx context.Context, st *State) error {
-	nets, err := o.Provider.Networks(ctx)
+func (o CreateOptions) checkSubnet(ctx context.Context, prov *virt.Provider, st *State) error {
+	nets, err := prov.Networks(ctx)
 	if err != nil {
 		return err
 	}
@@ -163,7 +168,8 @@ func (o CreateOptions) checkSubnet(ctx context.Context, st *State) error {
 
 type creator struct {
 	CreateOptions
-	st *State
+	st   *State
+	prov *virt.Provider
 }
 
 // intend records r in the state before the call that makes it, unless it
@@ -196,7 +202,7 @@ func (c *creator) newVolume(ctx context.Context, v spec.Volume) (*Resource, erro
 	if r := c.st.Find(KindVolume, v.Name, v.Pool); r != nil {
 		return r, nil
 	}
-	exists, err := c.Provider.HasVolume(ctx, v.Pool, v.Name, c.st.Name)
+	exists, err := c.prov.HasVolume(ctx, v.Pool, v.Name, c.st.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +275,7 @@ func (c *creator) network(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := c.Provider.EnsureNetwork(ctx, virt.NetworkSpec{
+	if _, err := c.prov.EnsureNetwork(ctx, virt.NetworkSpec{
 		Name: n.Name, Bridge: n.Bridge, Gateway: n.Gateway, Prefix: n.Subnet.Bits(), Mode: n.Mode, Lab: c.st.Name, UUID: r.UUID,
 	}); err != nil {
 		return err
@@ -283,7 +289,7 @@ func (c *creator) pools(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		res, err := c.Provider.EnsurePoolResult(ctx, virt.PoolSpec{Name: p.Name, Path: p.Path, Lab: c.st.Name})
+		res, err := c.prov.EnsurePoolResult(ctx, virt.PoolSpec{Name: p.Name, Path: p.Path, Lab: c.st.Name})
 		if res.BuiltDir {
 			// Recorded even when the start failed: the directory exists
 			// now and is the lab's.
@@ -366,17 +372,17 @@ func (c *creator) upload(ctx context.Context, b baseVolume) error {
 	}
 	// A recorded volume was absent when recorded: what exists now is the
 	// part an interrupted upload left.
-	if err := c.Provider.DeleteVolume(ctx, b.Pool, b.Name, c.st.Name); err != nil {
+	if err := c.prov.DeleteVolume(ctx, b.Pool, b.Name, c.st.Name); err != nil {
 		return err
 	}
 	s := virt.VolumeSpec{Name: b.Name, Lab: c.st.Name, Format: virt.FormatRaw, CapacityBytes: uint64(fi.Size())}
-	if _, err := c.Provider.CreateVolume(ctx, b.Pool, s); err != nil {
+	if _, err := c.prov.CreateVolume(ctx, b.Pool, s); err != nil {
 		return err
 	}
 	if err := c.made(r); err != nil {
 		return err
 	}
-	if err := c.Provider.UploadVolume(ctx, b.Pool, b.Name, c.st.Name, f, fi.Size()); err != nil {
+	if err := c.prov.UploadVolume(ctx, b.Pool, b.Name, c.st.Name, f, fi.Size()); err != nil {
 		return err
 	}
 	if c.st.Uploads == nil {
@@ -410,7 +416,7 @@ func (c *creator) volume(ctx context.Context, v spec.Volume, s virt.VolumeSpec) 
 		return err
 	}
 	s.Adopt = true // recorded, so what exists of that name is the lab's
-	if _, err := c.Provider.CreateVolume(ctx, v.Pool, s); err != nil {
+	if _, err := c.prov.CreateVolume(ctx, v.Pool, s); err != nil {
 		return err
 	}
 	return c.made(r)
@@ -430,7 +436,7 @@ func (c *creator) seedVolume(ctx context.Context, n spec.Node) error {
 	if err := c.volume(ctx, n.Seed, s); err != nil {
 		return err
 	}
-	return c.Provider.UploadVolume(ctx, n.Seed.Pool, n.Seed.Name, c.st.Name, f, fi.Size())
+	return c.prov.UploadVolume(ctx, n.Seed.Pool, n.Seed.Name, c.st.Name, f, fi.Size())
 }
 
 func (c *creator) domains(ctx context.Context) error {
@@ -441,7 +447,7 @@ func (c *creator) domains(ctx context.Context) error {
 		}
 		s := c.domainSpec(n)
 		s.UUID = r.UUID
-		if err := c.Provider.DefineDomain(ctx, s); err != nil {
+		if err := c.prov.DefineDomain(ctx, s); err != nil {
 			return err
 		}
 		if err := c.made(r); err != nil {
@@ -451,14 +457,14 @@ func (c *creator) domains(ctx context.Context) error {
 	// Started together: an etcd member waits for its peers, and TCG guests
 	// boot in about a minute each way.
 	for _, n := range c.Plan.Nodes {
-		state, err := c.Provider.DomainState(ctx, n.Domain)
+		state, err := c.prov.DomainState(ctx, n.Domain)
 		if err != nil {
 			return err
 		}
 		if state == virt.StateRunning {
 			continue
 		}
-		if err := c.Provider.StartDomain(ctx, n.Domain); err != nil {
+		if err := c.prov.StartDomain(ctx, n.Domain); err != nil {
 			return err
 		}
 	}

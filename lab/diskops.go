@@ -8,11 +8,7 @@ import (
 	"sync"
 
 	"github.com/kthw-lab/lab/lab/disk"
-	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
-	labssh "github.com/kthw-lab/lab/lab/ssh"
-	"github.com/kthw-lab/lab/lab/virt"
-	"github.com/kthw-lab/lab/progress"
 )
 
 // Nodes resolves node names (or all nodes for none) against the lab.
@@ -31,43 +27,21 @@ func (st *State) Nodes(names []string) ([]spec.Node, error) {
 	return out, nil
 }
 
-// RunAsRoot runs a shell script on node n with sudo and returns its output.
-func RunAsRoot(ctx context.Context, keys *pki.PKI, n spec.Node, script string) (string, error) {
-	cfg, err := SSHConfig(keys, n)
-	if err != nil {
-		return "", err
-	}
-	// Dialing twice is harmless (nothing ran yet); running twice may not
-	// be, so only the dial is retried.
-	c, err := labssh.DialRetry(ctx, cfg, labssh.DefaultDialAttempts)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	out, _, err := c.Run(ctx, "sudo sh -c "+shellQuote(script))
-	return string(out), err
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
 // SetDiskProfile applies profile p live to the data disks of nodes: the
 // delay device's table inside each guest and the block I/O caps on the host.
-func SetDiskProfile(ctx context.Context, st *State, store Store, prov *virt.Provider, nodes []spec.Node, p disk.Profile, status *progress.Status) error {
-	keys, err := pki.Load(store.PKIDir())
+func (l *Lab) SetDiskProfile(ctx context.Context, nodes []spec.Node, p disk.Profile) error {
+	prov, err := l.Libvirt(ctx)
 	if err != nil {
 		return err
 	}
 	return eachNode(nodes, func(n spec.Node) error {
-		end := status.Start("setting disk profile %s on %s (write +%s, flush +%s)", p.Name, n.Name, p.WriteDelay, p.FlushDelay)
-		out, err := RunAsRoot(ctx, keys, n, p.ApplyScript())
+		end := l.progress().Start("setting disk profile %s on %s (write +%s, flush +%s)", p.Name, n.Name, p.WriteDelay, p.FlushDelay)
+		out, err := l.RunAsRoot(ctx, n, p.ApplyScript())
 		if err == nil {
 			err = checkTable(n.Name, out, p)
 		}
 		if err == nil {
-			err = prov.SetBlockIOTune(ctx, n.Domain, st.Name, disk.DataTarget, p.IOTune)
+			err = prov.SetBlockIOTune(ctx, n.Domain, l.State.Name, disk.DataTarget, p.IOTune)
 		}
 		end(err)
 		return err
@@ -90,15 +64,11 @@ func checkTable(node, out string, p disk.Profile) error {
 
 // ProbeDisks runs the fdatasync probe on each node's data disk, in
 // parallel: nodes that share a host disk contend, as etcd's members do.
-func ProbeDisks(ctx context.Context, store Store, nodes []spec.Node, o disk.ProbeOptions, status *progress.Status) ([]disk.ProbeResult, error) {
-	keys, err := pki.Load(store.PKIDir())
-	if err != nil {
-		return nil, err
-	}
+func (l *Lab) ProbeDisks(ctx context.Context, nodes []spec.Node, o disk.ProbeOptions) ([]disk.ProbeResult, error) {
 	results := make([]disk.ProbeResult, len(nodes))
-	err = eachNodeIndexed(nodes, func(i int, n spec.Node) error {
-		end := status.Start("probing fdatasync on %s", n.Name)
-		out, err := RunAsRoot(ctx, keys, n, o.Script())
+	err := eachNodeIndexed(nodes, func(i int, n spec.Node) error {
+		end := l.progress().Start("probing fdatasync on %s", n.Name)
+		out, err := l.RunAsRoot(ctx, n, o.Script())
 		if err == nil {
 			results[i], err = disk.ParseProbe(n.Name, out)
 		}

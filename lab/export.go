@@ -13,7 +13,6 @@ import (
 
 	"github.com/kthw-lab/lab/lab/atomicfile"
 	"github.com/kthw-lab/lab/lab/etcd"
-	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
 	"github.com/kthw-lab/lab/lab/virt"
 )
@@ -60,7 +59,12 @@ var nodeCommands = []struct{ file, script string }{
 // of etcd, and the member table. A part that cannot be had (a node down, a
 // cluster without a leader) is recorded with its reason and the rest is
 // still written: an export is wanted most when something is broken.
-func Export(ctx context.Context, st *State, store Store, p *virt.Provider, dir string) (*Exported, error) {
+func (l *Lab) Export(ctx context.Context, dir string) (*Exported, error) {
+	st := l.State
+	p, err := l.Libvirt(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if err := atomicfile.MkdirPrivate(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the export directory: %w", err)
 	}
@@ -69,15 +73,14 @@ func Export(ctx context.Context, st *State, store Store, p *virt.Provider, dir s
 	x.write("state.json", append(stateJSON, '\n'), err)
 	x.libvirt(ctx, st, p)
 	for _, n := range st.Plan.Nodes {
-		b, err := os.ReadFile(store.ConsoleLog(n.Name))
+		b, err := os.ReadFile(l.Store.ConsoleLog(n.Name))
 		x.write(filepath.Join(n.Name, "console.log"), b, err)
 	}
-	keys, err := pki.Load(store.PKIDir())
-	if err != nil {
-		return x.out, fmt.Errorf("loading the lab's keys: %w", err)
+	if _, err := l.Keys(); err != nil {
+		return x.out, err
 	}
-	x.nodes(ctx, st, keys)
-	x.members(ctx, st, store)
+	x.nodes(ctx, l)
+	x.members(ctx, l)
 	return x.out, nil
 }
 
@@ -122,10 +125,10 @@ func (x *exporter) libvirt(ctx context.Context, st *State, p *virt.Provider) {
 }
 
 // nodes asks every node its logs over SSH, in parallel.
-func (x *exporter) nodes(ctx context.Context, st *State, keys *pki.PKI) {
-	eachNode(st.Plan.Nodes, func(n spec.Node) error {
+func (x *exporter) nodes(ctx context.Context, l *Lab) {
+	eachNode(l.State.Plan.Nodes, func(n spec.Node) error {
 		for _, c := range nodeCommands {
-			out, err := RunAsRoot(ctx, keys, n, c.script)
+			out, err := l.RunAsRoot(ctx, n, c.script)
 			x.write(filepath.Join(n.Name, c.file), []byte(out), err)
 			if err != nil && ctx.Err() == nil && strings.Contains(err.Error(), "dialing ssh") {
 				// The node does not answer: the other commands would
@@ -137,9 +140,9 @@ func (x *exporter) nodes(ctx context.Context, st *State, keys *pki.PKI) {
 	})
 }
 
-func (x *exporter) members(ctx context.Context, st *State, store Store) {
+func (x *exporter) members(ctx context.Context, l *Lab) {
 	var buf bytes.Buffer
-	members, err := store.Members(ctx, st)
+	members, err := l.Members(ctx)
 	if err == nil {
 		err = etcd.MemberTable(&buf, members)
 	}

@@ -30,7 +30,7 @@ type fixture struct {
 	waited int
 }
 
-func (f *fixture) Wait(context.Context, *State, Store) error { f.waited++; return nil }
+func (f *fixture) Wait(context.Context, *Lab) error { f.waited++; return nil }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
@@ -62,7 +62,7 @@ func newFixture(t *testing.T) *fixture {
 		}
 	}
 	f.prov = virt.NewProvider(f.fake)
-	f.opts = CreateOptions{Store: f.store, Provider: f.prov, Plan: plan, Connect: "test:///fake",
+	f.opts = CreateOptions{Store: f.store, Host: &Host{uri: "test:///fake", prov: f.prov}, Plan: plan,
 		Accel: virt.AccelTCG, Image: img, Etcd: bins, Waiter: f}
 	return f
 }
@@ -214,7 +214,7 @@ func TestCreateCancelledThenDestroyed(t *testing.T) {
 
 type waiterFunc func(context.Context) error
 
-func (w waiterFunc) Wait(ctx context.Context, _ *State, _ Store) error { return w(ctx) }
+func (w waiterFunc) Wait(ctx context.Context, _ *Lab) error { return w(ctx) }
 
 const foreignNetwork = `<network><name>default</name><bridge name="virbr0"/>
 <ip address="192.168.199.1" netmask="255.255.255.0"/></network>`
@@ -367,7 +367,7 @@ func TestResumedCreateUploadsTheBaseImageOnce(t *testing.T) {
 // directory, which the host cannot write.
 func TestRemoteCreateLogsNoConsoleHere(t *testing.T) {
 	f := newFixture(t)
-	f.opts.Connect = "qemu+ssh://root@big.example/system"
+	f.opts.Host.uri = "qemu+ssh://root@big.example/system"
 	if _, err := Create(t.Context(), f.opts); err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func realFixture(t *testing.T, name string) (CreateOptions, *virt.Provider) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return CreateOptions{Store: store, Provider: p, Plan: plan, Connect: "qemu:///system", Accel: virt.AccelTCG,
+	return CreateOptions{Store: store, Host: &Host{uri: "qemu:///system", prov: p}, Plan: plan, Accel: virt.AccelTCG,
 		Image: img, Etcd: fakeEtcd(t, dir), Status: progress.Discard}, p
 }
 

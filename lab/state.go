@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,9 +12,8 @@ import (
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/etcdbin"
 	"github.com/kthw-lab/lab/lab/atomicfile"
-	"github.com/kthw-lab/lab/lab/etcd"
-	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
+	"github.com/kthw-lab/lab/lab/tunnel"
 )
 
 // Phase is where a lab is in its life.
@@ -78,6 +76,10 @@ type State struct {
 	Created time.Time         `json:"created"`
 	Updated time.Time         `json:"updated"`
 }
+
+// Remote tells whether the lab runs on another machine's libvirt, reached
+// over SSH.
+func (s *State) Remote() bool { return tunnel.IsRemote(s.Connect) }
 
 // Find returns the recorded resource of that kind, name and pool, or nil.
 func (s *State) Find(kind, name, pool string) *Resource {
@@ -271,38 +273,4 @@ func (s Store) Remove() (left []string, err error) {
 		return nil, fmt.Errorf("removing lab state %s: %w", s.Dir, err)
 	}
 	return nil, nil
-}
-
-// EtcdConfig is how the host reaches the lab's etcd: every member's client
-// URL, with the lab's CA and client certificate (mutual TLS).
-func (s Store) EtcdConfig(st *State) (etcd.ClientConfig, error) {
-	keys, err := pki.Load(s.PKIDir())
-	if err != nil {
-		return etcd.ClientConfig{}, err
-	}
-	tlsCfg, err := keys.ClientTLS()
-	if err != nil {
-		return etcd.ClientConfig{}, err
-	}
-	return etcd.ClientConfig{Endpoints: st.Plan.Etcd.Endpoints, TLS: tlsCfg}, nil
-}
-
-// EtcdClient connects to the lab's cluster over mutual TLS with its keys.
-// Close it when done.
-func (s Store) EtcdClient(ctx context.Context, st *State) (*etcd.Client, error) {
-	cfg, err := s.EtcdConfig(st)
-	if err != nil {
-		return nil, err
-	}
-	return etcd.New(ctx, cfg)
-}
-
-// Members lists the lab's etcd members, as `etcdctl member list` does.
-func (s Store) Members(ctx context.Context, st *State) ([]etcd.Member, error) {
-	c, err := s.EtcdClient(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	return c.Members(ctx)
 }

@@ -67,15 +67,20 @@ func suffix(err string) string {
 
 // Status reads the domains from libvirt and each member's view from etcd
 // over mTLS. Unreachable members are reported in their row, not as an error.
-func Status(ctx context.Context, st *State, store Store, p *virt.Provider) (*Report, error) {
-	r, err := status(ctx, st, store, p)
+func (l *Lab) Status(ctx context.Context) (*Report, error) {
+	r, err := l.status(ctx)
 	if r != nil {
 		r.Degraded = r.degraded()
 	}
 	return r, err
 }
 
-func status(ctx context.Context, st *State, store Store, p *virt.Provider) (*Report, error) {
+func (l *Lab) status(ctx context.Context) (*Report, error) {
+	st := l.State
+	p, err := l.Libvirt(ctx)
+	if err != nil {
+		return nil, err
+	}
 	r := &Report{Lab: st.Name, Phase: st.Phase, Accel: st.Accel, Etcd: st.Etcd.Version}
 	for _, n := range st.Plan.Nodes {
 		state, err := p.DomainState(ctx, n.Domain)
@@ -85,7 +90,7 @@ func status(ctx context.Context, st *State, store Store, p *virt.Provider) (*Rep
 		}
 		r.Nodes = append(r.Nodes, ns)
 	}
-	cfg, err := store.EtcdConfig(st)
+	cfg, err := l.EtcdConfig()
 	if err != nil {
 		return r, err
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/lab/etcd"
-	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
 	labssh "github.com/kthw-lab/lab/lab/ssh"
 	"github.com/kthw-lab/lab/lab/virt"
@@ -35,8 +34,7 @@ const (
 
 // NodeWaiter waits for real VMs: each a named condition with a deadline.
 type NodeWaiter struct {
-	Provider *virt.Provider
-	Status   *progress.Status
+	Status *progress.Status
 }
 
 // Wait waits for the domains to run, then per node (in parallel) for the
@@ -45,14 +43,15 @@ type NodeWaiter struct {
 // then for the etcd quorum. Nothing polls the guest before its console
 // says it is ready, and nothing sleeps: each wait checks its condition
 // until it holds.
-func (w NodeWaiter) Wait(ctx context.Context, st *State, store Store) error {
-	keys, err := pki.Load(store.PKIDir())
+func (w NodeWaiter) Wait(ctx context.Context, l *Lab) error {
+	st := l.State
+	prov, err := l.Libvirt(ctx)
 	if err != nil {
 		return err
 	}
 	var running []wait.Condition
 	for _, n := range st.Plan.Nodes {
-		running = append(running, w.domainRunning(n))
+		running = append(running, domainRunning(prov, n))
 	}
 	if err := wait.All(ctx, w.Status, DomainTimeout, running...); err != nil {
 		return err
@@ -60,13 +59,13 @@ func (w NodeWaiter) Wait(ctx context.Context, st *State, store Store) error {
 	errs := make([]error, len(st.Plan.Nodes))
 	var wg sync.WaitGroup
 	for i, n := range st.Plan.Nodes {
-		wg.Go(func() { errs[i] = w.waitNode(ctx, st, store, keys, n) })
+		wg.Go(func() { errs[i] = w.waitNode(ctx, l, n) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	cfg, err := store.EtcdConfig(st)
+	cfg, err := l.EtcdConfig()
 	if err != nil {
 		return err
 	}
@@ -75,13 +74,13 @@ func (w NodeWaiter) Wait(ctx context.Context, st *State, store Store) error {
 }
 
 // waitNode waits for one node: its console, then SSH, then cloud-init.
-func (w NodeWaiter) waitNode(ctx context.Context, st *State, store Store, keys *pki.PKI, n spec.Node) error {
-	cfg, err := SSHConfig(keys, n)
+func (w NodeWaiter) waitNode(ctx context.Context, l *Lab, n spec.Node) error {
+	cfg, err := l.SSHConfig(n)
 	if err != nil {
 		return err
 	}
-	hint := consoleHint(st, store, n)
-	if log := consoleLog(st, store, n.Name); log != "" {
+	hint := consoleHint(l.State, l.Store, n)
+	if log := consoleLog(l.State, l.Store, n.Name); log != "" {
 		err := wait.Until(ctx, w.Status, nodeReady(log, n), ReadyTimeout, time.Second)
 		if _, ok := errors.AsType[*wait.TimeoutError](err); ok {
 			return notReadyError(err, log)
@@ -96,11 +95,11 @@ func (w NodeWaiter) waitNode(ctx context.Context, st *State, store Store, keys *
 	return wait.Until(ctx, w.Status, seedApplied(cfg, n, hint), CloudInitTimeout, time.Second)
 }
 
-func (w NodeWaiter) domainRunning(n spec.Node) wait.Condition {
+func domainRunning(prov *virt.Provider, n spec.Node) wait.Condition {
 	return wait.Condition{
 		Name: "domain " + n.Domain + " running",
 		Check: func(ctx context.Context) error {
-			state, err := w.Provider.DomainState(ctx, n.Domain)
+			state, err := prov.DomainState(ctx, n.Domain)
 			if err != nil {
 				return err
 			}
@@ -113,20 +112,6 @@ func (w NodeWaiter) domainRunning(n spec.Node) wait.Condition {
 			return fmt.Errorf("domain %s is %s", n.Domain, state)
 		},
 	}
-}
-
-// SSHConfig is how the host reaches node n: as the lab user, with the lab's
-// key, accepting only the node's pinned host key.
-func SSHConfig(keys *pki.PKI, n spec.Node) (labssh.Config, error) {
-	signer, err := keys.SSHSigner()
-	if err != nil {
-		return labssh.Config{}, err
-	}
-	host := keys.HostKey(n.Name)
-	if host == nil {
-		return labssh.Config{}, fmt.Errorf("the lab's PKI has no host key for %s", n.Name)
-	}
-	return labssh.Config{Name: n.Name, Addr: net.JoinHostPort(n.IP.String(), "22"), User: User, Signer: signer, HostKey: host}, nil
 }
 
 // consoleHint says where to read node's console after a failed wait.

@@ -11,7 +11,6 @@ import (
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/lab/accel"
 	"github.com/kthw-lab/lab/lab/spec"
-	"github.com/kthw-lab/lab/lab/tunnel"
 	"github.com/kthw-lab/lab/lab/virt"
 )
 
@@ -23,7 +22,7 @@ func (g *globals) chooseAccel(ctx context.Context, p *virt.Provider, want string
 		return want, nil
 	}
 	status := g.status()
-	if _, remote := tunnel.FromContext(ctx); remote {
+	if g.host.Remote() {
 		r, err := remoteAccel(ctx, p)
 		if err != nil {
 			return "", fmt.Errorf("--accel auto: %w (or choose: --accel kvm|tcg)", err)

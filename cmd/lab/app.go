@@ -12,7 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/kthw-lab/lab/images/cache"
-	"github.com/kthw-lab/lab/lab/tunnel"
+	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/progress"
 )
 
@@ -34,9 +34,8 @@ type globals struct {
 	Quiet    bool
 
 	streams streams
-	// tunnel is the SSH connection to a remote --connect host, made on
-	// first use; nil for this machine.
-	tunnel *tunnel.Tunnel
+	// host is the --connect libvirt host (connected on first use).
+	host *lab.Host
 	// usageErr is an unknown command seen by urfave/cli's CommandNotFound
 	// hook, which cannot return it.
 	usageErr error
@@ -161,13 +160,12 @@ func (g *globals) validate(c *cli.Context) error {
 	return g.connect(c)
 }
 
-// connect prepares the SSH tunnel of a remote --connect URI and puts it in
-// the commands' context, where lab/virt finds it for libvirt and lab/ssh and
-// lab/etcd for the guests' addresses. It connects on first use, so commands
-// that never reach the host do not log in. Without --connect (or
-// LAB_CONNECT), a lab created on a remote host is reached there again:
-// otherwise destroy would look for its objects on this machine, find none,
-// and forget the remote ones.
+// connect prepares the --connect host (lab.Host): a remote one is reached
+// through one SSH tunnel, for libvirt and the guests' addresses alike. It
+// connects on first use, so commands that never reach the host do not log
+// in. Without --connect (or LAB_CONNECT), a lab created on a remote host is
+// reached there again: otherwise destroy would look for its objects on this
+// machine, find none, and forget the remote ones.
 func (g *globals) connect(c *cli.Context) error {
 	// The lab name is checked here, for every command (lab.NewStore).
 	store, err := g.store()
@@ -175,28 +173,38 @@ func (g *globals) connect(c *cli.Context) error {
 		return err
 	}
 	if !c.IsSet("connect") {
-		if st, err := store.Load(); err == nil && tunnel.IsRemote(st.Connect) {
+		if st, err := store.Load(); err == nil && st.Remote() {
 			g.Connect = st.Connect
 		}
 	}
-	if !tunnel.IsRemote(g.Connect) {
-		return nil
-	}
-	t, err := tunnel.Parse(g.Connect)
-	if err != nil {
+	if g.host, err = lab.NewHost(g.Connect); err != nil {
 		return inputError{err} // a malformed --connect: exit 2
 	}
-	g.tunnel = tunnel.New(t)
-	c.Context = tunnel.NewContext(c.Context, g.tunnel)
 	return nil
 }
 
-// close closes the tunnel, if one was made.
+// close closes the connections to the host, if any were made.
 func (g *globals) close(*cli.Context) error {
-	if g.tunnel == nil {
+	if g.host == nil {
 		return nil
 	}
-	return g.tunnel.Close()
+	return g.host.Close()
+}
+
+// open opens the lab named by --lab on the --connect host, its progress
+// lines going where the run's go. A lab that does not exist says how to
+// create it.
+func (g *globals) open() (*lab.Lab, error) {
+	store, err := g.store()
+	if err != nil {
+		return nil, err
+	}
+	l, err := lab.Open(store, g.host)
+	if err != nil {
+		return nil, err
+	}
+	l.Progress = g.status()
+	return l, nil
 }
 
 func defaultStateDir() string {

@@ -68,16 +68,16 @@ Loads: ` + strings.Join(loads, ", "),
 // checkPerf runs check perf against the lab and prints etcdctl's verdict
 // lines, or the result as JSON; a failed check exits 1.
 func (g *globals) checkPerf(ctx context.Context, opts etcd.PerfOptions) error {
-	st, store, err := g.loadLab()
+	l, err := g.open()
 	if err != nil {
 		return err
 	}
-	c, err := store.EtcdClient(ctx, st)
+	c, err := l.EtcdClient(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	return g.runCheckPerf(ctx, c, st.Name, opts)
+	return g.runCheckPerf(ctx, c, l.Name(), opts)
 }
 
 // runCheckPerf is checkPerf once connected to the cluster of lab name.

@@ -125,7 +125,11 @@ func completionNamesCommand(g *globals) *cli.Command {
 
 // nodeNames are the chosen lab's nodes, or none.
 func (g *globals) nodeNames() []string {
-	st, _, err := g.loadLab()
+	store, err := g.store()
+	if err != nil {
+		return nil
+	}
+	st, err := store.Load()
 	if err != nil {
 		return nil
 	}

@@ -1,15 +1,9 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/kthw-lab/lab/lab"
-	"github.com/kthw-lab/lab/lab/preflight"
-	"github.com/kthw-lab/lab/lab/spec"
-	"github.com/kthw-lab/lab/lab/tunnel"
-	"github.com/kthw-lab/lab/lab/virt"
 )
 
 func createCommand(g *globals) *cli.Command {
@@ -37,32 +31,14 @@ value exits 2.`,
 
 // create creates the lab the flags describe and prints its member table.
 func (g *globals) create(c *cli.Context, f *specFlags) error {
-	h := &hostChecks{limits: preflight.LocalHost, prefixes: lab.HostPrefixes}
-	if t, remote := tunnel.FromContext(c.Context); remote {
-		// The lab's bridge goes on the remote host: its routes matter, and
-		// its size is not this machine's.
-		h.limits = nil
-		h.prefixes = func() ([]spec.NamedPrefix, error) { return lab.RemoteHostPrefixes(c.Context, t.Output) }
-	}
-	plan, img, bins, hostNets, err := f.preflight(g, h)
+	plan, img, bins, hostNets, err := f.preflight(c.Context, g, g.host)
 	if err != nil {
 		return err
 	}
 	status := g.status()
-	p, err := virt.Dial(c.Context, g.Connect)
+	p, err := g.host.Libvirt(c.Context)
 	if err != nil {
 		return err
-	}
-	defer p.Close()
-	if h.limits == nil {
-		// A remote host's size comes from libvirt, once connected.
-		cpus, mem, err := p.Size(c.Context)
-		if err != nil {
-			return err
-		}
-		if err := plan.Spec.CheckHost(spec.HostLimits{CPUs: cpus, MemoryMiB: mem}); err != nil {
-			return fmt.Errorf("the libvirt host cannot run the lab:\n%w", err)
-		}
 	}
 	accel, err := g.chooseAccel(c.Context, p, plan.Spec.Accel, img)
 	if err != nil {
@@ -72,16 +48,19 @@ func (g *globals) create(c *cli.Context, f *specFlags) error {
 	if err != nil {
 		return err
 	}
-	st, err := lab.Create(c.Context, lab.CreateOptions{
-		Store: store, Provider: p, Plan: plan, Connect: g.Connect,
+	if _, err := lab.Create(c.Context, lab.CreateOptions{
+		Store: store, Host: g.host, Plan: plan,
 		Accel: accel, Image: img, Etcd: bins, HostPrefixes: hostNets,
-		Waiter: lab.NodeWaiter{Provider: p, Status: status},
+		Waiter: lab.NodeWaiter{Status: status},
 		Status: status, Logger: g.logger(),
-	})
+	}); err != nil {
+		return err
+	}
+	l, err := g.open()
 	if err != nil {
 		return err
 	}
-	return g.printMembers(c.Context, st)
+	return g.printMembers(c.Context, l)
 }
 
 func destroyCommand(g *globals) *cli.Command {
@@ -102,11 +81,10 @@ create or destroy of the lab runs. Succeeds when the lab is already gone.`,
 			if err != nil {
 				return err
 			}
-			p, err := virt.Dial(c.Context, g.Connect)
+			p, err := g.host.Libvirt(c.Context)
 			if err != nil {
 				return err
 			}
-			defer p.Close()
 			if err := lab.Destroy(c.Context, store, p, g.status()); err != nil {
 				return err
 			}

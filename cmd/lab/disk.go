@@ -10,7 +10,6 @@ import (
 	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/spec"
-	"github.com/kthw-lab/lab/lab/virt"
 )
 
 func diskCommand(g *globals) *cli.Command {
@@ -54,26 +53,21 @@ func diskSetCommand(g *globals) *cli.Command {
 			if err != nil {
 				return inputError{err}
 			}
-			st, store, nodes, err := g.diskNodes(c, opts.all)
+			l, nodes, err := g.diskNodes(c, opts.all)
 			if err != nil {
 				return err
 			}
 			named := nodes
 			if p.Name == disk.HDD && !opts.emulate {
-				nodes = g.skipRealHDD(st, nodes)
+				nodes = g.skipRealHDD(l.State, nodes)
 			}
 			if len(nodes) > 0 {
-				prov, err := virt.Dial(c.Context, g.Connect)
-				if err != nil {
-					return err
-				}
-				defer prov.Close()
-				if err := lab.SetDiskProfile(c.Context, st, store, prov, nodes, p, g.status()); err != nil {
+				if err := l.SetDiskProfile(c.Context, nodes, p); err != nil {
 					return err
 				}
 			}
 			if g.json() {
-				return g.printJSON(newDiskSetJSON(st.Name, p, named, nodes))
+				return g.printJSON(newDiskSetJSON(l.Name(), p, named, nodes))
 			}
 			return nil
 		},
@@ -120,17 +114,17 @@ func diskProbeCommand(g *globals) *cli.Command {
 			if opts.maxTime <= 0 {
 				return refuse("--max-time", opts.maxTime, "must be positive", fmt.Sprintf("use %s, or longer for a slow disk", d.MaxTime))
 			}
-			st, store, nodes, err := g.diskNodes(c, true)
+			l, nodes, err := g.diskNodes(c, true)
 			if err != nil {
 				return err
 			}
 			if c.NArg() > 0 {
-				if nodes, err = st.Nodes(c.Args().Slice()); err != nil {
+				if nodes, err = l.State.Nodes(c.Args().Slice()); err != nil {
 					return err
 				}
 			}
 			o := disk.ProbeOptions{Count: opts.count, MaxTime: opts.maxTime, Dir: d.Dir}
-			results, err := lab.ProbeDisks(c.Context, store, nodes, o, g.status())
+			results, err := l.ProbeDisks(c.Context, nodes, o)
 			if err != nil {
 				return err
 			}
@@ -147,21 +141,22 @@ func diskProbeCommand(g *globals) *cli.Command {
 	}
 }
 
-// diskNodes loads the lab and the nodes named as arguments, or all with all.
-func (g *globals) diskNodes(c *cli.Context, all bool) (*lab.State, lab.Store, []spec.Node, error) {
-	st, store, err := g.loadLab()
+// diskNodes opens the lab and resolves the nodes named as arguments, or
+// all with all.
+func (g *globals) diskNodes(c *cli.Context, all bool) (*lab.Lab, []spec.Node, error) {
+	l, err := g.open()
 	if err != nil {
-		return nil, store, nil, err
+		return nil, nil, err
 	}
 	if all == (c.NArg() > 0) && !all {
-		return nil, store, nil, fmt.Errorf("which nodes? name them (lab disk set k8smaster0 ...) or use --all")
+		return nil, nil, fmt.Errorf("which nodes? name them (lab disk set k8smaster0 ...) or use --all")
 	}
 	var names []string
 	if !all {
 		names = c.Args().Slice()
 	}
-	nodes, err := st.Nodes(names)
-	return st, store, nodes, err
+	nodes, err := l.State.Nodes(names)
+	return l, nodes, err
 }
 
 func ms(d time.Duration) string {

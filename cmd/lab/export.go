@@ -7,7 +7,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kthw-lab/lab/lab"
-	"github.com/kthw-lab/lab/lab/virt"
 )
 
 func exportCommand(g *globals) *cli.Command {
@@ -26,16 +25,11 @@ written, and the exit status is 0. Attach DIR to a bug report, or let CI upload 
 			if c.NArg() != 1 {
 				return newUsageError(c, "name the directory to write into, e.g. lab export lab-evidence")
 			}
-			st, store, err := g.loadLab()
+			l, err := g.open()
 			if err != nil {
 				return err
 			}
-			p, err := virt.Dial(c.Context, g.Connect)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			x, err := lab.Export(c.Context, st, store, p, c.Args().First())
+			x, err := l.Export(c.Context, c.Args().First())
 			if x != nil {
 				if perr := g.printExport(x); perr != nil {
 					return perr

@@ -20,7 +20,7 @@ import (
 	"github.com/kthw-lab/lab/lab/doctor"
 	"github.com/kthw-lab/lab/lab/etcd"
 	"github.com/kthw-lab/lab/lab/spec"
-	"github.com/kthw-lab/lab/scenarios/slowdisk"
+	"github.com/kthw-lab/lab/scenarios"
 )
 
 var update = flag.Bool("update", false, "rewrite cmd/lab/testdata/*.golden.json from the current output")
@@ -70,7 +70,7 @@ func jsonOutputs(t *testing.T) map[string]any {
 		"image_list":    []images.Image{{Name: "debian-12", Source: "deb.debian.org bookworm", Boot: images.BootKernel, Disk: "/var/cache/lab/images/x/disk.qcow2", Size: 512 << 20, Digest: "sha256:ab12", Created: created}},
 		"version":       buildinfo.Info{Lab: "v1.2.3", Commit: "a162a9a", Go: "go1.26.8", Etcd: "v3.6.16"},
 		"env":           map[string]string{"ETCDCTL_API": "3", "ETCDCTL_ENDPOINTS": "https://192.168.199.200:2379"},
-		"scenario_list": []any{slowdisk.Describe()},
+		"scenario_list": scenarios.List(),
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kthw-lab/lab/lab"
-	"github.com/kthw-lab/lab/lab/virt"
 )
 
 // store opens the store of --lab under --state-dir; a name that breaks the
@@ -28,11 +27,10 @@ objects but no state is an orphan (its state was deleted, or lives under another
 --state-dir or $HOME): 'lab --lab NAME destroy' removes its objects from the
 markers alone.`,
 		Action: func(c *cli.Context) error {
-			p, err := virt.Dial(c.Context, g.Connect)
+			p, err := g.host.Libvirt(c.Context)
 			if err != nil {
 				return err
 			}
-			defer p.Close()
 			labs, err := lab.List(c.Context, g.StateDir, p)
 			if err != nil {
 				return err

@@ -15,7 +15,6 @@ import (
 
 	"github.com/kthw-lab/lab/images/etcdbin"
 	"github.com/kthw-lab/lab/lab"
-	"github.com/kthw-lab/lab/lab/virt"
 	"github.com/kthw-lab/lab/scenarios"
 	"github.com/kthw-lab/lab/scenarios/report"
 	"github.com/kthw-lab/lab/scenarios/slowdisk"
@@ -34,7 +33,7 @@ func scenarioListCommand(g *globals) *cli.Command {
 		Name:  "list",
 		Usage: "describe each scenario and its arms",
 		Action: func(*cli.Context) error {
-			list := []scenarios.Scenario{slowdisk.Describe()}
+			list := scenarios.List()
 			if g.json() {
 				return g.printJSON(list)
 			}
@@ -54,17 +53,7 @@ func scenarioListCommand(g *globals) *cli.Command {
 }
 
 func slowDiskCommand(g *globals) *cli.Command {
-	var opts struct {
-		arms      cli.StringSlice
-		duration  string
-		checkPerf time.Duration
-		fsync     time.Duration
-		out       string
-		junit     string
-		repeats   int
-		create    bool
-		strict    bool
-	}
+	var opts slowDiskFlags
 	var f specFlags
 	flags := []cli.Flag{
 		&cli.StringSliceFlag{Name: "arms", Destination: &opts.arms, DefaultText: "ssd, hdd, hdd-tuned", Usage: "arms to run, in this order (also hdd-noprevote); " +
@@ -98,113 +87,141 @@ arm; Ctrl-C writes the report of the arms done. Exit status 0 when every arm
 ran, whatever it found; 1 (after the report) when an arm has no results.`,
 		Flags: append(flags, f.flags()...),
 		Action: func(c *cli.Context) error {
-			duration, err := parseArmDuration(opts.duration)
+			o, err := opts.check(g, c)
 			if err != nil {
 				return err
 			}
-			arms, err := slowdisk.Select(opts.arms.Value())
+			l, err := g.scenarioLab(c, &f, opts.create)
 			if err != nil {
 				return err
 			}
-			// Every arm's etcd must be in the cache before the first arm.
-			binaries := map[string]slowdisk.EtcdBinary{}
-			for _, a := range arms {
-				if a.EtcdVersion == "" {
-					continue
-				}
-				b, err := etcdbin.Resolve(g.cache(), a.EtcdVersion)
-				if err != nil {
-					return fmt.Errorf("arm %s: %w", a.Name, err)
-				}
-				binaries[a.EtcdVersion] = slowdisk.EtcdBinary{Path: b.Etcd, SHA256: b.SHA256[etcdbin.EtcdFile]}
-			}
-			if opts.repeats < 1 {
-				return fmt.Errorf("--repeats %d: run at least once", opts.repeats)
-			}
-			out := opts.out
-			if out == "" {
-				out = "slow-disk-" + time.Now().Format("20060102-150405")
-			}
-			if c.IsSet("fsync-latency") && opts.fsync <= 0 {
-				return fmt.Errorf("--fsync-latency %s: want a positive duration such as 1s (the story's), or leave it out", opts.fsync)
-			}
-			if err := slowdisk.Check(slowdisk.Options{Duration: duration, CheckPerfDuration: opts.checkPerf,
-				FsyncLatency: opts.fsync, OutDir: out}); err != nil {
-				return err
-			}
-			// create's flags only mean something when --create creates the
-			// lab; silently ignoring them would run on a lab the user did
-			// not describe.
-			var createFlags []string
-			for _, fl := range f.flags() {
-				if name := fl.Names()[0]; c.IsSet(name) {
-					createFlags = append(createFlags, "--"+name)
-				}
-			}
-			if len(createFlags) > 0 && !opts.create {
-				return fmt.Errorf("%s: create's flags apply only with --create (which creates the lab when it does not exist): add --create, or drop them",
-					strings.Join(createFlags, ", "))
-			}
-			st, store, err := g.loadLab()
-			switch {
-			case errors.Is(err, fs.ErrNotExist) && opts.create:
-				if err := g.create(c, &f); err != nil {
-					return err
-				}
-				st, store, err = g.loadLab()
-			case err == nil && len(createFlags) > 0:
-				return fmt.Errorf("lab %q exists, so %s would not apply: drop them, or destroy the lab first",
-					g.Lab, strings.Join(createFlags, ", "))
-			}
-			if errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("lab %q does not exist: run 'lab create' first, or add --create", g.Lab)
-			}
-			if err != nil {
-				return err
-			}
-			if st.Phase != lab.PhaseReady {
-				return fmt.Errorf("lab %q is not ready (its create did not finish): run 'lab create' again, or 'lab destroy'", g.Lab)
-			}
-			prov, err := virt.Dial(c.Context, g.Connect)
-			if err != nil {
-				return err
-			}
-			defer prov.Close()
+			o.Lab, o.Status, o.Logger = l, g.status(), g.logger()
 			host, _ := os.Hostname()
-			reports := map[string]report.Report{}
-			for i := 1; i <= opts.repeats; i++ {
-				dir := out
-				if opts.repeats > 1 {
-					dir = filepath.Join(out, fmt.Sprintf("run-%d", i))
-				}
-				rep, err := slowdisk.Run(c.Context, slowdisk.Options{
-					State: st, Store: store, Provider: prov, Arms: arms,
-					Duration: duration, CheckPerfDuration: opts.checkPerf, FsyncLatency: opts.fsync, EtcdBinaries: binaries,
-					OutDir: dir, Host: fmt.Sprintf("%s (accel %s)", host, st.Accel), Status: g.status(), Logger: g.logger(),
-				})
-				// A run with arms missing (failed or interrupted) still wrote
-				// its report: show it, then fail with the reason.
-				if rep == nil || (err != nil && len(rep.Arms) == 0 && len(rep.Missing) == 0) {
-					return err
-				}
-				if perr := g.printReport(*rep, dir, opts.junit); perr != nil {
-					return errors.Join(err, perr)
-				}
-				if rep.RestoreWarning != "" {
-					fmt.Fprintf(g.streams.err, "warning: %s\n", rep.RestoreWarning)
-				}
-				if err != nil {
-					return fmt.Errorf("scenario slow-disk (report in %s): %w", dir, err)
-				}
-				reports[dir] = *rep
-			}
-			if opts.strict {
-				// The reports are written: --strict only sets the exit status.
-				return strictContrast(reports)
-			}
-			return nil
+			o.Host = fmt.Sprintf("%s (accel %s)", host, l.State.Accel)
+			return g.runSlowDisk(c, o, opts.repeats, opts.junit, opts.strict)
 		},
 	}
+}
+
+// slowDiskFlags are slow-disk's own flags.
+type slowDiskFlags struct {
+	arms      cli.StringSlice
+	duration  string
+	checkPerf time.Duration
+	fsync     time.Duration
+	out       string
+	junit     string
+	repeats   int
+	create    bool
+	strict    bool
+}
+
+// check reads the flags into the scenario's options, every arm's etcd
+// resolved in the cache, before the lab is touched.
+func (opts *slowDiskFlags) check(g *globals, c *cli.Context) (slowdisk.Options, error) {
+	duration, err := parseArmDuration(opts.duration)
+	if err != nil {
+		return slowdisk.Options{}, err
+	}
+	arms, err := slowdisk.Select(opts.arms.Value())
+	if err != nil {
+		return slowdisk.Options{}, err
+	}
+	binaries := map[string]slowdisk.EtcdBinary{}
+	for _, a := range arms {
+		if a.EtcdVersion == "" {
+			continue
+		}
+		b, err := etcdbin.Resolve(g.cache(), a.EtcdVersion)
+		if err != nil {
+			return slowdisk.Options{}, fmt.Errorf("arm %s: %w", a.Name, err)
+		}
+		binaries[a.EtcdVersion] = slowdisk.EtcdBinary{Path: b.Etcd, SHA256: b.SHA256[etcdbin.EtcdFile]}
+	}
+	if opts.repeats < 1 {
+		return slowdisk.Options{}, fmt.Errorf("--repeats %d: run at least once", opts.repeats)
+	}
+	out := opts.out
+	if out == "" {
+		out = "slow-disk-" + time.Now().Format("20060102-150405")
+	}
+	if c.IsSet("fsync-latency") && opts.fsync <= 0 {
+		return slowdisk.Options{}, fmt.Errorf("--fsync-latency %s: want a positive duration such as 1s (the story's), or leave it out", opts.fsync)
+	}
+	o := slowdisk.Options{Arms: arms, Duration: duration, CheckPerfDuration: opts.checkPerf,
+		FsyncLatency: opts.fsync, EtcdBinaries: binaries, OutDir: out}
+	return o, slowdisk.Check(o)
+}
+
+// scenarioLab opens the lab the scenario runs on, creating it first with
+// --create when it does not exist.
+func (g *globals) scenarioLab(c *cli.Context, f *specFlags, create bool) (*lab.Lab, error) {
+	// create's flags only mean something when --create creates the lab;
+	// silently ignoring them would run on a lab the user did not describe.
+	var createFlags []string
+	for _, fl := range f.flags() {
+		if name := fl.Names()[0]; c.IsSet(name) {
+			createFlags = append(createFlags, "--"+name)
+		}
+	}
+	if len(createFlags) > 0 && !create {
+		return nil, fmt.Errorf("%s: create's flags apply only with --create (which creates the lab when it does not exist): add --create, or drop them",
+			strings.Join(createFlags, ", "))
+	}
+	l, err := g.open()
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && create:
+		if err := g.create(c, f); err != nil {
+			return nil, err
+		}
+		l, err = g.open()
+	case err == nil && len(createFlags) > 0:
+		return nil, fmt.Errorf("lab %q exists, so %s would not apply: drop them, or destroy the lab first",
+			g.Lab, strings.Join(createFlags, ", "))
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("lab %q does not exist: run 'lab create' first, or add --create", g.Lab)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if l.State.Phase != lab.PhaseReady {
+		return nil, fmt.Errorf("lab %q is not ready (its create did not finish): run 'lab create' again, or 'lab destroy'", g.Lab)
+	}
+	return l, nil
+}
+
+// runSlowDisk runs the scenario repeats times, each run's report in its
+// own directory, and prints each report as it is written.
+func (g *globals) runSlowDisk(c *cli.Context, o slowdisk.Options, repeats int, junit string, strict bool) error {
+	out := o.OutDir
+	reports := map[string]report.Report{}
+	for i := 1; i <= repeats; i++ {
+		if repeats > 1 {
+			o.OutDir = filepath.Join(out, fmt.Sprintf("run-%d", i))
+		}
+		rep, err := slowdisk.Run(c.Context, o)
+		// A run with arms missing (failed or interrupted) still wrote its
+		// report: show it, then fail with the reason.
+		if rep == nil || (err != nil && len(rep.Arms) == 0 && len(rep.Missing) == 0) {
+			return err
+		}
+		if perr := g.printReport(*rep, o.OutDir, junit); perr != nil {
+			return errors.Join(err, perr)
+		}
+		if rep.RestoreWarning != "" {
+			fmt.Fprintf(g.streams.err, "warning: %s\n", rep.RestoreWarning)
+		}
+		if err != nil {
+			return fmt.Errorf("scenario slow-disk (report in %s): %w", o.OutDir, err)
+		}
+		reports[o.OutDir] = *rep
+	}
+	if strict {
+		// The reports are written: --strict only sets the exit status.
+		return strictContrast(reports)
+	}
+	return nil
 }
 
 // strictContrast is --strict's exit status: 1 when any report, by its

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
@@ -97,19 +98,18 @@ func (f *specFlags) localEtcd() (*etcdbin.Binaries, error) {
 	return bins, nil
 }
 
-// hostChecks are the checks of create against the host that runs the VMs:
-// its size and its networks. Render has none: it makes no VM.
-type hostChecks struct {
-	// limits returns the host's CPUs and memory; nil when unknown (a
-	// remote host, whose size libvirt tells only once connected).
-	limits func() (spec.HostLimits, error)
-	// prefixes returns the host's interfaces' networks and routes.
-	prefixes func() ([]spec.NamedPrefix, error)
+// hostChecks is the host that runs the VMs (a *lab.Host), for create's
+// checks of its size and its networks. Render has none: it makes no VM.
+type hostChecks interface {
+	// Limits returns the host's CPUs and memory.
+	Limits(ctx context.Context) (spec.HostLimits, error)
+	// Prefixes returns the host's interfaces' networks and routes.
+	Prefixes(ctx context.Context) ([]spec.NamedPrefix, error)
 }
 
 // plan validates everything the user asked for, before anything exists.
 func (f *specFlags) plan(g *globals) (*spec.Plan, *images.Image, *etcdbin.Binaries, error) {
-	p, img, bins, _, err := f.preflight(g, nil)
+	p, img, bins, _, err := f.preflight(context.Background(), g, nil)
 	return p, img, bins, err
 }
 
@@ -119,7 +119,7 @@ func (f *specFlags) plan(g *globals) (*spec.Plan, *images.Image, *etcdbin.Binari
 // networks (with h); only then the cache. Libvirt and the KVM self-test
 // come after it, in create. It returns the host's networks for create's
 // second look, together with libvirt's networks.
-func (f *specFlags) preflight(g *globals, h *hostChecks) (*spec.Plan, *images.Image, *etcdbin.Binaries, []spec.NamedPrefix, error) {
+func (f *specFlags) preflight(ctx context.Context, g *globals, h hostChecks) (*spec.Plan, *images.Image, *etcdbin.Binaries, []spec.NamedPrefix, error) {
 	s, err := f.spec(g.Lab)
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("invalid lab settings:\n%w", err)
@@ -128,8 +128,8 @@ func (f *specFlags) preflight(g *globals, h *hostChecks) (*spec.Plan, *images.Im
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("invalid lab settings:\n%w", err)
 	}
-	if h != nil && h.limits != nil {
-		limits, err := h.limits()
+	if h != nil {
+		limits, err := h.Limits(ctx)
 		if err != nil {
 			return nil, nil, nil, nil, err
 		}
@@ -149,8 +149,8 @@ func (f *specFlags) preflight(g *globals, h *hostChecks) (*spec.Plan, *images.Im
 		}
 	}
 	var hostNets []spec.NamedPrefix
-	if h != nil && h.prefixes != nil {
-		if hostNets, err = h.prefixes(); err != nil {
+	if h != nil {
+		if hostNets, err = h.Prefixes(ctx); err != nil {
 			return nil, nil, nil, nil, err
 		}
 		if err := spec.CheckOverlap(p, hostNets); err != nil {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/pki"
 	labssh "github.com/kthw-lab/lab/lab/ssh"
 )
@@ -90,11 +89,11 @@ func envCommand(g *globals) *cli.Command {
    eval "$(lab env)"
    etcdctl member list -w table`,
 		Action: func(c *cli.Context) error {
-			st, store, err := g.loadLab()
+			l, err := g.open()
 			if err != nil {
 				return err
 			}
-			dir := store.PKIDir()
+			st, dir := l.State, l.Store.PKIDir()
 			vars := [][2]string{
 				{"ETCDCTL_API", "3"},
 				{"ETCDCTL_ENDPOINTS", strings.Join(st.Plan.Etcd.Endpoints, ",")},
@@ -117,36 +116,17 @@ func envCommand(g *globals) *cli.Command {
 	}
 }
 
-// loadLab reads the lab's state; a lab that does not exist says how to
-// create it.
-func (g *globals) loadLab() (*lab.State, lab.Store, error) {
-	store, err := g.store()
-	if err != nil {
-		return nil, store, err
-	}
-	st, err := store.Load()
-	return st, store, err
-}
-
 // dialNode connects to a node of the lab by name (or domain name).
 func (g *globals) dialNode(c *cli.Context, name string) (*labssh.Client, error) {
-	st, store, err := g.loadLab()
+	l, err := g.open()
 	if err != nil {
 		return nil, err
 	}
-	node, ok := st.Plan.Node(name)
-	if !ok {
-		return nil, fmt.Errorf("lab %q has no node %q: its nodes are %s", st.Name, name, strings.Join(st.Plan.NodeNames(), ", "))
-	}
-	keys, err := pki.Load(store.PKIDir())
+	node, err := l.Node(name)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := lab.SSHConfig(keys, node)
-	if err != nil {
-		return nil, err
-	}
-	return labssh.DialRetry(c.Context, cfg, labssh.DefaultDialAttempts)
+	return l.SSH(c.Context, node)
 }
 
 // remoteArgs drops the "--" that separates lab's arguments from the remote

@@ -10,7 +10,6 @@ import (
 
 	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/etcd"
-	"github.com/kthw-lab/lab/lab/virt"
 )
 
 func statusCommand(g *globals) *cli.Command {
@@ -24,16 +23,11 @@ the JSON's "degraded" list:
 
    lab status -o json | jq .degraded`,
 		Action: func(c *cli.Context) error {
-			st, store, err := g.loadLab()
+			l, err := g.open()
 			if err != nil {
 				return err
 			}
-			p, err := virt.Dial(c.Context, g.Connect)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			r, err := lab.Status(c.Context, st, store, p)
+			r, err := l.Status(c.Context)
 			if err != nil {
 				return err
 			}
@@ -64,12 +58,8 @@ func (g *globals) printStatus(r *lab.Report) error {
 }
 
 // printMembers prints the member table as `etcdctl member list -w table` does.
-func (g *globals) printMembers(ctx context.Context, st *lab.State) error {
-	store, err := lab.NewStore(g.StateDir, st.Name)
-	if err != nil {
-		return err
-	}
-	members, err := store.Members(ctx, st)
+func (g *globals) printMembers(ctx context.Context, l *lab.Lab) error {
+	members, err := l.Members(ctx)
 	if err != nil {
 		return err
 	}

@@ -13,8 +13,6 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
-
-	"github.com/kthw-lab/lab/lab/tunnel"
 )
 
 // Defaults for ClientConfig's timeouts. They are short because a node that
@@ -38,10 +36,10 @@ type ClientConfig struct {
 	// Quorum make, so one stuck member or a cluster without a leader fails a
 	// check instead of hanging it; DefaultRequestTimeout if 0.
 	RequestTimeout time.Duration
-	// Dial opens the TCP connection to an endpoint's host:port; nil means
-	// the tunnel of New's context if it carries one (tunnel.Dialer), else a
-	// net.Dialer. A remote libvirt host's guests are reached this way.
-	Dial tunnel.DialFunc
+	// Dial opens the TCP connection to an endpoint's host:port (the
+	// tunnel's, for the guests of a remote libvirt host: lab.Host.Dial);
+	// nil means a net.Dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func (c ClientConfig) dialTimeout() time.Duration {
@@ -72,11 +70,6 @@ func New(ctx context.Context, cfg ClientConfig) (*Client, error) {
 	if len(cfg.Endpoints) == 0 {
 		return nil, errors.New("connecting to etcd: no endpoints")
 	}
-	if cfg.Dial == nil {
-		// Chosen once, so every connection the client opens later (per
-		// endpoint for status, many for check perf) goes the same way.
-		cfg.Dial = tunnel.Dialer(ctx)
-	}
 	cli, err := newClientv3(ctx, cfg, cfg.Endpoints)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to etcd at %s: %w", strings.Join(cfg.Endpoints, ","), err)
@@ -88,11 +81,9 @@ func newClientv3(ctx context.Context, cfg ClientConfig, endpoints []string) (*cl
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// gRPC dials with a context of its own, so the dialer is chosen here,
-	// from the caller's.
 	dial := cfg.Dial
 	if dial == nil {
-		dial = tunnel.Dialer(ctx)
+		dial = (&net.Dialer{}).DialContext
 	}
 	return clientv3.New(clientv3.Config{
 		Context:     ctx,

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	xssh "golang.org/x/crypto/ssh"
-
-	"github.com/kthw-lab/lab/lab/tunnel"
 )
 
 // DefaultTimeout bounds connecting and the SSH handshake when Config.Timeout
@@ -32,10 +30,9 @@ type Config struct {
 	HostKey xssh.PublicKey
 	// Timeout bounds the TCP connect and the handshake; DefaultTimeout if 0.
 	Timeout time.Duration
-	// Dial opens the TCP connection to Addr; nil means the tunnel Dial's
-	// context carries if any (tunnel.Dialer: the guests of a remote libvirt
-	// host), else a net.Dialer.
-	Dial tunnel.DialFunc
+	// Dial opens the TCP connection to Addr (the tunnel's, for the guests
+	// of a remote libvirt host: lab.Host.Dial); nil means a net.Dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func (c Config) name() string {
@@ -90,7 +87,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	dial := cfg.Dial
 	if dial == nil {
-		dial = tunnel.Dialer(ctx)
+		dial = (&net.Dialer{}).DialContext
 	}
 	tcp, err := dial(ctx, "tcp", cfg.Addr)
 	if err != nil {

@@ -46,7 +46,9 @@ func TestDialThroughContextTunnel(t *testing.T) {
 	tun := tunnel.New(tg)
 	defer tun.Close()
 
-	c, err := Dial(tunnel.NewContext(t.Context(), tun), node.config())
+	cfg := node.config()
+	cfg.Dial = tun.DialContext
+	c, err := Dial(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,9 +90,9 @@ func TestTunnelDials(t *testing.T) {
 	}
 	echo(t, tl)
 
-	ctx := tunnel.NewContext(t.Context(), tun)
+	ctx := t.Context()
 	for _, dial := range []struct{ network, addr string }{{"unix", sock}, {"tcp", tl.Addr().String()}} {
-		c, err := tunnel.Dialer(ctx)(ctx, dial.network, dial.addr)
+		c, err := tun.DialContext(ctx, dial.network, dial.addr)
 		if err != nil {
 			t.Fatalf("%s %s: %v", dial.network, dial.addr, err)
 		}
@@ -127,21 +127,6 @@ func TestTunnelDials(t *testing.T) {
 		t.Fatalf("dial after close: %v", err)
 	}
 	roundTrip(t, c)
-}
-
-func TestDialerWithoutTunnel(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	echo(t, l)
-	c, err := tunnel.Dialer(t.Context())(t.Context(), "tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := roundTrip(t, c); got != "echo hello\n" {
-		t.Errorf("got %q", got)
-	}
 }
 
 func TestTunnelRefuses(t *testing.T) {

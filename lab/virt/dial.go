@@ -38,12 +38,18 @@ func NewProvider(c conn) *Provider {
 // an SSH tunnel (package tunnel; see tunnel.Parse for its options). For
 // /system the modular daemon's socket (virtqemud-sock) is preferred when
 // present, else the monolithic libvirtd's; on a remote host "present" means
-// the tunnel can open it. A remote Dial reuses the tunnel ctx carries
-// (tunnel.NewContext) when it goes to the same URI, else makes its own,
-// which Close closes.
+// the tunnel can open it. A remote Dial makes its own tunnel, which Close
+// closes; DialVia shares one.
 func Dial(ctx context.Context, uri string) (*Provider, error) {
+	return DialVia(ctx, uri, nil)
+}
+
+// DialVia is Dial over tun, an SSH tunnel to uri's host that the caller
+// also uses for the guests and closes itself; nil (or a tunnel to another
+// URI) makes Dial's own.
+func DialVia(ctx context.Context, uri string, tun *tunnel.Tunnel) (*Provider, error) {
 	if tunnel.IsRemote(uri) {
-		return dialRemote(ctx, uri)
+		return dialRemote(ctx, uri, tun)
 	}
 	u, err := url.Parse(uri)
 	if err != nil {
@@ -151,13 +157,13 @@ func (d *ctxDialer) Dial() (net.Conn, error) {
 }
 
 // dialRemote connects to the daemon of a qemu+ssh URI through an SSH
-// tunnel: the one ctx carries for the same URI, or its own.
-func dialRemote(ctx context.Context, uri string) (*Provider, error) {
+// tunnel: tun when it goes to the same URI, else its own.
+func dialRemote(ctx context.Context, uri string, tun *tunnel.Tunnel) (*Provider, error) {
 	tg, err := tunnel.Parse(uri)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to libvirt: %w", err)
 	}
-	tun, shared := tunnel.FromContext(ctx)
+	shared := tun != nil
 	if !shared || tun.Target().URI != uri {
 		tun, shared = tunnel.New(tg), false
 	}

@@ -150,16 +150,15 @@ func TestDialRemote(t *testing.T) {
 	}
 	before := srv.Count(tunneltest.StreamLocal)
 	// The socket answers but is no libvirtd: the RPC fails, after going
-	// through the context's tunnel.
-	ctx := tunnel.NewContext(t.Context(), tun)
-	if _, err := Dial(ctx, uri+"&socket="+present); err == nil {
+	// through the shared tunnel.
+	if _, err := DialVia(t.Context(), uri+"&socket="+present, tun); err == nil {
 		t.Error("Dial succeeded against a socket that closes")
 	}
 	if srv.Count(tunneltest.StreamLocal) <= before {
 		t.Error("the remote dial did not go through the tunnel")
 	}
 	if err := tun.Open(t.Context()); err != nil {
-		t.Errorf("Dial closed the context's tunnel: %v", err)
+		t.Errorf("DialVia closed the shared tunnel: %v", err)
 	}
 }
 

@@ -14,8 +14,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-
-	"github.com/kthw-lab/lab/lab/tunnel"
 )
 
 // The metric families a Snapshot keeps. etcd 3.4 and 3.6 export them under
@@ -130,13 +128,13 @@ func increase(later, earlier uint64) uint64 {
 
 // HTTPClient returns a client for members' /metrics that presents the
 // lab's client certificate and trusts its CA, as clientv3 does. It dials
-// through the tunnel the request's context carries, if any (a remote
-// libvirt host's guests), else directly.
-func HTTPClient(cfg *tls.Config) *http.Client {
+// with dial (the tunnel's, for a remote libvirt host's guests: lab.Host.Dial);
+// nil dials directly.
+func HTTPClient(cfg *tls.Config, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = cfg
-	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		return tunnel.Dialer(ctx)(ctx, network, addr)
+	if dial != nil {
+		t.DialContext = dial
 	}
 	return &http.Client{Transport: t, Timeout: 10 * time.Second}
 }

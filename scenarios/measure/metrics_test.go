@@ -257,7 +257,7 @@ func TestParseMetricsRejects(t *testing.T) {
 func TestFetchMetricsOverMutualTLS(t *testing.T) {
 	c := etcdtest.Start(t, "m0")
 	url := c.ClientURLs[0] + "/metrics"
-	client := HTTPClient(&tls.Config{RootCAs: c.PKI.CA, Certificates: []tls.Certificate{c.PKI.Cert}})
+	client := HTTPClient(&tls.Config{RootCAs: c.PKI.CA, Certificates: []tls.Certificate{c.PKI.Cert}}, nil)
 
 	s, err := FetchMetrics(t.Context(), client, url)
 	if err != nil {
@@ -268,7 +268,7 @@ func TestFetchMetricsOverMutualTLS(t *testing.T) {
 	}
 
 	// The member demands a client certificate, as the lab's do.
-	anonymous := HTTPClient(&tls.Config{RootCAs: c.PKI.CA})
+	anonymous := HTTPClient(&tls.Config{RootCAs: c.PKI.CA}, nil)
 	if _, err := FetchMetrics(t.Context(), anonymous, url); err == nil || !strings.Contains(err.Error(), url) {
 		t.Errorf("fetching without a client certificate: err = %v, want a failure naming %s", err, url)
 	}

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/etcd"
 	"github.com/kthw-lab/lab/scenarios/measure"
@@ -41,7 +40,7 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 		return out, err
 	}
 	// Probe with etcd stopped and the arm's profile in place.
-	if err := r.cl.reset(ctx, r.State.Plan.Etcd.HeartbeatInterval, r.State.Plan.Etcd.ElectionTimeout, env); err != nil {
+	if err := r.cl.reset(ctx, r.Lab.State.Plan.Etcd.HeartbeatInterval, r.Lab.State.Plan.Etcd.ElectionTimeout, env); err != nil {
 		return out, err
 	}
 	if a.EtcdVersion != "" {
@@ -103,7 +102,7 @@ func (r *runner) probe(ctx context.Context, dir string) ([]disk.ProbeResult, err
 	var results []disk.ProbeResult
 	err := r.backoff.retry(ctx, "probing the disks", func(ctx context.Context) error {
 		var err error
-		results, err = lab.ProbeDisks(ctx, r.Store, r.State.Plan.Nodes, r.Probe, r.Status)
+		results, err = r.Lab.ProbeDisks(ctx, r.Lab.State.Plan.Nodes, r.Probe)
 		return err
 	})
 	if err != nil {
@@ -162,9 +161,9 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 	case <-ctx.Done():
 	}
 	r.Status.Printf("  %s: observing for %s under %d puts/s", a.Name, r.Duration, workloadRate)
-	metricsClient := measure.HTTPClient(r.etcdCfg.TLS)
-	obs.Metrics = make([]measure.MemberWindow, len(r.State.Plan.Nodes))
-	for i, n := range r.State.Plan.Nodes {
+	metricsClient := measure.HTTPClient(r.etcdCfg.TLS, r.etcdCfg.Dial)
+	obs.Metrics = make([]measure.MemberWindow, len(r.Lab.State.Plan.Nodes))
+	for i, n := range r.Lab.State.Plan.Nodes {
 		// Every member started fresh with the arm, its counters at zero:
 		// the metrics' window is the bootstrap and the observation, for
 		// every arm alike (no Before, which a member that does not serve
@@ -201,7 +200,7 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 	if cpuErr != nil {
 		r.Status.Printf("  %s: CPU figures: %v", a.Name, cpuErr)
 	}
-	for i, n := range r.State.Plan.Nodes {
+	for i, n := range r.Lab.State.Plan.Nodes {
 		var after measure.Snapshot
 		err := r.backoff.retry(ctx, "", func(ctx context.Context) error {
 			var err error
@@ -314,8 +313,8 @@ func (r *runner) checkPerf(ctx context.Context, out *report.Arm, dir string) {
 // collect reads every member's journal for the arm and keeps the evidence:
 // journal, metrics, domain XML and console log.
 func (r *runner) collect(ctx context.Context, obs *measure.Observation, offsets map[string]time.Duration, dir string) {
-	metricsClient := measure.HTTPClient(r.etcdCfg.TLS)
-	for _, n := range r.State.Plan.Nodes {
+	metricsClient := measure.HTTPClient(r.etcdCfg.TLS, r.etcdCfg.Dial)
+	for _, n := range r.Lab.State.Plan.Nodes {
 		since := obs.Start.Add(offsets[n.Name]).Add(-2 * time.Second)
 		journal, err := r.cl.journal(ctx, n, since)
 		if err != nil {
@@ -334,10 +333,10 @@ func (r *runner) collect(ctx context.Context, obs *measure.Observation, offsets 
 		if text, err := measure.FetchMetricsText(ctx, metricsClient, n.ClientURL+"/metrics"); err == nil {
 			os.WriteFile(filepath.Join(dir, "metrics-"+n.Name+".txt"), text, 0o644)
 		}
-		if xml, err := r.Provider.DomainXMLDesc(ctx, n.Domain); err == nil {
+		if xml, err := r.domainXML(ctx, n.Domain); err == nil {
 			os.WriteFile(filepath.Join(dir, "domain-"+n.Name+".xml"), []byte(xml), 0o644)
 		}
-		if console, err := os.ReadFile(r.Store.ConsoleLog(n.Name)); err == nil {
+		if console, err := os.ReadFile(r.Lab.Store.ConsoleLog(n.Name)); err == nil {
 			os.WriteFile(filepath.Join(dir, "console-"+n.Name+".log"), tail(console, 256<<10), 0o644)
 		}
 	}
@@ -348,7 +347,7 @@ func tail(b []byte, n int) []byte { return b[max(0, len(b)-n):] }
 // names maps client URLs to node names, for the sampler.
 func (r *runner) names() map[string]string {
 	m := map[string]string{}
-	for _, n := range r.State.Plan.Nodes {
+	for _, n := range r.Lab.State.Plan.Nodes {
 		m[n.ClientURL] = n.Name
 	}
 	return m
@@ -432,4 +431,13 @@ func writeJSON(path string, v any) error {
 		return fmt.Errorf("encoding %s: %w", filepath.Base(path), err)
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// domainXML is the domain's definition as libvirt has it now.
+func (r *runner) domainXML(ctx context.Context, domain string) (string, error) {
+	p, err := r.Lab.Libvirt(ctx)
+	if err != nil {
+		return "", err
+	}
+	return p.DomainXMLDesc(ctx, domain)
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/etcd"
-	"github.com/kthw-lab/lab/scenarios"
 )
 
 // Arm is one configuration of the experiment.
@@ -79,11 +78,11 @@ func Select(names []string) ([]Arm, error) {
 	seen := map[string]bool{}
 	for _, n := range names {
 		base, ver, versioned := strings.Cut(strings.TrimSpace(n), "@")
-		i := slices.IndexFunc(allArms(), func(a Arm) bool { return a.Name == base })
+		i := slices.IndexFunc(AllArms(), func(a Arm) bool { return a.Name == base })
 		if i < 0 {
 			return nil, fmt.Errorf("slow-disk has no arm %q: its arms are %s, each optionally @VERSION (hdd@v3.4.23)", base, strings.Join(armNames(), ", "))
 		}
-		a := allArms()[i]
+		a := AllArms()[i]
 		if versioned {
 			if !versionPattern.MatchString(ver) {
 				return nil, fmt.Errorf("--arms %s: %q is not an etcd version such as v3.4.23", n, ver)
@@ -103,30 +102,30 @@ func Select(names []string) ([]Arm, error) {
 
 var versionPattern = regexp.MustCompile(`^v3\.\d+\.\d+$`)
 
-func allArms() []Arm { return append(slices.Clone(Arms), ExtraArms...) }
+// AllArms are the arms Select accepts: the default ones, then the extra.
+func AllArms() []Arm { return append(slices.Clone(Arms), ExtraArms...) }
 
 func armNames() []string {
 	var out []string
-	for _, a := range allArms() {
+	for _, a := range AllArms() {
 		out = append(out, a.Name)
 	}
 	return out
 }
 
-// Describe is the scenario for `lab scenario list`.
-func Describe() scenarios.Scenario {
-	s := scenarios.Scenario{
-		Name: "slow-disk",
-		Description: "Why the story's cluster kept electing leaders on a notebook's hard disk, that an SSD fixes it, " +
-			"and whether longer raft timeouts would have fixed it too. Each arm wipes etcd and bootstraps the " +
-			"cluster afresh on its disk, then observes it under a steady write workload and runs check perf.",
+// Name and Summary describe the scenario for `lab scenario list`.
+const (
+	Name    = "slow-disk"
+	Summary = "Why the story's cluster kept electing leaders on a notebook's hard disk, that an SSD fixes it, " +
+		"and whether longer raft timeouts would have fixed it too. Each arm wipes etcd and bootstraps the " +
+		"cluster afresh on its disk, then observes it under a steady write workload and runs check perf."
+)
+
+// Explain is the arm's description for `lab scenario list`, with the
+// tuned arm's rule.
+func (a Arm) Explain() string {
+	if a.Tuned {
+		return a.Description + ": " + TuneRule
 	}
-	for _, a := range allArms() {
-		desc := a.Description
-		if a.Tuned {
-			desc += ": " + TuneRule
-		}
-		s.Arms = append(s.Arms, scenarios.Arm{Name: a.Name, Description: desc, Expect: a.Expect})
-	}
-	return s
+	return a.Description
 }

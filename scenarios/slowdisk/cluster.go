@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/lab"
-	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
 	labssh "github.com/kthw-lab/lab/lab/ssh"
 	"github.com/kthw-lab/lab/scenarios/measure"
@@ -23,12 +22,11 @@ import (
 // Every command is safe to run twice, so a call whose connection failed is
 // retried (backoff).
 type cluster struct {
-	st    *lab.State
-	store lab.Store
-	keys  *pki.PKI
-	// exec runs a script as root on a node; lab.RunAsRoot when nil (tests
+	st  *lab.State
+	lab *lab.Lab
+	// exec runs a script as root on a node; Lab.RunAsRoot when nil (tests
 	// inject faults here).
-	exec func(ctx context.Context, keys *pki.PKI, n spec.Node, script string) (string, error)
+	exec func(ctx context.Context, n spec.Node, script string) (string, error)
 	// upload runs script on n with stdin; nil dials the node (tests
 	// replace it).
 	upload  func(ctx context.Context, n spec.Node, script string, stdin io.Reader) error
@@ -60,9 +58,9 @@ func (c *cluster) run(ctx context.Context, n spec.Node, script string) (string, 
 // once runs script on n once.
 func (c *cluster) once(ctx context.Context, n spec.Node, script string) (string, error) {
 	if c.exec != nil {
-		return c.exec(ctx, c.keys, n, script)
+		return c.exec(ctx, n, script)
 	}
-	return lab.RunAsRoot(ctx, c.keys, n, script)
+	return c.lab.RunAsRoot(ctx, n, script)
 }
 
 // Where an arm's etcd goes on the guests: the lab's own binary is kept
@@ -200,7 +198,7 @@ func (c *cluster) installEtcd(ctx context.Context, path, sum string) error {
 			if c.upload != nil {
 				return c.upload(ctx, n, script, f)
 			}
-			cfg, err := lab.SSHConfig(c.keys, n)
+			cfg, err := c.lab.SSHConfig(n)
 			if err != nil {
 				return err
 			}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/lab"
-	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
 	labssh "github.com/kthw-lab/lab/lab/ssh"
 	"github.com/kthw-lab/lab/scenarios/report"
@@ -68,7 +67,7 @@ type flaky struct {
 	ran   map[string][]string
 }
 
-func (f *flaky) exec(_ context.Context, _ *pki.PKI, n spec.Node, script string) (string, error) {
+func (f *flaky) exec(_ context.Context, n spec.Node, script string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fails[n.Name] > 0 {

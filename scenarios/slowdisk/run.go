@@ -15,17 +15,14 @@ import (
 	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/etcd"
-	"github.com/kthw-lab/lab/lab/pki"
-	"github.com/kthw-lab/lab/lab/virt"
 	"github.com/kthw-lab/lab/progress"
 	"github.com/kthw-lab/lab/scenarios/report"
 )
 
 // Options are the inputs of Run.
 type Options struct {
-	State    *lab.State
-	Store    lab.Store
-	Provider *virt.Provider
+	// Lab is the lab the arms run on.
+	Lab *lab.Lab
 	// Arms to run, in order; Arms when empty.
 	Arms []Arm
 	// Duration is how long each arm is observed under the workload once
@@ -88,23 +85,19 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 			return nil, fmt.Errorf("arm %s runs etcd %s, but no binary of it was given", a.Name, a.EtcdVersion)
 		}
 	}
-	keys, err := pki.Load(o.Store.PKIDir())
-	if err != nil {
-		return nil, err
-	}
-	etcdCfg, err := o.Store.EtcdConfig(o.State)
+	etcdCfg, err := o.Lab.EtcdConfig()
 	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the report directory: %w", err)
 	}
-	r := &runner{Options: o, cl: &cluster{st: o.State, store: o.Store, keys: keys, backoff: defaultBackoff},
+	r := &runner{Options: o, cl: &cluster{st: o.Lab.State, lab: o.Lab, backoff: defaultBackoff},
 		etcdCfg: etcdCfg, backoff: defaultBackoff}
 	r.runArm, r.resetLab = r.arm, r.resetAfterFailure
 	r.write = func(rep report.Report) error { return report.Write(o.OutDir, rep) }
 	rep := &report.Report{Scenario: "slow-disk", Started: time.Now().UTC(), Host: o.Host,
-		EtcdVersion: o.State.Etcd.Version, Duration: o.Duration}
+		EtcdVersion: o.Lab.State.Etcd.Version, Duration: o.Duration}
 	err = r.runArms(ctx, rep)
 	if ctx.Err() != nil {
 		// Interrupted: the report of the arms done is written; restoring
@@ -191,7 +184,7 @@ func plural(n int, one, many string) string {
 // failed: etcd stopped and wiped everywhere, the plan's timeouts. The next
 // arm sets its own profile and bootstraps.
 func (r *runner) resetAfterFailure(ctx context.Context) error {
-	return r.cl.reset(ctx, r.State.Plan.Etcd.HeartbeatInterval, r.State.Plan.Etcd.ElectionTimeout, armEnv{})
+	return r.cl.reset(ctx, r.Lab.State.Plan.Etcd.HeartbeatInterval, r.Lab.State.Plan.Etcd.ElectionTimeout, armEnv{})
 }
 
 type runner struct {
@@ -233,7 +226,7 @@ func restoreWait(arms []report.Arm) time.Duration {
 // scenario: the error says how to finish it.
 func (r *runner) restore(ctx context.Context, wait time.Duration) error {
 	end := r.Status.Start("restoring the lab (ssd profile, the plan's timeouts, a fresh cluster; waiting up to %s)", wait)
-	err := r.bootstrap(ctx, disk.Profile{Name: disk.SSD}, r.State.Plan.Etcd.HeartbeatInterval, r.State.Plan.Etcd.ElectionTimeout)
+	err := r.bootstrap(ctx, disk.Profile{Name: disk.SSD}, r.Lab.State.Plan.Etcd.HeartbeatInterval, r.Lab.State.Plan.Etcd.ElectionTimeout)
 	if err == nil {
 		err = r.awaitQuorum(ctx, wait)
 	}
@@ -241,7 +234,7 @@ func (r *runner) restore(ctx context.Context, wait time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("restoring the lab: %w; the members were restarted fresh and may still be electing: "+
 			"'lab --lab %s status' shows when all serve, and if they never do, 'lab --lab %s destroy' and 'lab --lab %s create' rebuild it",
-			err, r.State.Name, r.State.Name, r.State.Name)
+			err, r.Lab.State.Name, r.Lab.State.Name, r.Lab.State.Name)
 	}
 	return nil
 }
@@ -272,7 +265,7 @@ func (r *runner) quorumOnce(ctx context.Context) error {
 		return err
 	}
 	defer c.Close()
-	return c.Quorum(ctx, r.State.Plan.NodeNames())
+	return c.Quorum(ctx, r.Lab.State.Plan.NodeNames())
 }
 
 // bootstrap stops and wipes etcd, applies the disk profile and the
@@ -297,6 +290,6 @@ func (r *runner) evidenceDir(a Arm) (string, error) {
 // profile's script is safe to run twice).
 func (r *runner) setProfile(ctx context.Context, p disk.Profile) error {
 	return r.backoff.retry(ctx, "setting the disk profile "+p.Name, func(ctx context.Context) error {
-		return lab.SetDiskProfile(ctx, r.State, r.Store, r.Provider, r.State.Plan.Nodes, p, r.Status)
+		return r.Lab.SetDiskProfile(ctx, r.Lab.State.Plan.Nodes, p)
 	})
 }
