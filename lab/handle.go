@@ -2,8 +2,10 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"path/filepath"
 	"strings"
 
 	"github.com/kthw-lab/lab/lab/etcd"
@@ -168,4 +170,27 @@ func (l *Lab) Members(ctx context.Context) ([]etcd.Member, error) {
 	}
 	defer c.Close()
 	return c.Members(ctx)
+}
+
+// EtcdctlEnv are the ETCDCTL_* variables that point the real etcdctl at
+// the lab's cluster, with its certificates (mutual TLS), in order.
+func (l *Lab) EtcdctlEnv() [][2]string {
+	dir := l.Store.PKIDir()
+	return [][2]string{
+		{"ETCDCTL_API", "3"},
+		{"ETCDCTL_ENDPOINTS", strings.Join(l.State.Plan.Etcd.Endpoints, ",")},
+		{"ETCDCTL_CACERT", filepath.Join(dir, pki.CACertFile)},
+		{"ETCDCTL_CERT", filepath.Join(dir, pki.CertFile)},
+		{"ETCDCTL_KEY", filepath.Join(dir, pki.KeyFile)},
+	}
+}
+
+// RemoteExitStatus is the exit status of a command that ran on a node and
+// exited non-zero, or 0 when err is no such exit (nil, a failed dial, a
+// signal).
+func RemoteExitStatus(err error) int {
+	if re, ok := errors.AsType[*labssh.RemoteError](err); ok && re.ExitStatus > 0 {
+		return re.ExitStatus
+	}
+	return 0
 }

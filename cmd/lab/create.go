@@ -31,10 +31,11 @@ value exits 2.`,
 
 // create creates the lab the flags describe and prints its member table.
 func (g *globals) create(c *cli.Context, f *specFlags) error {
-	plan, img, bins, hostNets, err := f.preflight(c.Context, g, g.host)
+	pr, err := f.prepare(c.Context, g, g.host)
 	if err != nil {
 		return err
 	}
+	plan, img := pr.Plan, pr.Image
 	status := g.status()
 	p, err := g.host.Libvirt(c.Context)
 	if err != nil {
@@ -50,7 +51,7 @@ func (g *globals) create(c *cli.Context, f *specFlags) error {
 	}
 	if _, err := lab.Create(c.Context, lab.CreateOptions{
 		Store: store, Host: g.host, Plan: plan,
-		Accel: accel, Image: img, Etcd: bins, HostPrefixes: hostNets,
+		Accel: accel, Image: img, Etcd: pr.Etcd, HostPrefixes: pr.HostPrefixes,
 		Waiter: lab.NodeWaiter{Status: status},
 		Status: status, Logger: g.logger(),
 	}); err != nil {

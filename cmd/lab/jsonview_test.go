@@ -15,7 +15,6 @@ import (
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/etcdbin"
 	"github.com/kthw-lab/lab/lab"
-	"github.com/kthw-lab/lab/lab/buildinfo"
 	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/doctor"
 	"github.com/kthw-lab/lab/lab/etcd"
@@ -68,7 +67,7 @@ func jsonOutputs(t *testing.T) map[string]any {
 			Pools: []string{"lab-kthw-ssd"}, Volumes: []string{"kthw-k8smaster0-os.qcow2"}}},
 		"export":        lab.Exported{Dir: "evidence", Files: []lab.ExportFile{{File: "state.json", Bytes: 812}, {File: "k8smaster1/journal-etcd.txt", Error: "node down"}}},
 		"image_list":    []images.Image{{Name: "debian-12", Source: "deb.debian.org bookworm", Boot: images.BootKernel, Disk: "/var/cache/lab/images/x/disk.qcow2", Size: 512 << 20, Digest: "sha256:ab12", Created: created}},
-		"version":       buildinfo.Info{Lab: "v1.2.3", Commit: "a162a9a", Go: "go1.26.8", Etcd: "v3.6.16"},
+		"version":       lab.BuildInfo{Lab: "v1.2.3", Commit: "a162a9a", Go: "go1.26.8", Etcd: "v3.6.16"},
 		"env":           map[string]string{"ETCDCTL_API": "3", "ETCDCTL_ENDPOINTS": "https://192.168.199.200:2379"},
 		"scenario_list": scenarios.List(),
 	}

@@ -29,10 +29,11 @@ marker) is refused unless --force.`,
 			&cli.StringFlag{Name: "out", Required: true, Destination: &out, Usage: "directory to write into: empty, new, or an earlier render of this lab"},
 			&cli.BoolFlag{Name: "force", Destination: &force, Usage: "write into a non-empty directory that is not an earlier render of this lab"}),
 		Action: func(c *cli.Context) error {
-			plan, _, bins, err := f.plan(g)
+			pr, err := f.prepare(c.Context, g, nil)
 			if err != nil {
 				return err
 			}
+			plan, bins := pr.Plan, pr.Etcd
 			// Before the lab's keys are made: a refusal leaves nothing.
 			if err := lab.CheckRenderDir(out, plan.Spec.Name, force); err != nil {
 				if errors.Is(err, lab.ErrRenderDir) {

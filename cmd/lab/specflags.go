@@ -4,16 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/etcdbin"
-	"github.com/kthw-lab/lab/lab/preflight"
+	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/spec"
 )
 
@@ -51,9 +48,9 @@ func (f *specFlags) flags() []cli.Flag {
 
 // spec turns the flags into a request. Relative paths are made absolute
 // here, where the working directory is known.
-func (f *specFlags) spec(lab string) (spec.Spec, error) {
+func (f *specFlags) spec(name string) (spec.Spec, error) {
 	s := spec.Defaults()
-	s.Name = lab
+	s.Name = name
 	subnet, err := netip.ParsePrefix(f.subnet)
 	if err != nil {
 		return s, refuse("--subnet", fmt.Sprintf("%q", f.subnet), "not a subnet", "write it as an IPv4 prefix such as 192.168.199.0/24")
@@ -84,91 +81,24 @@ func (f *specFlags) spec(lab string) (spec.Spec, error) {
 	return s, nil
 }
 
-// localEtcd checks --etcd-binary: an ELF executable for x86-64 (and
-// etcdctl next to it, if there is one). A file that is not is bad input.
-func (f *specFlags) localEtcd() (*etcdbin.Binaries, error) {
-	abs, err := filepath.Abs(f.etcdBinary)
+// request is what the flags ask create or render for, on host (nil for
+// render).
+func (f *specFlags) request(g *globals, host lab.HostChecks) (lab.Request, error) {
+	s, err := f.spec(g.Lab)
+	if err != nil {
+		return lab.Request{}, fmt.Errorf("invalid lab settings:\n%w", err)
+	}
+	return lab.Request{Spec: s, EtcdVersion: f.etcdVersion, CacheDir: g.CacheDir, Host: host}, nil
+}
+
+// prepare checks and resolves what the flags ask for (lab.Prepare) before
+// anything exists.
+func (f *specFlags) prepare(ctx context.Context, g *globals, host lab.HostChecks) (*lab.Prepared, error) {
+	r, err := f.request(g, host)
 	if err != nil {
 		return nil, err
 	}
-	bins, err := etcdbin.FromPath(abs)
-	if err != nil {
-		return nil, inputError{fmt.Errorf("--etcd-binary: %w", err)}
-	}
-	return bins, nil
-}
-
-// hostChecks is the host that runs the VMs (a *lab.Host), for create's
-// checks of its size and its networks. Render has none: it makes no VM.
-type hostChecks interface {
-	// Limits returns the host's CPUs and memory.
-	Limits(ctx context.Context) (spec.HostLimits, error)
-	// Prefixes returns the host's interfaces' networks and routes.
-	Prefixes(ctx context.Context) ([]spec.NamedPrefix, error)
-}
-
-// plan validates everything the user asked for, before anything exists.
-func (f *specFlags) plan(g *globals) (*spec.Plan, *images.Image, *etcdbin.Binaries, error) {
-	p, img, bins, _, err := f.preflight(context.Background(), g, nil)
-	return p, img, bins, err
-}
-
-// preflight checks the request in the order that costs least and tells
-// most: names, flags and their ranges (against the host's size with h),
-// the files given (image header, etcd ELF), the subnet against the host's
-// networks (with h); only then the cache. Libvirt and the KVM self-test
-// come after it, in create. It returns the host's networks for create's
-// second look, together with libvirt's networks.
-func (f *specFlags) preflight(ctx context.Context, g *globals, h hostChecks) (*spec.Plan, *images.Image, *etcdbin.Binaries, []spec.NamedPrefix, error) {
-	s, err := f.spec(g.Lab)
-	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("invalid lab settings:\n%w", err)
-	}
-	p, err := s.Plan()
-	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("invalid lab settings:\n%w", err)
-	}
-	if h != nil {
-		limits, err := h.Limits(ctx)
-		if err != nil {
-			return nil, nil, nil, nil, err
-		}
-		if err := s.CheckHost(limits); err != nil {
-			return nil, nil, nil, nil, fmt.Errorf("this host cannot run the lab:\n%w", err)
-		}
-	}
-	if strings.ContainsRune(f.image, os.PathSeparator) {
-		if err := preflight.CheckImage(s.Image); err != nil {
-			return nil, nil, nil, nil, err
-		}
-	}
-	var local *etcdbin.Binaries
-	if f.etcdBinary != "" {
-		if local, err = f.localEtcd(); err != nil {
-			return nil, nil, nil, nil, err
-		}
-	}
-	var hostNets []spec.NamedPrefix
-	if h != nil {
-		if hostNets, err = h.Prefixes(ctx); err != nil {
-			return nil, nil, nil, nil, err
-		}
-		if err := spec.CheckOverlap(p, hostNets); err != nil {
-			return nil, nil, nil, nil, err
-		}
-	}
-	img, err := images.Resolve(g.cache(), f.image)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	bins := local
-	if bins == nil {
-		if bins, err = etcdbin.Resolve(g.cache(), f.etcdVersion); err != nil {
-			return nil, nil, nil, nil, err
-		}
-	}
-	p.Etcd.Version = bins.Version
-	return p, img, bins, hostNets, nil
+	return lab.Prepare(ctx, r)
 }
 
 // inputError is bad input found by looking at it (a file that is not what

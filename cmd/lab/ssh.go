@@ -1,15 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
+	"io"
 	"strings"
 
+	"github.com/kthw-lab/lab/lab"
 	"github.com/urfave/cli/v2"
-
-	"github.com/kthw-lab/lab/lab/pki"
-	labssh "github.com/kthw-lab/lab/lab/ssh"
 )
 
 func sshCommand(g *globals) *cli.Command {
@@ -93,14 +92,7 @@ func envCommand(g *globals) *cli.Command {
 			if err != nil {
 				return err
 			}
-			st, dir := l.State, l.Store.PKIDir()
-			vars := [][2]string{
-				{"ETCDCTL_API", "3"},
-				{"ETCDCTL_ENDPOINTS", strings.Join(st.Plan.Etcd.Endpoints, ",")},
-				{"ETCDCTL_CACERT", filepath.Join(dir, pki.CACertFile)},
-				{"ETCDCTL_CERT", filepath.Join(dir, pki.CertFile)},
-				{"ETCDCTL_KEY", filepath.Join(dir, pki.KeyFile)},
-			}
+			vars := l.EtcdctlEnv()
 			if g.json() {
 				m := map[string]string{}
 				for _, v := range vars {
@@ -116,8 +108,15 @@ func envCommand(g *globals) *cli.Command {
 	}
 }
 
+// nodeSession is what ssh and logs do on a node (a *lab/ssh.Client).
+type nodeSession interface {
+	Shell(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, tty bool) error
+	Stream(ctx context.Context, cmd string, stdout, stderr io.Writer) error
+	Close() error
+}
+
 // dialNode connects to a node of the lab by name (or domain name).
-func (g *globals) dialNode(c *cli.Context, name string) (*labssh.Client, error) {
+func (g *globals) dialNode(c *cli.Context, name string) (nodeSession, error) {
 	l, err := g.open()
 	if err != nil {
 		return nil, err
@@ -141,9 +140,8 @@ func remoteArgs(args []string) []string {
 // remoteExit passes a remote command's exit status through as lab's own,
 // without a message: the command's stderr has already been shown.
 func remoteExit(err error) error {
-	var re *labssh.RemoteError
-	if errors.As(err, &re) && re.ExitStatus > 0 {
-		return exitError{code: re.ExitStatus}
+	if code := lab.RemoteExitStatus(err); code > 0 {
+		return exitError{code: code}
 	}
 	return err
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/spec"
 )
 
@@ -193,7 +194,8 @@ func (g *globals) commandNotFound(c *cli.Context, name string) {
 func isUsage(err error) bool {
 	var u *usageError
 	var f *spec.FieldError
-	return errors.As(err, &u) || errors.As(err, &f)
+	var in *lab.InputError
+	return errors.As(err, &u) || errors.As(err, &f) || errors.As(err, &in)
 }
 
 // refuse is a flag's value refused before anything runs: exit 2, with the

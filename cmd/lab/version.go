@@ -3,10 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/kthw-lab/lab/lab"
 	"github.com/urfave/cli/v2"
-
-	"github.com/kthw-lab/lab/images/etcdbin"
-	"github.com/kthw-lab/lab/lab/buildinfo"
 )
 
 func versionCommand(g *globals) *cli.Command {
@@ -14,7 +12,7 @@ func versionCommand(g *globals) *cli.Command {
 		Name:  "version",
 		Usage: "print the lab version, the Go version and the etcd version pinned for the guests",
 		Action: func(*cli.Context) error {
-			info := buildinfo.Read(etcdbin.PinnedVersion())
+			info := lab.ReadBuildInfo()
 			if g.json() {
 				return g.printJSON(info)
 			}
