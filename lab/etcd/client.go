@@ -10,9 +10,12 @@ import (
 	"strings"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Defaults for ClientConfig's timeouts. They are short because a node that
@@ -85,18 +88,12 @@ func newClientv3(ctx context.Context, cfg ClientConfig, endpoints []string) (*cl
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}
-	return clientv3.New(clientv3.Config{
+	cli, err := clientv3.New(clientv3.Config{
 		Context:     ctx,
 		Endpoints:   endpoints,
 		TLS:         cfg.TLS,
 		DialTimeout: cfg.dialTimeout(),
-		// Without a blocking dial the first request just ends in "context
-		// deadline exceeded"; with it, the error carries the cause, e.g.
-		// "remote error: tls: certificate required". clientv3 3.6 still dials
-		// with grpc.DialContext, where both options work.
 		DialOptions: []grpc.DialOption{
-			//lint:ignore SA1019 their replacement, grpc.NewClient, has no blocking dial (see above).
-			grpc.WithBlock(), grpc.WithReturnConnectionError(),
 			grpc.WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
 				return dial(ctx, "tcp", addr)
 			}),
@@ -104,6 +101,44 @@ func newClientv3(ctx context.Context, cfg ClientConfig, endpoints []string) (*cl
 		// clientv3 logs to stderr by default; library code must not print.
 		Logger: zap.NewNop(),
 	})
+	if err != nil {
+		return nil, err
+	}
+	if err := serving(ctx, cli, cfg.dialTimeout()); err != nil {
+		cli.Close()
+		return nil, err
+	}
+	return cli, nil
+}
+
+// serving returns once the client's connection answers a request, or
+// after timeout with the cause the last attempt gave (connection refused,
+// "remote error: tls: certificate required"). clientv3 connects lazily and
+// its requests wait for a connection until their deadline, which then says
+// only "context deadline exceeded"; a request that does not wait for
+// readiness fails with gRPC's last connection error instead. This replaces
+// the deprecated blocking dial (grpc.WithBlock, WithReturnConnectionError).
+func serving(ctx context.Context, cli *clientv3.Client, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	m := pb.NewMaintenanceClient(cli.ActiveConnection())
+	var last error
+	for {
+		_, err := m.Status(ctx, &pb.StatusRequest{}, grpc.WaitForReady(false))
+		switch {
+		case err == nil:
+			return nil
+		case status.Code(err) == codes.Unavailable:
+			last = err // the connection failed: try again until timeout
+		case last == nil || ctx.Err() == nil:
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return last
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // Close closes the client's connections.
