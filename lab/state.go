@@ -75,6 +75,31 @@ type State struct {
 	Uploads map[string]string `json:"uploads,omitempty"`
 	Created time.Time         `json:"created"`
 	Updated time.Time         `json:"updated"`
+	// Boot is what create saw of the guests' boot; nil until create's
+	// waits have finished.
+	Boot *BootTimeline `json:"boot,omitempty"`
+}
+
+// BootTimeline is when create saw each step of the lab's boot, as
+// durations from the moment its domains had started (the last step of
+// create before its waits), so `lab status -v` can show where the time
+// went.
+type BootTimeline struct {
+	Started time.Time  `json:"started"`
+	Nodes   []NodeBoot `json:"nodes"`
+	// Quorum is when every member was healthy and one led.
+	Quorum time.Duration `json:"quorum"`
+}
+
+// NodeBoot is one node's steps: its readiness line on the console
+// (cloud-init ran the seed; 0 when the console is not logged here), SSH
+// with the pinned host key, and cloud-init's report that the seed's
+// stages finished.
+type NodeBoot struct {
+	Node      string        `json:"node"`
+	Ready     time.Duration `json:"ready,omitempty"`
+	SSH       time.Duration `json:"ssh"`
+	CloudInit time.Duration `json:"cloudInit"`
 }
 
 // Remote tells whether the lab runs on another machine's libvirt, reached

@@ -35,6 +35,9 @@ type Report struct {
 	// Empty (and `lab status` exits 0) when every member is healthy and
 	// one of them leads.
 	Degraded []string `json:"degraded"`
+	// Boot is the lab's boot as create saw it (State.Boot); nil for a lab
+	// whose create did not finish.
+	Boot *BootTimeline `json:"boot,omitempty"`
 }
 
 // degraded is Report.Degraded, from the rows.
@@ -81,7 +84,7 @@ func (l *Lab) status(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Lab: st.Name, Phase: st.Phase, Accel: st.Accel, Etcd: st.Etcd.Version}
+	r := &Report{Lab: st.Name, Phase: st.Phase, Accel: st.Accel, Etcd: st.Etcd.Version, Boot: st.Boot}
 	for _, n := range st.Plan.Nodes {
 		state, err := p.DomainState(ctx, n.Domain)
 		ns := NodeStatus{Node: n.Name, Domain: n.Domain, State: state, Address: n.IP.String(), DataPool: n.DataPool}

@@ -49,6 +49,7 @@ func (w NodeWaiter) Wait(ctx context.Context, l *Lab) error {
 	if err != nil {
 		return err
 	}
+	boot := &BootTimeline{Started: time.Now().UTC(), Nodes: make([]NodeBoot, len(st.Plan.Nodes))}
 	var running []wait.Condition
 	for _, n := range st.Plan.Nodes {
 		running = append(running, domainRunning(prov, n))
@@ -59,7 +60,7 @@ func (w NodeWaiter) Wait(ctx context.Context, l *Lab) error {
 	errs := make([]error, len(st.Plan.Nodes))
 	var wg sync.WaitGroup
 	for i, n := range st.Plan.Nodes {
-		wg.Go(func() { errs[i] = w.waitNode(ctx, l, n) })
+		wg.Go(func() { boot.Nodes[i], errs[i] = w.waitNode(ctx, l, n, boot.Started) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -70,29 +71,43 @@ func (w NodeWaiter) Wait(ctx context.Context, l *Lab) error {
 		return err
 	}
 	cond := etcd.QuorumCondition(cfg, st.Plan.NodeNames())
-	return wait.Until(ctx, w.Status, cond, QuorumTimeout, time.Second)
+	if err := wait.Until(ctx, w.Status, cond, QuorumTimeout, time.Second); err != nil {
+		return err
+	}
+	boot.Quorum = time.Since(boot.Started).Round(time.Millisecond)
+	st.Boot = boot
+	return nil
 }
 
-// waitNode waits for one node: its console, then SSH, then cloud-init.
-func (w NodeWaiter) waitNode(ctx context.Context, l *Lab, n spec.Node) error {
+// waitNode waits for one node: its console, then SSH, then cloud-init,
+// and says when each held, from started.
+func (w NodeWaiter) waitNode(ctx context.Context, l *Lab, n spec.Node, started time.Time) (NodeBoot, error) {
+	b := NodeBoot{Node: n.Name}
+	since := func() time.Duration { return time.Since(started).Round(time.Millisecond) }
 	cfg, err := l.SSHConfig(n)
 	if err != nil {
-		return err
+		return b, err
 	}
 	hint := consoleHint(l.State, l.Store, n)
 	if log := consoleLog(l.State, l.Store, n.Name); log != "" {
 		err := wait.Until(ctx, w.Status, nodeReady(log, n), ReadyTimeout, time.Second)
 		if _, ok := errors.AsType[*wait.TimeoutError](err); ok {
-			return notReadyError(err, log)
+			return b, notReadyError(err, log)
 		}
 		if err != nil {
-			return err
+			return b, err
 		}
+		b.Ready = since()
 	}
 	if err := wait.Until(ctx, w.Status, labssh.Condition(cfg), SSHTimeout, time.Second); err != nil {
-		return fmt.Errorf("%w%s", err, hint)
+		return b, fmt.Errorf("%w%s", err, hint)
 	}
-	return wait.Until(ctx, w.Status, seedApplied(cfg, n, hint), CloudInitTimeout, time.Second)
+	b.SSH = since()
+	if err := wait.Until(ctx, w.Status, seedApplied(cfg, n, hint), CloudInitTimeout, time.Second); err != nil {
+		return b, err
+	}
+	b.CloudInit = since()
+	return b, nil
 }
 
 func domainRunning(prov *virt.Provider, n spec.Node) wait.Condition {

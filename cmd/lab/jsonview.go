@@ -94,6 +94,36 @@ type statusJSON struct {
 	Etcd     string           `json:"etcd"`
 	Nodes    []nodeStatusJSON `json:"nodes"`
 	Degraded []string         `json:"degraded"`
+	// Boot is shown with -v.
+	Boot *bootJSON `json:"boot,omitempty"`
+}
+
+// bootJSON is the boot timeline of `lab status -v -o json`: seconds from
+// the domains' start.
+type bootJSON struct {
+	Started time.Time      `json:"started"`
+	Quorum  float64        `json:"quorum_s"`
+	Nodes   []nodeBootJSON `json:"nodes"`
+}
+
+type nodeBootJSON struct {
+	Node      string   `json:"node"`
+	Ready     *float64 `json:"ready_s"`
+	SSH       float64  `json:"ssh_s"`
+	CloudInit float64  `json:"cloud_init_s"`
+}
+
+func newBootJSON(b *lab.BootTimeline) *bootJSON {
+	v := &bootJSON{Started: b.Started, Quorum: b.Quorum.Seconds(), Nodes: []nodeBootJSON{}}
+	for _, n := range b.Nodes {
+		nb := nodeBootJSON{Node: n.Node, SSH: n.SSH.Seconds(), CloudInit: n.CloudInit.Seconds()}
+		if n.Ready > 0 {
+			r := n.Ready.Seconds()
+			nb.Ready = &r
+		}
+		v.Nodes = append(v.Nodes, nb)
+	}
+	return v
 }
 
 type nodeStatusJSON struct {
@@ -109,7 +139,7 @@ type nodeStatusJSON struct {
 	Error    string `json:"error,omitempty"`
 }
 
-func newStatusJSON(r *lab.Report) statusJSON {
+func newStatusJSON(r *lab.Report, verbose bool) statusJSON {
 	v := statusJSON{Lab: r.Lab, Phase: string(r.Phase), Accel: r.Accel, Etcd: r.Etcd,
 		Nodes: []nodeStatusJSON{}, Degraded: orEmpty(r.Degraded)}
 	for _, n := range r.Nodes {
@@ -120,6 +150,9 @@ func newStatusJSON(r *lab.Report) statusJSON {
 		v.Nodes = append(v.Nodes, nodeStatusJSON{Node: n.Node, Domain: n.Domain, State: string(n.State),
 			Address: n.Address, DataPool: n.DataPool, Member: m, Leader: n.Leader, RaftTerm: n.Term,
 			Healthy: n.Healthy, Error: n.Error})
+	}
+	if verbose && r.Boot != nil {
+		v.Boot = newBootJSON(r.Boot)
 	}
 	return v
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -45,7 +46,7 @@ the JSON's "degraded" list:
 
 func (g *globals) printStatus(r *lab.Report) error {
 	if g.json() {
-		return g.printJSON(newStatusJSON(r))
+		return g.printJSON(newStatusJSON(r, g.Verbose))
 	}
 	fmt.Fprintf(g.streams.out, "lab %s (%s, accel %s, etcd %s)\n", r.Lab, r.Phase, r.Accel, r.Etcd)
 	w := tabwriter.NewWriter(g.streams.out, 0, 4, 2, ' ', 0)
@@ -53,6 +54,32 @@ func (g *globals) printStatus(r *lab.Report) error {
 	for _, n := range r.Nodes {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%t\t%d\t%t\t%s\n", n.Node, n.Domain, n.State, n.Address,
 			n.DataPool, n.Member, n.Leader, n.Term, n.Healthy, n.Error)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if g.Verbose {
+		return g.printBoot(r.Boot)
+	}
+	return nil
+}
+
+// printBoot prints the boot timeline create recorded (lab status -v).
+func (g *globals) printBoot(b *lab.BootTimeline) error {
+	if b == nil {
+		fmt.Fprintln(g.streams.out, "\nno boot timeline: create did not finish its waits")
+		return nil
+	}
+	fmt.Fprintf(g.streams.out, "\nboot, seconds after the domains started (%s): quorum at %.1f\n",
+		b.Started.Local().Format(time.DateTime), b.Quorum.Seconds())
+	w := tabwriter.NewWriter(g.streams.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NODE\tCONSOLE READY\tSSH\tCLOUD-INIT DONE")
+	for _, n := range b.Nodes {
+		ready := "-"
+		if n.Ready > 0 {
+			ready = fmt.Sprintf("%.1f", n.Ready.Seconds())
+		}
+		fmt.Fprintf(w, "%s\t%s\t%.1f\t%.1f\n", n.Node, ready, n.SSH.Seconds(), n.CloudInit.Seconds())
 	}
 	return w.Flush()
 }
