@@ -3,8 +3,10 @@
 // code against it, etcdctl's table printer and check perf loads, etcd's
 // flag parser and configuration check. They live in a module of their own
 // so that the main module, and the binary it ships, never requires etcd's
-// server or etcdctl modules. Keep every etcd module at the version the main
-// module's go.etcd.io/etcd/client/v3 has.
+// server or etcdctl modules. The tool lines pin etcd's and etcdctl's main
+// packages too: cmd/lab's check perf test builds a real etcd from here. Keep
+// every etcd module at the version the main module's
+// go.etcd.io/etcd/client/v3 has (TestEtcdModulesMoveTogether checks).
 module github.com/kthw-lab/lab/lab/etcd/etcdtest
 
 go 1.26.8
