@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/lab/etcd"
-	"github.com/kthw-lab/lab/lab/etcd/etcdtest"
 )
 
 func TestCheckPerfUnknownLoad(t *testing.T) {
@@ -80,13 +79,13 @@ func TestPerfProgressLines(t *testing.T) {
 	}
 }
 
-// TestRunCheckPerf runs the command's body for real, shortened, against
-// an embedded member. Whether the check passes depends on this machine's
-// load, so the test asserts that the verdict, the lines and the exit status
-// agree.
+// TestRunCheckPerf runs the command's body for real, shortened, against a
+// real etcd member (built at the pinned version) with the lab's own
+// certificates. Whether the check passes depends on this machine's load, so
+// the test asserts that the verdict, the lines and the exit status agree.
 func TestRunCheckPerf(t *testing.T) {
-	cl := etcdtest.Start(t, "k8smaster0")
-	c, err := etcd.New(t.Context(), etcd.ClientConfig{Endpoints: cl.ClientURLs, TLS: cl.PKI.ClientTLS()})
+	m := startEtcd(t, "k8smaster0")
+	c, err := etcd.New(t.Context(), etcd.ClientConfig{Endpoints: []string{m.Endpoint}, TLS: m.ClientTLS})
 	if err != nil {
 		t.Fatal(err)
 	}

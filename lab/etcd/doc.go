@@ -16,6 +16,7 @@
 // limits and pass rules (throughput at least 90 % of the target, slowest
 // request at most 0.5 s, stddev at most 0.1 s, no errors).
 //
-// Sub-package etcdtest starts real embedded clusters with mutual TLS for
-// tests.
+// Directory etcdtest is a module of its own: it starts real embedded
+// clusters with mutual TLS and holds the tests of this package that need
+// etcd's server or etcdctl, so this module never requires them.
 package etcd

@@ -3,14 +3,9 @@ package etcd
 import (
 	"bytes"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
-
-	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/etcdctl/v3/ctlv3/command"
 )
 
 // Declared as a package variable so unit_test.go's init finds it and shares it.
@@ -32,38 +27,6 @@ func labMembers() []Member {
 	}
 }
 
-// asResponse is the clientv3 response etcdctl would have printed members from.
-func asResponse(members []Member) clientv3.MemberListResponse {
-	var r clientv3.MemberListResponse
-	for _, m := range members {
-		r.Members = append(r.Members, &pb.Member{ID: uint64(m.ID), Name: m.Name,
-			PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner})
-	}
-	return r
-}
-
-// etcdctlTable runs etcdctl's own table printer, which writes to os.Stdout.
-func etcdctlTable(t *testing.T, r clientv3.MemberListResponse) string {
-	t.Helper()
-	rd, wr, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make(chan []byte)
-	go func() {
-		b, _ := io.ReadAll(rd)
-		out <- b
-	}()
-	stdout := os.Stdout
-	os.Stdout = wr
-	func() {
-		defer func() { os.Stdout = stdout }()
-		command.NewPrinter("table", false).MemberList(r)
-	}()
-	wr.Close()
-	return string(<-out)
-}
-
 func TestMemberTableGolden(t *testing.T) {
 	var buf bytes.Buffer
 	if err := MemberTable(&buf, labMembers()); err != nil {
@@ -81,16 +44,6 @@ func TestMemberTableGolden(t *testing.T) {
 	}
 	if buf.String() != string(want) {
 		t.Errorf("member table:\n%s\nwant (%s):\n%s", buf.String(), golden, want)
-	}
-}
-
-func TestMemberTableIsEtcdctls(t *testing.T) {
-	var buf bytes.Buffer
-	if err := MemberTable(&buf, labMembers()); err != nil {
-		t.Fatal(err)
-	}
-	if want := etcdctlTable(t, asResponse(labMembers())); buf.String() != want {
-		t.Errorf("member table:\n%s\netcdctl prints:\n%s", buf.String(), want)
 	}
 }
 

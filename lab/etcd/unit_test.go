@@ -4,17 +4,12 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"go.etcd.io/etcd/pkg/v3/flags"
-	"go.etcd.io/etcd/server/v3/embed"
-	"go.uber.org/zap"
 )
 
 // The -update flag may also be wanted by other tests of this package:
@@ -142,40 +137,8 @@ func TestUnitFlags(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("ExecStart flags\n got %v\nwant %v", got, want)
 	}
-
-	// etcd's own flag set takes every one of them: embed's flags plus the
-	// one etcdmain adds that the unit uses.
-	cfg := embed.NewConfig()
-	fs := flag.NewFlagSet("etcd", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	cfg.AddFlags(fs)
-	clusterState := flags.NewSelectiveStringValue(embed.ClusterStateFlagNew, embed.ClusterStateFlagExisting)
-	fs.Var(clusterState, "initial-cluster-state", "")
-	if err := fs.Parse(argv[1:]); err != nil {
-		t.Fatalf("etcd's flags refuse the unit's command line: %v", err)
-	}
-	if fs.NArg() != 0 {
-		t.Errorf("etcd's flags leave arguments over: %q", fs.Args())
-	}
-	if cfg.Name != "k8smaster0" || cfg.TickMs != 500 || cfg.ElectionMs != 5000 || cfg.Dir != "/var/lib/etcd" ||
-		!cfg.ClientTLSInfo.ClientCertAuth || !cfg.PeerTLSInfo.ClientCertAuth || cfg.PreVote ||
-		clusterState.String() != embed.ClusterStateFlagNew || cfg.InitialCluster != o.InitialCluster ||
-		cfg.InitialClusterToken != "etcd-cluster-0" {
-		t.Errorf("etcd parsed name %q, heartbeat %d, election %d, data dir %q, client cert auth %v/%v, pre-vote %v, cluster state %s",
-			cfg.Name, cfg.TickMs, cfg.ElectionMs, cfg.Dir, cfg.ClientTLSInfo.ClientCertAuth, cfg.PeerTLSInfo.ClientCertAuth, cfg.PreVote, clusterState)
-	}
-	for _, tls := range []struct{ got, want string }{
-		{cfg.ClientTLSInfo.CertFile, "/etc/etcd/kubernetes.pem"},
-		{cfg.ClientTLSInfo.KeyFile, "/etc/etcd/kubernetes-key.pem"},
-		{cfg.ClientTLSInfo.TrustedCAFile, "/etc/etcd/ca.pem"},
-		{cfg.PeerTLSInfo.CertFile, "/etc/etcd/kubernetes.pem"},
-		{cfg.PeerTLSInfo.KeyFile, "/etc/etcd/kubernetes-key.pem"},
-		{cfg.PeerTLSInfo.TrustedCAFile, "/etc/etcd/ca.pem"},
-	} {
-		if tls.got != tls.want {
-			t.Errorf("etcd parsed a TLS file as %q, want %q", tls.got, tls.want)
-		}
-	}
+	// etcdtest's TestUnitFlagsAreEtcds checks that etcd's own flag set
+	// takes them.
 }
 
 func TestUnitSections(t *testing.T) {
@@ -192,30 +155,6 @@ func TestUnitSections(t *testing.T) {
 		if !bytes.Contains(unit, []byte(line)) {
 			t.Errorf("unit lacks %q", line)
 		}
-	}
-}
-
-// TestTimingAgreesWithEtcd checks Validate's verdict on the raft timing
-// against etcd's own configuration check.
-func TestTimingAgreesWithEtcd(t *testing.T) {
-	for _, tc := range []struct{ heartbeat, election int }{
-		{100, 1000}, {100, 500}, {100, 499}, {500, 5000}, {1000, 4999},
-		{1000, 50000}, {1000, 50001}, {10000, 50000}, {10001, 50000}, {1, 5}, {1, 4},
-	} {
-		t.Run(fmt.Sprintf("%d-%d", tc.heartbeat, tc.election), func(t *testing.T) {
-			o := defaultLab()
-			o.HeartbeatInterval = time.Duration(tc.heartbeat) * time.Millisecond
-			o.ElectionTimeout = time.Duration(tc.election) * time.Millisecond
-			ours := o.Validate()
-
-			cfg := embed.NewConfig()
-			cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.NewNop())
-			cfg.TickMs, cfg.ElectionMs = uint(tc.heartbeat), uint(tc.election)
-			theirs := cfg.Validate()
-			if (ours == nil) != (theirs == nil) {
-				t.Errorf("Validate says %v, etcd says %v", ours, theirs)
-			}
-		})
 	}
 }
 

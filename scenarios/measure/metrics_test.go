@@ -1,7 +1,6 @@
 package measure
 
 import (
-	"crypto/tls"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -9,8 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/kthw-lab/lab/lab/etcd/etcdtest"
 )
 
 // The captured /metrics come from testdata/capture.sh: one member of a
@@ -251,26 +248,6 @@ func TestParseMetricsRejects(t *testing.T) {
 		if _, err := ParseMetrics(strings.NewReader(text)); err == nil {
 			t.Errorf("%s: ParseMetrics accepted %q", name, text)
 		}
-	}
-}
-
-func TestFetchMetricsOverMutualTLS(t *testing.T) {
-	c := etcdtest.Start(t, "m0")
-	url := c.ClientURLs[0] + "/metrics"
-	client := HTTPClient(&tls.Config{RootCAs: c.PKI.CA, Certificates: []tls.Certificate{c.PKI.Cert}}, nil)
-
-	s, err := FetchMetrics(t.Context(), client, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !s.HasLeader || !s.IsLeader || s.LeaderChanges != 1 || s.WALFsync.Count == 0 || len(s.WALFsync.Buckets) != len(etcdBounds) {
-		t.Errorf("single member's metrics = %+v, want the leader, one leader change, WAL fsyncs in etcd's buckets", s)
-	}
-
-	// The member demands a client certificate, as the lab's do.
-	anonymous := HTTPClient(&tls.Config{RootCAs: c.PKI.CA}, nil)
-	if _, err := FetchMetrics(t.Context(), anonymous, url); err == nil || !strings.Contains(err.Error(), url) {
-		t.Errorf("fetching without a client certificate: err = %v, want a failure naming %s", err, url)
 	}
 }
 

@@ -1,4 +1,4 @@
-package etcd
+package etcd_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/kthw-lab/lab/lab/etcd"
 	"github.com/kthw-lab/lab/lab/etcd/etcdtest"
 	"github.com/kthw-lab/lab/lab/wait"
 )
@@ -21,8 +22,8 @@ var names = []string{"k8smaster0", "k8smaster1", "k8smaster2"}
 // mutual TLS, started once because starting it is the slow part.
 func TestCluster(t *testing.T) {
 	cl := etcdtest.Start(t, names...)
-	cfg := ClientConfig{Endpoints: cl.ClientURLs, TLS: cl.PKI.ClientTLS(), DialTimeout: time.Second, RequestTimeout: time.Second}
-	c, err := New(t.Context(), cfg)
+	cfg := etcd.ClientConfig{Endpoints: cl.ClientURLs, TLS: cl.PKI.ClientTLS(), DialTimeout: time.Second, RequestTimeout: time.Second}
+	c, err := etcd.New(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -42,7 +43,7 @@ func TestCluster(t *testing.T) {
 				t.Errorf("unexpected member %+v", m)
 				continue
 			}
-			if m.Status != MemberStarted || m.IsLearner {
+			if m.Status != etcd.MemberStarted || m.IsLearner {
 				t.Errorf("member %s: status %q, learner %v", m.Name, m.Status, m.IsLearner)
 			}
 			if uint64(m.ID) != cl.MemberID(i) {
@@ -64,7 +65,7 @@ func TestCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
-		if err := MemberTable(&buf, members); err != nil {
+		if err := etcd.MemberTable(&buf, members); err != nil {
 			t.Fatal(err)
 		}
 		if want := etcdctlTable(t, *resp); buf.String() != want {
@@ -80,7 +81,7 @@ func TestCluster(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		leader := MemberID(cl.MemberID(cl.Leader()))
+		leader := etcd.MemberID(cl.MemberID(cl.Leader()))
 		var leaders int
 		for i, s := range statuses {
 			if s.Endpoint != cl.ClientURLs[i] || uint64(s.ID) != cl.MemberID(i) {
@@ -114,11 +115,11 @@ func TestCluster(t *testing.T) {
 		if err := c.Quorum(t.Context(), names); err != nil {
 			t.Fatalf("Quorum: %v", err)
 		}
-		left, err := c.V3().Get(t.Context(), ProbePrefix, clientv3.WithPrefix())
+		left, err := c.V3().Get(t.Context(), etcd.ProbePrefix, clientv3.WithPrefix())
 		if err != nil || len(left.Kvs) != 0 {
 			t.Errorf("probe keys left behind: %v, %v", left, err)
 		}
-		if err := wait.Until(t.Context(), nil, QuorumCondition(cfg, names), 10*time.Second, 100*time.Millisecond); err != nil {
+		if err := wait.Until(t.Context(), nil, etcd.QuorumCondition(cfg, names), 10*time.Second, 100*time.Millisecond); err != nil {
 			t.Errorf("waiting for quorum: %v", err)
 		}
 	})
@@ -137,7 +138,7 @@ func TestCluster(t *testing.T) {
 
 	t.Run("client without certificate refused", func(t *testing.T) {
 		before := len(cl.ClientRejections())
-		nc, err := New(t.Context(), ClientConfig{Endpoints: cl.ClientURLs, TLS: cl.PKI.NoCertTLS(), DialTimeout: time.Second})
+		nc, err := etcd.New(t.Context(), etcd.ClientConfig{Endpoints: cl.ClientURLs, TLS: cl.PKI.NoCertTLS(), DialTimeout: time.Second})
 		if err == nil {
 			defer nc.Close()
 			_, err = nc.Members(t.Context())
@@ -178,7 +179,7 @@ func TestCluster(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), cl.ClientURLs[stopped]) {
 			t.Errorf("Quorum with a stopped member: %v", err)
 		}
-		werr := wait.Until(t.Context(), nil, QuorumCondition(cfg, names), 3*time.Second, 100*time.Millisecond)
+		werr := wait.Until(t.Context(), nil, etcd.QuorumCondition(cfg, names), 3*time.Second, 100*time.Millisecond)
 		if !errors.Is(werr, context.DeadlineExceeded) || !strings.Contains(werr.Error(), "waiting for etcd quorum: timed out") {
 			t.Errorf("waiting for quorum with a stopped member: %v", werr)
 		}
