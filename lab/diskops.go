@@ -48,6 +48,23 @@ func (l *Lab) SetDiskProfile(ctx context.Context, nodes []spec.Node, p disk.Prof
 	})
 }
 
+// SplitRealHDD splits nodes into those whose data disk may get the hdd
+// profile's emulation and those whose data disk is in an hdd pool on a
+// real rotational disk: emulating a slow disk on top of one would measure
+// both.
+func (l *Lab) SplitRealHDD(nodes []spec.Node) (emulate, real []spec.Node) {
+	for _, n := range nodes {
+		if n.DataPool == spec.PoolHDD {
+			if rot, err := disk.Rotational(l.State.Plan.Pool(spec.PoolHDD).Path); err == nil && rot {
+				real = append(real, n)
+				continue
+			}
+		}
+		emulate = append(emulate, n)
+	}
+	return emulate, real
+}
+
 // checkTable confirms the device now has the profile's delays: the table
 // dmsetup printed last.
 func checkTable(node, out string, p disk.Profile) error {

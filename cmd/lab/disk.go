@@ -59,7 +59,11 @@ func diskSetCommand(g *globals) *cli.Command {
 			}
 			named := nodes
 			if p.Name == disk.HDD && !opts.emulate {
-				nodes = g.skipRealHDD(l.State, nodes)
+				var real []spec.Node
+				nodes, real = l.SplitRealHDD(nodes)
+				for _, n := range real {
+					g.status().Printf("%s: data disk is on a real HDD: no emulation (--emulate to add it anyway)", n.Name)
+				}
 			}
 			if len(nodes) > 0 {
 				if err := l.SetDiskProfile(c.Context, nodes, p); err != nil {
@@ -72,22 +76,6 @@ func diskSetCommand(g *globals) *cli.Command {
 			return nil
 		},
 	}
-}
-
-// skipRealHDD leaves out nodes whose data disk is in an hdd pool on a real
-// rotational disk: emulating a slow disk on top of one would measure both.
-func (g *globals) skipRealHDD(st *lab.State, nodes []spec.Node) []spec.Node {
-	var out []spec.Node
-	for _, n := range nodes {
-		if n.DataPool == spec.PoolHDD {
-			if rot, err := disk.Rotational(st.Plan.Pool(spec.PoolHDD).Path); err == nil && rot {
-				g.status().Printf("%s: data disk is on a real HDD: no emulation (--emulate to add it anyway)", n.Name)
-				continue
-			}
-		}
-		out = append(out, n)
-	}
-	return out
 }
 
 func diskProbeCommand(g *globals) *cli.Command {
