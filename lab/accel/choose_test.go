@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/digitalocean/go-libvirt"
+
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/lab/virt"
 	"github.com/kthw-lab/lab/lab/virt/virttest"
@@ -164,5 +166,24 @@ func TestChooseErrors(t *testing.T) {
 	c.Image = nil
 	if _, err := Choose(t.Context(), c); err == nil || !strings.Contains(err.Error(), "no base image") {
 		t.Errorf("Choose without an image = %v", err)
+	}
+}
+
+// TestChooseMSRWorkaround is this host's path on the fake daemon: libvirt
+// refuses the plain host-passthrough CPU (MSR 0x10a), the self-test starts
+// the probe again with arch-capabilities disabled, and the guest hangs.
+func TestChooseMSRWorkaround(t *testing.T) {
+	c, f, _ := chooser(t, nil)
+	f.FailOn("DomainCreateXML", 1, libvirt.Error{Code: uint32(libvirt.ErrInternalError),
+		Message: "internal error: qemu unexpectedly closed the monitor: kvm: error: failed to set MSR 0x10a to 0x2000e"})
+	r, _, err := Verdict(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Accel != TCG || !r.MSRWorkaround || !strings.Contains(r.Reason, "arch-capabilities disabled") || booted(f) != 2 {
+		t.Errorf("verdict %+v after %d starts; want tcg with the MSR workaround, started twice", r, booted(f))
+	}
+	if objs := f.Objects(); len(objs) != 0 {
+		t.Errorf("the self-test left %v", objs)
 	}
 }
