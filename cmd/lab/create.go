@@ -4,6 +4,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kthw-lab/lab/lab"
+	"github.com/kthw-lab/lab/lab/accel"
 )
 
 func createCommand(g *globals) *cli.Command {
@@ -37,11 +38,13 @@ func (g *globals) create(c *cli.Context, f *specFlags) error {
 	}
 	plan, img := pr.Plan, pr.Image
 	status := g.status()
-	p, err := g.host.Libvirt(c.Context)
-	if err != nil {
+	// --accel auto: kvm when a guest boots under it here, else tcg.
+	choice := g.accelChoice()
+	choice.Want, choice.Image = plan.Spec.Accel, img
+	if choice.Provider, err = g.host.Libvirt(c.Context); err != nil {
 		return err
 	}
-	accel, err := g.chooseAccel(c.Context, p, plan.Spec.Accel, img)
+	chosen, err := accel.Choose(c.Context, choice)
 	if err != nil {
 		return err
 	}
@@ -51,7 +54,7 @@ func (g *globals) create(c *cli.Context, f *specFlags) error {
 	}
 	if _, err := lab.Create(c.Context, lab.CreateOptions{
 		Store: store, Host: g.host, Plan: plan,
-		Accel: accel, Image: img, Etcd: pr.Etcd, HostPrefixes: pr.HostPrefixes,
+		Accel: chosen, Image: img, Etcd: pr.Etcd, HostPrefixes: pr.HostPrefixes,
 		Waiter: lab.NodeWaiter{Status: status},
 		Status: status, Logger: g.logger(),
 	}); err != nil {

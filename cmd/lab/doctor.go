@@ -8,11 +8,8 @@ import (
 
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/etcdbin"
-	"github.com/kthw-lab/lab/lab/accel"
 	"github.com/kthw-lab/lab/lab/doctor"
 	"github.com/kthw-lab/lab/lab/spec"
-	"github.com/kthw-lab/lab/lab/tunnel"
-	"github.com/kthw-lab/lab/lab/virt"
 )
 
 // defaultImage is the base image commands use when --image is not given.
@@ -38,20 +35,9 @@ what lives on that host (qemu, memory, the pools' disks) is left to a doctor
 run there.`,
 		Action: func(c *cli.Context) error {
 			probes := doctor.DefaultProbes(g.describeImage, g.describeEtcd)
-			probes.KVMGuests = g.doctorKVMGuests
+			probes.KVMGuests = doctor.KVMSelfTest(g.accelChoice(), g.baseImage)
 			req := g.requirements()
-			if tunnel.IsRemote(g.Connect) {
-				req.Remote = true
-				probes.Libvirt = func(ctx context.Context, _, uri string) (doctor.LibvirtInfo, error) {
-					p, err := virt.Dial(ctx, uri)
-					if err != nil {
-						return doctor.LibvirtInfo{}, err
-					}
-					defer p.Close()
-					h, err := p.Host(ctx)
-					return doctor.LibvirtInfo{Version: h.Libvirt, Hypervisor: h.QEMU, Security: h.Security}, err
-				}
-			}
+			req.Remote = g.host.Remote()
 			report := doctor.Run(c.Context, probes, req)
 			if g.json() {
 				if err := g.printJSON(report); err != nil {
@@ -86,7 +72,7 @@ func (g *globals) requirements() doctor.Requirements {
 }
 
 func (g *globals) describeImage(context.Context) (string, error) {
-	img, err := images.Resolve(g.cache(), defaultImage)
+	img, err := g.baseImage()
 	if err != nil {
 		return "", err
 	}
@@ -101,26 +87,8 @@ func (g *globals) describeEtcd(context.Context) (string, error) {
 	return fmt.Sprintf("etcd %s (%s) at %s", bins.Version, bins.Source, bins.Etcd), nil
 }
 
-// doctorKVMGuests runs the KVM self-test afresh for the doctor's kvm guests
-// line, with the default base image.
-func (g *globals) doctorKVMGuests(ctx context.Context) (accel.Result, error) {
-	if tunnel.IsRemote(g.Connect) {
-		p, err := virt.Dial(ctx, g.Connect)
-		if err != nil {
-			return accel.Result{}, err
-		}
-		defer p.Close()
-		return remoteAccel(ctx, p)
-	}
-	img, err := images.Resolve(g.cache(), defaultImage)
-	if err != nil {
-		return accel.Result{}, fmt.Errorf("no base image to boot: %w", err)
-	}
-	p, err := virt.Dial(ctx, g.Connect)
-	if err != nil {
-		return accel.Result{}, err
-	}
-	defer p.Close()
-	r, _, err := g.kvmSelfTest(ctx, p, img, true)
-	return r, err
+// baseImage is the default base image in the cache, which the doctor's
+// KVM self-test boots.
+func (g *globals) baseImage() (*images.Image, error) {
+	return images.Resolve(g.cache(), defaultImage)
 }

@@ -4,6 +4,10 @@
 // from a self-test that boots the base image briefly under KVM and reads its
 // serial console: a guest whose kernel gets to userspace means KVM works,
 // anything else means TCG, and the result says why.
+//
+// Choose is the one place --accel auto is decided (lab create), Verdict
+// the same answer for lab doctor; both take every fact of the host they
+// use as a parameter, so tests run them on virttest's fake daemon.
 package accel
 
 import (

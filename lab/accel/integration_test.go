@@ -3,13 +3,16 @@
 package accel
 
 import (
+	"bytes"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/cache"
 	"github.com/kthw-lab/lab/lab/virt"
+	"github.com/kthw-lab/lab/progress"
 )
 
 // TestIntegrationSelfTest boots the cached base image for real: first under
@@ -99,5 +102,53 @@ func TestIntegrationHasKVM(t *testing.T) {
 	_, statErr := os.Stat("/dev/kvm")
 	if kvm != (statErr == nil) {
 		t.Errorf("HasKVM = %v (%s), but /dev/kvm: %v", kvm, why, statErr)
+	}
+}
+
+// TestIntegrationChoose is --accel auto on this host, as lab create and lab
+// doctor run it: a fresh verdict boots the cached base image under KVM
+// (this machine's /dev/kvm and kernel release, read for real) and caches
+// it; the next choice takes it from the cache without booting.
+func TestIntegrationChoose(t *testing.T) {
+	ctx := t.Context()
+	p, err := virt.Dial(ctx, "qemu:///system")
+	if err != nil {
+		t.Fatalf("libvirt must be reachable for -tags integration: %v", err)
+	}
+	defer p.Close()
+	dir := os.Getenv("LAB_CACHE_DIR")
+	if dir == "" {
+		dir = "/var/cache/lab"
+	}
+	img, err := images.Resolve(cache.New(dir), images.BuiltName(images.DefaultSuite))
+	if err != nil {
+		t.Fatalf("the base image must be built for this test (make image): %v", err)
+	}
+	var out bytes.Buffer
+	c := Choice{Want: Auto, Provider: p, Image: img, CacheDir: t.TempDir(), Connect: "qemu:///system",
+		Status: progress.New(&out, false), Fresh: true, Timeout: 30 * time.Second}
+	began := time.Now()
+	r, cached, err := Verdict(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("fresh verdict in %s: %s\n%s", time.Since(began).Round(time.Millisecond), r.Reason, out.String())
+	if cached || r.Key == "" || !strings.Contains(out.String(), "testing KVM: booting "+img.Name) {
+		t.Errorf("fresh verdict: cached %v, key %q, printed %q; want a self-test", cached, r.Key, out.String())
+	}
+	if want := os.Getenv("LAB_EXPECT_ACCEL"); want != "" && r.Accel != want {
+		t.Errorf("picked %s, LAB_EXPECT_ACCEL says %s: %s", r.Accel, want, r.Reason)
+	}
+
+	out.Reset()
+	c.Fresh = false
+	began = time.Now()
+	got, err := Choose(ctx, c)
+	took := time.Since(began)
+	if err != nil || got != r.Accel {
+		t.Fatalf("Choose after a fresh verdict = %q, %v; want %s", got, err, r.Accel)
+	}
+	if !strings.Contains(out.String(), "cached; lab doctor tests again]") || took > 5*time.Second {
+		t.Errorf("Choose took %s and printed %q; want the cached verdict at once", took, out.String())
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -14,8 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"syscall"
-
-	"github.com/digitalocean/go-libvirt"
 
 	"github.com/kthw-lab/lab/lab/virt"
 )
@@ -69,58 +65,41 @@ func groupName(gid uint32) string {
 	return id
 }
 
-// askLibvirt opens uri on the daemon behind socket and asks for its
-// versions. go-libvirt's calls take no context, so the connection is closed
-// when ctx ends to unblock them.
+// askLibvirt opens uri and asks the daemon for its versions: on the unix
+// socket the check found, through virt.DialSocket, whose connection ends
+// with ctx; with no socket, a remote URI through virt.Dial and the tunnel
+// ctx carries. Refusals are marked fs.ErrPermission for libvirtFix, and a
+// call cut short by the deadline names the deadline.
 func askLibvirt(ctx context.Context, socket, uri string) (LibvirtInfo, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", socket)
+	var p *virt.Provider
+	var err error
+	if socket == "" {
+		p, err = virt.Dial(ctx, uri)
+	} else {
+		p, err = virt.DialSocket(ctx, socket, uri)
+	}
 	if err != nil {
-		return LibvirtInfo{}, err
+		return LibvirtInfo{}, libvirtErr(ctx, err)
 	}
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
-	l := libvirt.NewWithDialer(connDialer{c})
-	if err := l.ConnectToURI(libvirt.ConnectURI(daemonURI(uri))); err != nil {
-		return LibvirtInfo{}, fmt.Errorf("opening %s: %w", uri, libvirtErr(ctx, err))
-	}
-	defer l.Disconnect()
-	h, err := virt.NewProvider(l).Host(ctx)
+	defer p.Close()
+	h, err := p.Host(ctx)
 	if err != nil {
 		return LibvirtInfo{}, libvirtErr(ctx, err)
 	}
 	return LibvirtInfo{Version: h.Libvirt, Hypervisor: h.QEMU, Security: h.Security}, nil
 }
 
-// daemonURI is the URI as the daemon knows it: the transport and the
-// socket parameter only matter to the client.
-func daemonURI(uri string) string {
-	u, err := url.Parse(uri)
-	if err != nil {
-		return uri
-	}
-	return (&url.URL{Scheme: "qemu", Path: u.Path}).String()
-}
-
 // libvirtErr marks the daemon's refusals as permission errors, and a call
 // cut short by the deadline as the deadline.
 func libvirtErr(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
 		return fmt.Errorf("%w (%w)", ctx.Err(), err)
-	}
-	var lerr libvirt.Error
-	if errors.As(err, &lerr) {
-		switch libvirt.ErrorNumber(lerr.Code) {
-		case libvirt.ErrAuthFailed, libvirt.ErrAuthCancelled, libvirt.ErrAccessDenied, libvirt.ErrAuthUnavailable:
-			return fmt.Errorf("%w: %w", fs.ErrPermission, err)
-		}
+	case virt.IsPermission(err) && !errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%w: %w", fs.ErrPermission, err)
 	}
 	return err
 }
-
-type connDialer struct{ c net.Conn }
-
-func (d connDialer) Dial() (net.Conn, error) { return d.c, nil }
 
 // systemDirs hold programs a non-root PATH often lacks (mkfs.ext4,
 // debootstrap live in /usr/sbin).

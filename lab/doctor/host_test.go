@@ -30,16 +30,17 @@ func TestMemAvailableOnThisHost(t *testing.T) {
 	}
 }
 
-func TestDaemonURI(t *testing.T) {
-	for in, want := range map[string]string{
-		"qemu:///system":                          "qemu:///system",
-		"qemu+unix:///system?socket=/srv/sock":    "qemu:///system",
-		"qemu:///session":                         "qemu:///session",
-		"qemu+unix:///session?socket=/run/x/sock": "qemu:///session",
-	} {
-		if got := daemonURI(in); got != want {
-			t.Errorf("daemonURI(%q) = %q, want %q", in, got, want)
-		}
+// TestAskLibvirtRefusesTheUnixTransport: the doctor dials through virt, so a
+// transport lab refuses is refused before anything is dialled, as
+// virt.Dial and --connect refuse it.
+func TestAskLibvirtRefusesTheUnixTransport(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "libvirt-sock")
+	_, err := askLibvirt(t.Context(), sock, "qemu+unix:///system?socket="+sock)
+	if err == nil || !strings.Contains(err.Error(), "use qemu:///system or qemu:///session for this machine (?socket=PATH") {
+		t.Errorf("askLibvirt(qemu+unix) = %v, want the refusal naming qemu:///system?socket=", err)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("askLibvirt(qemu+unix) dialled the socket: %v", err)
 	}
 }
 

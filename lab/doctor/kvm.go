@@ -7,15 +7,17 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+
+	"github.com/kthw-lab/lab/lab/accel"
 )
 
 // KVMDevice is the device qemu opens for hardware virtualisation.
-const KVMDevice = "/dev/kvm"
+const KVMDevice = accel.Device
 
 // Accelerators as --accel spells them.
 const (
-	accelKVM = "kvm"
-	accelTCG = "tcg"
+	accelKVM = accel.KVM
+	accelTCG = accel.TCG
 )
 
 const modprobeKVM = "sudo modprobe kvm_intel || sudo modprobe kvm_amd (with VT-x/AMD-V enabled in the firmware)"
@@ -26,11 +28,11 @@ const modprobeKVM = "sudo modprobe kvm_intel || sudo modprobe kvm_amd (with VT-x
 // warning with auto, nothing with tcg.
 func checkKVM(ctx context.Context, p Probes, req Requirements) []Check {
 	const name = "kvm device"
-	accel := or(req.Accel, "auto")
-	required := accel == accelKVM
+	want := or(req.Accel, accel.Auto)
+	required := want == accelKVM
 	// problem is the check for a /dev/kvm that cannot be used.
 	problem := func(detail, fix string) []Check {
-		switch accel {
+		switch want {
 		case accelTCG:
 			return []Check{ok(name, detail+" (not needed: --accel tcg)", false)}
 		case accelKVM:
@@ -58,7 +60,7 @@ func checkKVM(ctx context.Context, p Probes, req Requirements) []Check {
 			KVMDevice, describe(st), user.Name, strings.Join(user.Groups, ",")), fix)
 	}
 	detail := fmt.Sprintf("%s %s, usable by %s", KVMDevice, describe(st), user.Name)
-	if accel == accelTCG {
+	if want == accelTCG {
 		return []Check{ok(name, detail+" (not used: --accel tcg)", false)}
 	}
 	return []Check{ok(name, detail, required), checkKVMGuests(ctx, p, required)}

@@ -5,54 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/kthw-lab/lab/lab/virt"
 )
-
-// Socket is a unix socket a libvirt URI can be served on.
-type Socket struct {
-	Path string
-	// Daemon says which daemon listens there: "modular virtqemud",
-	// "monolithic libvirtd", or "from the URI" for ?socket=.
-	Daemon string
-}
-
-// Sockets lists the sockets that can serve uri, in the order lab's libvirt
-// provider prefers them: the socket named by ?socket=, else the modular
-// virtqemud's, else the monolithic libvirtd's. Only local qemu URIs are
-// supported; getenv supplies XDG_RUNTIME_DIR and HOME for qemu:///session.
-func Sockets(uri string, getenv func(string) string) ([]Socket, error) {
-	u, err := url.Parse(uri)
-	if err != nil {
-		return nil, fmt.Errorf("parsing libvirt URI %q: %w", uri, err)
-	}
-	if (u.Scheme != "qemu" && u.Scheme != "qemu+unix") || u.Host != "" {
-		return nil, fmt.Errorf("libvirt URI %q is not a local qemu URI (qemu:///system or qemu:///session)", uri)
-	}
-	if s := u.Query().Get("socket"); s != "" {
-		return []Socket{{Path: s, Daemon: "from the URI"}}, nil
-	}
-	var dir string
-	switch u.Path {
-	case "/system":
-		dir = "/var/run/libvirt"
-	case "/session":
-		if rt := getenv("XDG_RUNTIME_DIR"); rt != "" {
-			dir = filepath.Join(rt, "libvirt")
-		} else {
-			dir = filepath.Join(getenv("HOME"), ".cache", "libvirt")
-		}
-	default:
-		return nil, fmt.Errorf("libvirt URI %q has path %q, want /system or /session", uri, u.Path)
-	}
-	return []Socket{
-		{Path: filepath.Join(dir, "virtqemud-sock"), Daemon: "modular virtqemud"},
-		{Path: filepath.Join(dir, "libvirt-sock"), Daemon: "monolithic libvirtd"},
-	}, nil
-}
 
 // checkLibvirt finds the socket lab will use for the URI and talks to the
 // daemon behind it.
@@ -70,7 +28,7 @@ func checkLibvirt(ctx context.Context, p Probes, req Requirements) []Check {
 			checkSecurity(info.Security, Requirements{}),
 		}
 	}
-	socks, err := Sockets(uri, p.Getenv)
+	socks, err := virt.Sockets(uri, p.Getenv)
 	if err != nil {
 		return []Check{fail(name, err.Error(), "lab --connect qemu:///system doctor", true)}
 	}

@@ -23,7 +23,8 @@ type Probes struct {
 	// unknown.
 	Groups func() []string
 	// Libvirt connects to the daemon on the unix socket, opens uri and
-	// returns the daemon's versions.
+	// returns the daemon's versions; with no socket, it reaches the
+	// remote uri through the tunnel the context carries (virt.Dial).
 	Libvirt func(ctx context.Context, socket, uri string) (LibvirtInfo, error)
 	// LookPath finds an executable on PATH or in the system directories
 	// (/usr/sbin, /sbin, /usr/bin, /bin) a non-root PATH may lack.

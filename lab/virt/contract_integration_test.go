@@ -5,11 +5,15 @@ package virt
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/digitalocean/go-libvirt"
+	"libvirt.org/go/libvirtxml"
+
 	"github.com/kthw-lab/lab/lab/virt/virttest"
 )
 
@@ -31,6 +35,8 @@ func TestIntegrationFakeMatchesLibvirt(t *testing.T) {
 	t.Cleanup(func() { removeLeftovers(p.c, lab) })
 	real := contractSteps(p.c, lab, gw.String(), dir)
 	fake := contractSteps(virttest.New(), lab, gw.String(), dir)
+	real = append(real, sideSteps(p.c.(sideConn), lab)...)
+	fake = append(fake, sideSteps(virttest.New(), lab)...)
 	if len(real) != len(fake) {
 		t.Fatalf("%d steps against libvirt, %d against the fake", len(real), len(fake))
 	}
@@ -155,4 +161,98 @@ func removeLeftovers(c conn, lab string) {
 		_ = c.DomainDestroy(d)
 		_ = c.DomainUndefineFlags(d, 0)
 	}
+	for _, name := range []string{lab + "-probe", lab + "-bare"} {
+		if d, err := c.DomainLookupByName(name); err == nil {
+			_ = c.DomainDestroy(d)
+		}
+	}
+}
+
+// sideConn is every call virt finds by type assertion beyond conn.
+type sideConn interface {
+	conn
+	probeConn
+	hostConn
+	kvmConn
+	nodeConn
+}
+
+// sideSteps asks the host what Host, HasKVM and Size ask, and runs a boot
+// probe's calls on transient domains that never leave their firmware
+// (no disk): outcomes, not the host's answers, must agree.
+// This host offers KVM (/dev/kvm), as the fake's default host does.
+func sideSteps(c sideConn, lab string) []outcome {
+	var out []outcome
+	step := func(name string, err error) {
+		o := outcome{name: name, text: "success"}
+		var lerr libvirt.Error
+		switch {
+		case errors.As(err, &lerr):
+			o.code, o.text = int(lerr.Code), fmt.Sprintf("code %d (%s)", lerr.Code, lerr.Message)
+		case err != nil:
+			o.code, o.text = -1, err.Error()
+		}
+		out = append(out, o)
+	}
+	_, err := c.ConnectGetHostname()
+	step("hostname", err)
+	_, err = c.ConnectGetLibVersion()
+	step("libvirt version", err)
+	_, err = c.ConnectGetVersion()
+	step("hypervisor version", err)
+	doc, err := c.ConnectGetCapabilities()
+	if err == nil {
+		var caps libvirtxml.Caps
+		err = caps.Unmarshal(doc)
+		if err == nil && (caps.Host.CPU == nil || caps.Host.CPU.Model == "" || len(caps.Host.SecModel) == 0) {
+			err = fmt.Errorf("capabilities without a host CPU model or security model: %s", doc)
+		}
+	}
+	step("capabilities name the CPU and security models", err)
+	_, err = c.ConnectGetDomainCapabilities(nil, libvirt.OptString{"x86_64"}, nil, libvirt.OptString{"kvm"}, 0)
+	step("domain capabilities for kvm", err)
+	_, err = c.ConnectGetDomainCapabilities(nil, libvirt.OptString{"x86_64"}, nil, libvirt.OptString{"nosuchtype"}, 0)
+	step("domain capabilities for an unknown type", err)
+	_, mem, cpus, _, _, _, _, _, err := c.NodeGetInfo()
+	if err == nil && (mem == 0 || cpus == 0) {
+		err = fmt.Errorf("node info: %d CPUs, %d KiB", cpus, mem)
+	}
+	step("node info", err)
+
+	bare := fmt.Sprintf(`<domain type="qemu"><name>%s-bare</name><memory unit="MiB">64</memory><os><type arch="x86_64">hvm</type></os></domain>`, lab)
+	b, err := c.DomainCreateXML(bare, libvirt.DomainStartPaused|libvirt.DomainStartAutodestroy)
+	step("create transient domain without a serial port", err)
+	step("console of a domain without a serial port", c.DomainOpenConsole(b, nil, io.Discard, uint32(libvirt.DomainConsoleForce)))
+	step("destroy paused transient domain", c.DomainDestroy(b))
+
+	domXML := fmt.Sprintf(`<domain type="qemu"><name>%s-probe</name><memory unit="MiB">64</memory><os><type arch="x86_64">hvm</type></os>
+<devices><serial type="pty"><target type="isa-serial" port="0"/></serial><console type="pty"><target type="serial" port="0"/></console></devices></domain>`, lab)
+	d, err := c.DomainCreateXML(domXML, libvirt.DomainStartPaused|libvirt.DomainStartAutodestroy)
+	step("create transient domain paused", err)
+	state, _, err := c.DomainGetState(d, 0)
+	step("state of paused transient domain", err)
+	out[len(out)-1].text += fmt.Sprintf(", state %d", state)
+	_, err = c.DomainCreateXML(domXML, libvirt.DomainStartPaused)
+	step("create transient domain again", err)
+	console := make(chan error, 1)
+	go func() { console <- c.DomainOpenConsole(d, nil, io.Discard, uint32(libvirt.DomainConsoleForce)) }()
+	// The stream is open once the call is in flight; neither side says
+	// when, so give it the time a local daemon needs.
+	time.Sleep(500 * time.Millisecond)
+	step("resume", c.DomainResume(d))
+	step("resume running domain", c.DomainResume(d))
+	state, _, err = c.DomainGetState(d, 0)
+	step("state of resumed domain", err)
+	out[len(out)-1].text += fmt.Sprintf(", state %d", state)
+	step("destroy transient domain", c.DomainDestroy(d))
+	select {
+	case err = <-console:
+	case <-time.After(10 * time.Second):
+		err = errors.New("the console stream did not end with the domain")
+	}
+	step("console stream ends with the domain", err)
+	_, _, err = c.DomainGetState(d, 0)
+	step("state of destroyed transient domain", err)
+	step("resume destroyed domain", c.DomainResume(d))
+	return out
 }

@@ -87,8 +87,8 @@ const (
 // socketFor picks the unix socket for a qemu:// URI. getenv and exists are
 // parameters so the choice can be tested without the daemons.
 func socketFor(u *url.URL, getenv func(string) string, exists func(string) bool) (string, error) {
-	if u.Scheme != "qemu" || u.Host != "" {
-		return "", fmt.Errorf("unsupported URI: use qemu:///system or qemu:///session for this machine, qemu+ssh://user@host/system for another")
+	if err := checkLocal(u); err != nil {
+		return "", err
 	}
 	socks, err := sockets(u.Path, u.Query().Get("socket"), getenv)
 	if err != nil {

@@ -82,8 +82,9 @@ func ProbeXML(s ProbeSpec) (string, error) {
 	return def.Marshal()
 }
 
-// probeConn is what a boot probe needs beyond conn. *libvirt.Libvirt has it;
-// the in-memory fake does not, so probes only run against a real daemon.
+// probeConn is what a boot probe needs beyond conn. *libvirt.Libvirt and
+// virttest.Fake have it, as they have hostConn, kvmConn and nodeConn; a
+// conn without them makes these methods return ErrNoProbes.
 type probeConn interface {
 	DomainCreateXML(xml string, flags libvirt.DomainCreateFlags) (libvirt.Domain, error)
 	DomainOpenConsole(dom libvirt.Domain, dev libvirt.OptString, w io.Writer, flags uint32) error

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,5 +87,41 @@ func TestIntegrationSize(t *testing.T) {
 	t.Logf("libvirt: %d CPUs, %d MiB; /proc/meminfo: %d MiB", cpus, mem, kb/1024)
 	if mem < 1 || mem > kb/1024 {
 		t.Errorf("libvirt says %d MiB, /proc/meminfo %d MiB", mem, kb/1024)
+	}
+}
+
+// TestIntegrationDialSocket is the doctor's way in: the first socket of
+// Sockets that exists here answers through DialSocket, and describes the
+// same host as Dial does.
+func TestIntegrationDialSocket(t *testing.T) {
+	socks, err := Sockets("qemu:///system", os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(socks, func(s Socket) bool { _, err := os.Stat(s.Path); return err == nil })
+	if i < 0 {
+		t.Fatalf("no libvirt socket of %v exists: start libvirt (`sudo scripts/host-setup.sh`)", socks)
+	}
+	p, err := DialSocket(t.Context(), socks[i].Path, "qemu:///system")
+	if err != nil {
+		t.Fatalf("DialSocket(%s): %v", socks[i].Path, err)
+	}
+	defer p.Close()
+	got, err := p.Host(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Dial(t.Context(), "qemu:///system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	want, err := d.Host(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s (%s): %s", socks[i].Path, socks[i].Daemon, got.Identity())
+	if got.Identity() != want.Identity() || got.Libvirt == "" {
+		t.Errorf("DialSocket's host %q, Dial's %q", got.Identity(), want.Identity())
 	}
 }

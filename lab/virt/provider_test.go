@@ -72,3 +72,12 @@ func TestIsNotFound(t *testing.T) {
 		t.Error("non-libvirt error taken as not found")
 	}
 }
+
+// The fake answers every call virt finds by type assertion, so Host,
+// HasKVM, Size and the boot probe run in unit tests.
+var (
+	_ probeConn = (*virttest.Fake)(nil)
+	_ hostConn  = (*virttest.Fake)(nil)
+	_ kvmConn   = (*virttest.Fake)(nil)
+	_ nodeConn  = (*virttest.Fake)(nil)
+)

@@ -17,7 +17,7 @@ func (f *Fake) AddDomain(xml string, running bool) {
 		panic("virttest: AddDomain: " + err.Error())
 	}
 	if running {
-		f.domains[h.Name].state = libvirt.DomainRunning
+		f.domains[h.Name].set(libvirt.DomainRunning)
 	}
 }
 
@@ -31,7 +31,7 @@ func (f *Fake) SetDomainState(name string, state libvirt.DomainState) {
 	if !ok {
 		panic("virttest: SetDomainState: no domain " + name)
 	}
-	d.state = state
+	d.set(state)
 	if state == libvirt.DomainShutoff && !d.persistent {
 		delete(f.domains, name)
 	}
@@ -113,7 +113,7 @@ func (f *Fake) defineDomain(xml string) (libvirt.Domain, error) {
 	if exists {
 		old.def, old.persistent = def, true
 	} else {
-		f.domains[def.Name] = &domain{def: def, state: libvirt.DomainShutoff, persistent: true}
+		f.domains[def.Name] = newDomain(def, true)
 	}
 	return domHandle(def), nil
 }
@@ -136,7 +136,7 @@ func (f *Fake) DomainCreate(h libvirt.Domain) error {
 	if err := f.canStart(d.def); err != nil {
 		return err
 	}
-	d.state = libvirt.DomainRunning
+	d.set(libvirt.DomainRunning)
 	return nil
 }
 
@@ -196,7 +196,7 @@ func (f *Fake) DomainDestroy(h libvirt.Domain) error {
 	if d.state == libvirt.DomainShutoff {
 		return lverr(libvirt.ErrOperationInvalid, "Requested operation is not valid: domain is not running")
 	}
-	d.state = libvirt.DomainShutoff
+	d.set(libvirt.DomainShutoff)
 	if !d.persistent {
 		delete(f.domains, d.def.Name)
 	}

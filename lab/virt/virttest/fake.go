@@ -23,6 +23,9 @@ type Fake struct {
 	dirs     map[string]string // directories that exist, with their mode
 	domains  map[string]*domain
 
+	host    Host
+	console map[string][]byte // by domain type: what its guests print
+
 	calls   map[string]int
 	changes int
 	failOn  map[string]map[int]error
@@ -51,9 +54,25 @@ type domain struct {
 	state      libvirt.DomainState
 	persistent bool
 	iotune     map[string]map[string]uint64 // disk → libvirt field → value
+	// changed is closed, and replaced, at every change of state: how a
+	// console stream learns that its guest runs, or stopped.
+	changed chan struct{}
 }
 
-// New returns an empty daemon: no networks, pools, volumes or domains.
+func newDomain(def libvirtxml.Domain, persistent bool) *domain {
+	return &domain{def: def, state: libvirt.DomainShutoff, persistent: persistent, changed: make(chan struct{})}
+}
+
+// set changes the domain's state and wakes whoever waits on it. Callers
+// hold f.mu.
+func (d *domain) set(state libvirt.DomainState) {
+	d.state = state
+	close(d.changed)
+	d.changed = make(chan struct{})
+}
+
+// New returns an empty daemon: no networks, pools, volumes or domains, on
+// DefaultHost, whose guests print nothing (see SetConsole).
 func New() *Fake {
 	return &Fake{
 		networks: map[string]*network{},
@@ -61,6 +80,8 @@ func New() *Fake {
 		files:    map[string]*file{},
 		dirs:     map[string]string{},
 		domains:  map[string]*domain{},
+		host:     DefaultHost(),
+		console:  map[string][]byte{},
 		calls:    map[string]int{},
 		failOn:   map[string]map[int]error{},
 		failAt:   map[int]error{},
