@@ -15,6 +15,7 @@ import (
 
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/etcdbin"
+	"github.com/kthw-lab/lab/lab/accel"
 	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
 	"github.com/kthw-lab/lab/lab/tunnel"
@@ -47,13 +48,16 @@ type CreateOptions struct {
 	// reached.
 	Host *Host
 	Plan *spec.Plan
-	// Accel is the resolved accelerator: virt.AccelKVM or virt.AccelTCG.
-	Accel  string
-	Image  *images.Image
-	Etcd   *etcdbin.Binaries
-	Waiter Waiter
-	Status *progress.Status
-	Logger *slog.Logger
+	// Accel is --accel: virt.AccelKVM, virt.AccelTCG, or auto, which
+	// Create resolves (accel.Choose: kvm when a guest boots under it on
+	// this host, a self-test cached under CacheDir, else tcg).
+	Accel    string
+	CacheDir string
+	Image    *images.Image
+	Etcd     *etcdbin.Binaries
+	Waiter   Waiter
+	Status   *progress.Status
+	Logger   *slog.Logger
 	// HostPrefixes are the host's own networks (interfaces and routes) the
 	// lab's subnet must not overlap; see Host.Prefixes.
 	HostPrefixes []spec.NamedPrefix
@@ -63,6 +67,17 @@ type CreateOptions struct {
 // spec. The state is saved before each libvirt object is made, so whatever
 // happens (an error, Ctrl-C), Destroy can remove what exists.
 func Create(ctx context.Context, o CreateOptions) (*State, error) {
+	// Libvirt and the accelerator before the store: a host that cannot
+	// run the lab leaves no trace of it.
+	prov, err := o.Host.Libvirt(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o.Accel, err = accel.Choose(ctx, accel.Choice{Want: o.Accel, Provider: prov, Image: o.Image, CacheDir: o.CacheDir,
+		Connect: o.Host.URI(), Remote: o.Host.Remote(), Status: o.Status})
+	if err != nil {
+		return nil, err
+	}
 	if err := o.Store.Init(); err != nil {
 		return nil, err
 	}
@@ -71,10 +86,6 @@ func Create(ctx context.Context, o CreateOptions) (*State, error) {
 		return nil, err
 	}
 	defer unlock()
-	prov, err := o.Host.Libvirt(ctx)
-	if err != nil {
-		return nil, err
-	}
 	st, err := o.begin(ctx, prov)
 	if err != nil {
 		return nil, err

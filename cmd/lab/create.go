@@ -4,7 +4,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kthw-lab/lab/lab"
-	"github.com/kthw-lab/lab/lab/accel"
 )
 
 func createCommand(g *globals) *cli.Command {
@@ -38,23 +37,13 @@ func (g *globals) create(c *cli.Context, f *specFlags) error {
 	}
 	plan, img := pr.Plan, pr.Image
 	status := g.status()
-	// --accel auto: kvm when a guest boots under it here, else tcg.
-	choice := g.accelChoice()
-	choice.Want, choice.Image = plan.Spec.Accel, img
-	if choice.Provider, err = g.host.Libvirt(c.Context); err != nil {
-		return err
-	}
-	chosen, err := accel.Choose(c.Context, choice)
-	if err != nil {
-		return err
-	}
 	store, err := g.store()
 	if err != nil {
 		return err
 	}
 	if _, err := lab.Create(c.Context, lab.CreateOptions{
 		Store: store, Host: g.host, Plan: plan,
-		Accel: chosen, Image: img, Etcd: pr.Etcd, HostPrefixes: pr.HostPrefixes,
+		Accel: plan.Spec.Accel, CacheDir: g.CacheDir, Image: img, Etcd: pr.Etcd, HostPrefixes: pr.HostPrefixes,
 		Waiter: lab.NodeWaiter{Status: status},
 		Status: status, Logger: g.logger(),
 	}); err != nil {

@@ -35,9 +35,9 @@ what lives on that host (qemu, memory, the pools' disks) is left to a doctor
 run there.`,
 		Action: func(c *cli.Context) error {
 			probes := doctor.DefaultProbes(g.describeImage, g.describeEtcd)
-			probes.KVMGuests = doctor.KVMSelfTest(g.accelChoice(), g.baseImage)
 			req := g.requirements()
 			req.Remote = g.host.Remote()
+			probes.KVMGuests = doctor.KVMSelfTest(req, g.CacheDir, g.status(), g.baseImage)
 			report := doctor.Run(c.Context, probes, req)
 			if g.json() {
 				if err := g.printJSON(report); err != nil {

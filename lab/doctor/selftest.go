@@ -7,14 +7,17 @@ import (
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/lab/accel"
 	"github.com/kthw-lab/lab/lab/virt"
+	"github.com/kthw-lab/lab/progress"
 )
 
-// KVMSelfTest returns the KVMGuests probe for the host behind c.Connect:
-// it connects (virt.Dial, through the tunnel ctx carries for a remote URI)
-// and asks accel.Verdict afresh, so the doctor's line is a new test and the
-// next --accel auto uses it. image resolves the base image to boot; a
-// remote host is judged by its domain capabilities and needs none.
-func KVMSelfTest(c accel.Choice, image func() (*images.Image, error)) func(ctx context.Context) (accel.Result, error) {
+// KVMSelfTest returns the KVMGuests probe for the host behind
+// req.ConnectURI: it connects (virt.Dial; over its own tunnel for a remote
+// URI) and asks accel.Verdict afresh, so the doctor's line is a new test
+// and the next --accel auto uses it (cached under cacheDir). image
+// resolves the base image to boot; a remote host is judged by its domain
+// capabilities and needs none.
+func KVMSelfTest(req Requirements, cacheDir string, status *progress.Status, image func() (*images.Image, error)) func(ctx context.Context) (accel.Result, error) {
+	c := accel.Choice{CacheDir: cacheDir, Connect: req.ConnectURI, Remote: req.Remote, Status: status}
 	return kvmSelfTest(c, image, virt.Dial)
 }
 
