@@ -236,3 +236,12 @@ func fromPath(path string) (*Image, error) {
 }
 
 var errNotRoot = errors.New("image build needs root for debootstrap: run it with sudo (or as root)")
+
+// OpenCache is the cache of base images and etcd binaries under root, or
+// under cache.DefaultRoot when root is empty: the one commands pass to
+// this package and to etcdbin.
+func OpenCache(root string) *cache.Cache { return cache.New(root) }
+
+// DefaultCacheDir is where the cache lives unless told otherwise:
+// /var/cache/lab for root, $XDG_CACHE_HOME/lab for everyone else.
+func DefaultCacheDir() string { return cache.DefaultRoot() }

@@ -11,7 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
-	"github.com/kthw-lab/lab/images/cache"
+	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/progress"
 )
@@ -155,7 +155,7 @@ func (g *globals) validate(c *cli.Context) error {
 		g.StateDir = defaultStateDir()
 	}
 	if g.CacheDir == "" {
-		g.CacheDir = cache.DefaultRoot()
+		g.CacheDir = images.DefaultCacheDir()
 	}
 	return g.connect(c)
 }
@@ -237,8 +237,6 @@ func (g *globals) logger() *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(g.streams.err, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
-
-func (g *globals) cache() *cache.Cache { return &cache.Cache{Root: g.CacheDir} }
 
 func (g *globals) json() bool { return g.Output == "json" }
 

@@ -80,7 +80,7 @@ func (g *globals) describeImage(context.Context) (string, error) {
 }
 
 func (g *globals) describeEtcd(context.Context) (string, error) {
-	bins, err := etcdbin.Resolve(g.cache(), "")
+	bins, err := etcdbin.Resolve(images.OpenCache(g.CacheDir), "")
 	if err != nil {
 		return "", err
 	}
@@ -90,5 +90,5 @@ func (g *globals) describeEtcd(context.Context) (string, error) {
 // baseImage is the default base image in the cache, which the doctor's
 // KVM self-test boots.
 func (g *globals) baseImage() (*images.Image, error) {
-	return images.Resolve(g.cache(), defaultImage)
+	return images.Resolve(images.OpenCache(g.CacheDir), defaultImage)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/etcdbin"
 )
 
@@ -42,7 +43,7 @@ func etcdBuildCommand(g *globals) *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			bins, err := etcdbin.Build(c.Context, etcdbin.BuildOptions{
-				Cache: g.cache(), Version: opts.version, Force: opts.force, Status: g.status(), Logger: g.logger(),
+				Cache: images.OpenCache(g.CacheDir), Version: opts.version, Force: opts.force, Status: g.status(), Logger: g.logger(),
 			})
 			if err != nil {
 				return err
@@ -73,7 +74,7 @@ func etcdFetchCommand(g *globals) *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			fo := etcdbin.FetchOptions{
-				Cache: g.cache(), Version: opts.version, Force: opts.force, Status: g.status(), Logger: g.logger(),
+				Cache: images.OpenCache(g.CacheDir), Version: opts.version, Force: opts.force, Status: g.status(), Logger: g.logger(),
 			}
 			if opts.from != etcdbin.SourceDebian {
 				for _, name := range []string{"debian-mirror", "debian-suite", "debian-keyring"} {
@@ -123,7 +124,7 @@ func etcdListCommand(g *globals) *cli.Command {
 		Name:  "list",
 		Usage: "list the etcd binaries in the cache",
 		Action: func(*cli.Context) error {
-			list, err := etcdbin.List(g.cache())
+			list, err := etcdbin.List(images.OpenCache(g.CacheDir))
 			if err != nil {
 				return err
 			}

@@ -54,7 +54,7 @@ beside the default image; use it with 'lab create --image debian-12-disk'.`,
 		},
 		Action: func(c *cli.Context) error {
 			img, err := images.Build(c.Context, images.BuildOptions{
-				Cache: g.cache(), Mirror: opts.mirror, Suite: opts.suite, Boot: images.Boot(opts.boot), Force: opts.force,
+				Cache: images.OpenCache(g.CacheDir), Mirror: opts.mirror, Suite: opts.suite, Boot: images.Boot(opts.boot), Force: opts.force,
 				Status: g.status(), Logger: g.logger(),
 			})
 			if err != nil {
@@ -79,7 +79,7 @@ interrupted download resumes; a checksum mismatch deletes it. Distros: %s.`,
 				Usage: "which image: " + strings.Join(images.Distros(), " or ")},
 		},
 		Action: func(c *cli.Context) error {
-			img, err := images.Fetch(c.Context, images.FetchOptions{Cache: g.cache(), Distro: distro, Status: g.status()})
+			img, err := images.Fetch(c.Context, images.FetchOptions{Cache: images.OpenCache(g.CacheDir), Distro: distro, Status: g.status()})
 			if err != nil {
 				return err
 			}
@@ -93,7 +93,7 @@ func imageListCommand(g *globals) *cli.Command {
 		Name:  "list",
 		Usage: "list the cached base images",
 		Action: func(*cli.Context) error {
-			list, err := images.List(g.cache())
+			list, err := images.List(images.OpenCache(g.CacheDir))
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/etcdbin"
 	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/scenarios"
@@ -132,7 +133,7 @@ func (opts *slowDiskFlags) check(g *globals, c *cli.Context) (slowdisk.Options, 
 		if a.EtcdVersion == "" {
 			continue
 		}
-		b, err := etcdbin.Resolve(g.cache(), a.EtcdVersion)
+		b, err := etcdbin.Resolve(images.OpenCache(g.CacheDir), a.EtcdVersion)
 		if err != nil {
 			return slowdisk.Options{}, fmt.Errorf("arm %s: %w", a.Name, err)
 		}
