@@ -133,7 +133,7 @@ func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
 	if err := slowdisk.ElectionTrouble(hdd); err != nil {
 		t.Errorf("hdd did not show the story's election trouble: %v (%s)", err, report.Verdict(hdd))
 	}
-	if hdd.SlowFsyncLines == 0 || hdd.FsyncP50 < 500*time.Millisecond {
+	if hdd.SlowFsyncLines == 0 || hdd.FsyncP50.D() < 500*time.Millisecond {
 		t.Errorf("hdd: %d slow-fsync lines, probe p50 %s: the disk was not slow", hdd.SlowFsyncLines, hdd.FsyncP50)
 	}
 	if ssd.SlowFsyncLines != 0 {

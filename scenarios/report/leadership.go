@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"time"
+
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
 // Layout of the leadership chart, in pixels.
@@ -46,10 +48,10 @@ func LeadershipSVG(r Report) []byte {
 	}
 	ticks := niceTicks(end.Seconds(), 10, 1)
 	last := ticks[len(ticks)-1]
-	x := func(t time.Duration) float64 { return marginLeft + t.Seconds()/last*plotWidth }
+	x := func(t measure.Seconds) float64 { return marginLeft + t.Seconds()/last*plotWidth }
 	bottom := lsHeader + float64(len(r.Arms))*lsRow
 	for _, t := range ticks {
-		xx := x(time.Duration(t * float64(time.Second)))
+		xx := x(measure.Seconds(t * float64(time.Second)))
 		d.line(xx, lsHeader, xx, bottom, `stroke="`+colourGrid+`"`)
 		d.text(xx, bottom+16, "middle", `fill="`+colourMuted+`" font-size="11"`, tickLabel(t))
 	}
@@ -61,11 +63,11 @@ func LeadershipSVG(r Report) []byte {
 	return d.bytes()
 }
 
-func leadershipRow(d *svgDoc, a Arm, control *Arm, y float64, x func(time.Duration) float64) {
+func leadershipRow(d *svgDoc, a Arm, control *Arm, y float64, x func(measure.Seconds) float64) {
 	lead, _ := Leadership(a, control)
 	d.raw(`<text x="%s" y="%s" text-anchor="start"><tspan font-weight="bold">%s</tspan><tspan dx="8" fill="%s">%s</tspan><tspan dx="8" fill="%s" font-size="11">%s</tspan></text>`,
 		num(marginLeft), num(y-4), esc(a.Name), outcomeColour(a), esc(lead), colourMuted, esc(armSetting(a)))
-	band := func(from, to time.Duration, attrs, title string) {
+	band := func(from, to measure.Seconds, attrs, title string) {
 		if to > from {
 			d.rectTitled(x(from), y, x(to)-x(from), lsBand, attrs, title)
 		}
