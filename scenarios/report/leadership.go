@@ -26,7 +26,7 @@ func LeadershipSVG(r Report) []byte {
 	d.text(marginLeft, 30, "start", fmt.Sprintf(`font-size="%d" font-weight="bold"`, titleFontSize),
 		titleFor(r, "Leadership per arm, on one time axis"))
 	d.text(marginLeft, 50, "start", `fill="`+colourMuted+`"`,
-		"Each row is an arm: bootstrap until its first leader, then a leader (green) or none (red); check perf at the end.")
+		"Each row is an arm: bootstrap until its first leader, then a leader (green) or none (red); check perf shaded at the end.")
 	legend := []struct {
 		label, attrs string
 	}{
@@ -78,11 +78,14 @@ func leadershipRow(d *svgDoc, a Arm, control *Arm, y float64, x func(measure.Sec
 			obsEnd = max(obsEnd, s.At)
 		}
 	}
+	// The status rounds go on through check perf: its leadership is drawn
+	// like the observation's, under check perf's shade.
+	end := max(obsEnd, a.Phases.End)
 	if !a.Elected() {
-		band(0, obsEnd, `fill="`+colourNoLead+`"`, "no leader from 0 s to "+formatDuration(obsEnd))
+		band(0, end, `fill="`+colourNoLead+`"`, "no leader from 0 s to "+formatDuration(end))
 	} else {
 		band(0, a.TimeToFirstLeader, `fill="`+colourBoot+`"`, "bootstrap: no leader yet until "+formatDuration(a.TimeToFirstLeader))
-		band(a.TimeToFirstLeader, obsEnd, `fill="`+colourGood+`" fill-opacity="0.55"`, "a leader")
+		band(a.TimeToFirstLeader, end, `fill="`+colourGood+`" fill-opacity="0.55"`, "a leader")
 		leaderless, elections := timeline(a.Samples)
 		for _, s := range leaderless {
 			if s.to <= a.TimeToFirstLeader {
@@ -96,6 +99,6 @@ func leadershipRow(d *svgDoc, a Arm, control *Arm, y float64, x func(measure.Sec
 		}
 	}
 	if a.Phases.End > obsEnd {
-		band(obsEnd, a.Phases.End, `fill="`+colourGrid+`"`, "check perf from "+formatDuration(obsEnd)+" to "+formatDuration(a.Phases.End))
+		band(obsEnd, a.Phases.End, `fill="`+colourGrid+`" fill-opacity="0.6"`, "check perf from "+formatDuration(obsEnd)+" to "+formatDuration(a.Phases.End))
 	}
 }

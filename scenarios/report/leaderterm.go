@@ -156,6 +156,12 @@ func leaderTermPanel(d *svgDoc, a Arm, members []string, top float64, ticks []fl
 		d.rectTitled(x(s.from), plotTop, x(s.to)-x(s.from), ltPlot, `fill="`+colourNoLead+`" fill-opacity="0.7"`,
 			fmt.Sprintf("no leader from %s to %s", formatDuration(s.from), formatDuration(s.to)))
 	}
+	// Check perf's window, shaded: the status rounds go on through it.
+	if p := a.Phases; p.End > p.ObservationEnd && p.ObservationEnd > 0 {
+		d.rectTitled(x(p.ObservationEnd), plotTop, x(p.End)-x(p.ObservationEnd), ltPlot, `fill="`+colourGrid+`" fill-opacity="0.6"`,
+			fmt.Sprintf("check perf from %s to %s", formatDuration(p.ObservationEnd), formatDuration(p.End)))
+		d.text(x(p.ObservationEnd)+4, plotBottom-6, "start", `fill="`+colourMuted+`" font-size="10"`, "check perf")
+	}
 	for _, t := range termTicks {
 		yy := plotBottom - t/termTop*ltPlot
 		d.line(marginLeft, yy, marginLeft+plotWidth, yy, `stroke="`+colourGrid+`"`)
