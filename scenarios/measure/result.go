@@ -281,10 +281,17 @@ func (o Observation) Result(a Arm) Arm {
 	var runFailures, perfFailures uint64
 	perfMeasured := len(o.Metrics) > 0
 	for _, m := range o.Metrics {
+		// A member whose metrics could not be read (one that never served
+		// clients) adds nothing; check perf's window needs every member's
+		// both ends.
+		if !m.After.read() {
+			perfMeasured = false
+			continue
+		}
 		d := m.After.Delta(m.Before)
 		runFailures += d.HeartbeatSendFailures
 		run, _ = run.Add(d.WALFsync) // all members export the same buckets
-		if m.End.WALFsync.Count == 0 && len(m.End.WALFsync.Buckets) == 0 {
+		if !m.End.read() {
 			perfMeasured = false
 			continue
 		}
@@ -366,3 +373,7 @@ func termSamples(tl Timeline) []TermSample {
 func (c PhaseCounts) String() string {
 	return fmt.Sprintf("%d / %d / %d", c.Bootstrap, c.Observation, c.CheckPerf)
 }
+
+// read reports whether the snapshot was read from a member: every etcd
+// exports the WAL fsync histogram's buckets.
+func (s Snapshot) read() bool { return len(s.WALFsync.Buckets) > 0 }

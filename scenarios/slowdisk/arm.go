@@ -197,17 +197,30 @@ func (r *runner) observe(ctx context.Context, a Arm, out *report.Arm, election t
 	if cpuErr != nil {
 		r.Status.Printf("  %s: CPU figures: %v", a.Name, cpuErr)
 	}
-	for i, n := range r.State.Plan.Nodes {
-		obs.Metrics[i].After = r.metrics(ctx, n.Name, n.ClientURL, filepath.Join(dir, "metrics-"+n.Name+"-observation.txt"))
-	}
+	r.eachMetrics(ctx, dir, "-observation", func(i int, s measure.Snapshot) { obs.Metrics[i].After = s })
 	r.checkPerf(ctx, out, dir)
-	for i, n := range r.State.Plan.Nodes {
-		obs.Metrics[i].End = r.metrics(ctx, n.Name, n.ClientURL, filepath.Join(dir, "metrics-"+n.Name+".txt"))
-	}
+	r.eachMetrics(ctx, dir, "", func(i int, s measure.Snapshot) { obs.Metrics[i].End = s })
 	obs.Windows.End = time.Since(start)
 	stopSampling()
 	obs.Timeline = <-timeline
 	return obs, ctx.Err()
+}
+
+// eachMetrics reads every member's /metrics at once (a member that does
+// not serve costs its retries once, not once per node), keeping each as
+// metrics-NODE{suffix}.txt, and gives what node i said to set.
+func (r *runner) eachMetrics(ctx context.Context, dir, suffix string, set func(i int, s measure.Snapshot)) {
+	var wg sync.WaitGroup
+	snaps := make([]measure.Snapshot, len(r.State.Plan.Nodes))
+	for i, n := range r.State.Plan.Nodes {
+		wg.Go(func() {
+			snaps[i] = r.metrics(ctx, n.Name, n.ClientURL, filepath.Join(dir, "metrics-"+n.Name+suffix+".txt"))
+		})
+	}
+	wg.Wait()
+	for i, s := range snaps {
+		set(i, s)
+	}
 }
 
 // metrics reads a member's /metrics, keeps the text at path as evidence
