@@ -170,7 +170,7 @@ func Leadership(a Arm, control *Arm) (verdict, rule string) {
 	}
 	parts = append(parts, elections, plural(judgedChanges(a), "leader change", "leader changes")+" after the first",
 		"max "+termPhrase(a))
-	return verdict, "stable = elected, no leader change after the first, no higher term after it: " + strings.Join(parts, ", ")
+	return verdict, "stable = elected, no leader change after the first, no higher term after it (bootstrap + observation): " + strings.Join(parts, ", ")
 }
 
 // relative writes " (N × the control's)" when a control with that figure ran.

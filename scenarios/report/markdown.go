@@ -76,7 +76,7 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 	}
 	b.WriteString("\nAn arm is stable when its cluster elected a leader and kept it: no leader change after the first, " +
 		"and no member reported another leader or a higher term afterwards. " +
-		"Elections before the first leader are the bootstrap and do not count.\n")
+		"Elections before the first leader are the bootstrap and do not count; check perf's window is shown, not judged.\n")
 
 	if len(charts) > 0 {
 		b.WriteString("\n## Charts\n\n")
