@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-
 	"os"
 	"path/filepath"
 	"runtime"
@@ -191,13 +190,14 @@ func (r *runner) observe(ctx context.Context, a Arm, out *report.Arm, election t
 	obs.Requests = w.Run(wctx)
 	stop()
 	obs.Windows.ObservationEnd = time.Since(start)
+	// The metrics first: their window should end with the observation's.
+	r.eachMetrics(ctx, dir, "-observation", func(i int, s measure.Snapshot) { obs.Metrics[i].After = s })
 	if cpuErr == nil {
 		out.CPU, cpuErr = cpuFigures(ctx, r.cl, cpuBefore)
 	}
 	if cpuErr != nil {
 		r.Status.Printf("  %s: CPU figures: %v", a.Name, cpuErr)
 	}
-	r.eachMetrics(ctx, dir, "-observation", func(i int, s measure.Snapshot) { obs.Metrics[i].After = s })
 	r.checkPerf(ctx, out, dir)
 	r.eachMetrics(ctx, dir, "", func(i int, s measure.Snapshot) { obs.Metrics[i].End = s })
 	obs.Windows.End = time.Since(start)
