@@ -44,7 +44,7 @@ func Headline(r Report) []string {
 	if len(fixed) > 0 {
 		lines[1] = "Fixed: " + strings.Join(fixed, "; ") + "."
 	} else if len(failed) > 0 {
-		lines[1] = "Fixed: no arm kept a leader."
+		lines[1] = "Fixed: nothing — no arm elected in time and kept its leader."
 	}
 	switch c := Control(r); {
 	case !c.Healthy:
