@@ -6,8 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
+	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,7 +137,7 @@ func checkSlowDiskScenario(t *testing.T, ctx context.Context, state string) {
 	if err := slowdisk.ElectionTrouble(hdd); err != nil {
 		t.Errorf("hdd did not show the story's election trouble: %v (%s)", err, report.Verdict(hdd))
 	}
-	if hdd.SlowFsyncLines == 0 || hdd.FsyncP50 < 500*time.Millisecond {
+	if hdd.SlowFsyncLines == 0 || hdd.FsyncP50.D() < 500*time.Millisecond {
 		t.Errorf("hdd: %d slow-fsync lines, probe p50 %s: the disk was not slow", hdd.SlowFsyncLines, hdd.FsyncP50)
 	}
 	if ssd.SlowFsyncLines != 0 {
@@ -196,11 +200,116 @@ func readReport(t *testing.T, dir string) report.Report {
 	return rep
 }
 
-// checkAgainstEvidence recomputes, from the raw journals each arm kept,
-// the journal figures the report shows, by counting lines with fixed
-// strings (not the parser the report used): elections, pre-vote and vote
-// campaigns, and slow fsyncs, each summed over the phases and members.
+// checkAgainstEvidence recomputes, from the raw evidence each arm kept,
+// figures the report shows, without the parsers the report used: from the
+// journals, by counting lines with fixed strings, the elections, pre-vote
+// and vote campaigns and slow fsyncs, each summed over the phases and
+// members; from the /metrics texts read at the end of the observation and
+// at the end of check perf, by reading sample lines by name, the heartbeat
+// failures and the WAL fsyncs (count and exact mean) of each window.
 func checkAgainstEvidence(t *testing.T, dir string, rep report.Report) {
+	t.Helper()
+	checkJournalFigures(t, dir, rep)
+	for _, a := range rep.Arms {
+		checkMetricFigures(t, dir, a)
+	}
+}
+
+// checkMetricFigures recomputes an arm's metric figures from its metrics
+// files. The members started fresh with the arm, so the observation's
+// window is its file's counters as they stand; check perf's is the end's
+// minus the observation's.
+func checkMetricFigures(t *testing.T, dir string, a report.Arm) {
+	t.Helper()
+	var obs, end metricSums
+	read, both := 0, 0
+	for _, node := range []string{"k8smaster0", "k8smaster1", "k8smaster2"} {
+		// A member that never served clients has no metrics file.
+		o, err := readMetricSums(filepath.Join(dir, a.Evidence, "metrics-"+node+"-observation.txt"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		obs.add(o)
+		read++
+		e, err := readMetricSums(filepath.Join(dir, a.Evidence, "metrics-"+node+".txt"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		end.add(e)
+		both++
+	}
+	if a.HeartbeatFailures != int(obs.heartbeatFailures) {
+		t.Errorf("%s: report's heartbeat failures (bootstrap + observation) = %d; the metrics of %d members say %v",
+			a.Name, a.HeartbeatFailures, read, obs.heartbeatFailures)
+	}
+	if obs.fsyncCount > 0 {
+		mean := obs.fsyncSum / obs.fsyncCount
+		if !a.WALFsyncMean.Valid() || math.Abs(a.WALFsyncMean.Seconds()-mean) > 1e-6 {
+			t.Errorf("%s: report's WAL fsync mean (bootstrap + observation) = %s; the metrics say %g s", a.Name, a.WALFsyncMean, mean)
+		}
+	} else if a.WALFsyncMean.Valid() {
+		t.Errorf("%s: report's WAL fsync mean = %s, but the metrics have no fsync", a.Name, a.WALFsyncMean)
+	}
+	m := a.CheckPerfMetrics
+	if both < 3 {
+		if m.Measured {
+			t.Errorf("%s: report has check perf metrics %+v, but only %d members' files are there", a.Name, m, both)
+		}
+		return
+	}
+	if !m.Measured || m.HeartbeatFailures != int(end.heartbeatFailures-obs.heartbeatFailures) ||
+		float64(m.WALFsyncCount) != end.fsyncCount-obs.fsyncCount {
+		t.Errorf("%s: report's check perf metrics = %+v; the metrics say %v heartbeat failures, %v fsyncs", a.Name, m,
+			end.heartbeatFailures-obs.heartbeatFailures, end.fsyncCount-obs.fsyncCount)
+	}
+}
+
+// metricSums are the few /metrics samples checkMetricFigures reads.
+type metricSums struct {
+	heartbeatFailures, fsyncCount, fsyncSum float64
+}
+
+func (m *metricSums) add(o metricSums) {
+	m.heartbeatFailures += o.heartbeatFailures
+	m.fsyncCount += o.fsyncCount
+	m.fsyncSum += o.fsyncSum
+}
+
+// readMetricSums reads the samples by name from a Prometheus text file:
+// "NAME VALUE" lines, no labels on these three.
+func readMetricSums(path string) (metricSums, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return metricSums{}, err
+	}
+	var m metricSums
+	for _, line := range strings.Split(string(b), "\n") {
+		name, value, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "etcd_server_heartbeat_send_failures_total":
+			m.heartbeatFailures = v
+		case "etcd_disk_wal_fsync_duration_seconds_count":
+			m.fsyncCount = v
+		case "etcd_disk_wal_fsync_duration_seconds_sum":
+			m.fsyncSum = v
+		}
+	}
+	return m, nil
+}
+
+// checkJournalFigures recomputes the journal figures from the journals.
+func checkJournalFigures(t *testing.T, dir string, rep report.Report) {
 	t.Helper()
 	for _, a := range rep.Arms {
 		files, _ := filepath.Glob(filepath.Join(dir, a.Evidence, "journal-*.log"))
@@ -233,6 +342,9 @@ func checkAgainstEvidence(t *testing.T, dir string, rep report.Report) {
 		}
 		if a.ElectionsByPhase.Total() != a.Elections || a.SlowFsyncByPhase.Total() != a.SlowFsyncLines {
 			t.Errorf("%s: per-phase counts %s, %s do not add up to %d, %d", a.Name, a.ElectionsByPhase, a.SlowFsyncByPhase, a.Elections, a.SlowFsyncLines)
+		}
+		if a.LeaderChangesByPhase.Total() != a.LeaderChanges {
+			t.Errorf("%s: leader changes per phase %s do not add up to %d", a.Name, a.LeaderChangesByPhase, a.LeaderChanges)
 		}
 	}
 }

@@ -9,6 +9,11 @@
 // Nothing here knows about VMs: the caller passes an *http.Client for
 // /metrics, a status function, a put function and journal text, so the lab
 // wires it to its nodes and the tests to captured text and fakes. Every
-// time is relative to the arm's start. Results bundles an arm's measurements
-// in the form report.json keeps.
+// time is relative to the arm's start.
+//
+// Arm is the one result model of an arm: Observation.Result fills its
+// figures, each in the window of its phase (bootstrap, observation, check
+// perf), and report renders it in every format; report.json is Arm
+// marshalled as it is. A figure that does not exist is None (a Term of 0),
+// written null.
 package measure

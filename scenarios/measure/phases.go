@@ -47,14 +47,14 @@ func (w Windows) Of(at time.Duration) Phase {
 	return PhaseCheckPerf
 }
 
-// PhaseCounts counts journal lines of each Kind in each Phase.
-type PhaseCounts map[Phase]map[Kind]int
+// KindsByPhase counts journal lines of each Kind in each Phase.
+type KindsByPhase map[Phase]map[Kind]int
 
 // CountByPhase counts events by phase and kind; start is the arm's start,
 // which event times are measured from. An event without a time counts in
 // the bootstrap (only the first lines of a journal lack one).
-func CountByPhase(events []Event, start time.Time, w Windows) PhaseCounts {
-	out := PhaseCounts{}
+func CountByPhase(events []Event, start time.Time, w Windows) KindsByPhase {
+	out := KindsByPhase{}
 	for _, p := range Phases {
 		out[p] = map[Kind]int{}
 	}
@@ -69,7 +69,7 @@ func CountByPhase(events []Event, start time.Time, w Windows) PhaseCounts {
 }
 
 // Total is the count of kind k over every phase.
-func (c PhaseCounts) Total(k Kind) int {
+func (c KindsByPhase) Total(k Kind) int {
 	n := 0
 	for _, p := range Phases {
 		n += c[p][k]

@@ -202,3 +202,58 @@ func (t Timeline) MaxTerm() uint64 {
 	}
 	return highest
 }
+
+// LeaderChangesByPhase is LeaderChanges split by the phase of w in which
+// each change was first seen.
+func (t Timeline) LeaderChangesByPhase(w Windows) map[Phase]int {
+	out := map[Phase]int{}
+	var prev etcd.MemberID
+	for _, r := range t.Rounds() {
+		leader, _, ok := RoundLeader(r)
+		if !ok {
+			continue
+		}
+		if prev != 0 && leader != prev {
+			out[w.Of(r[0].At)]++
+		}
+		prev = leader
+	}
+	return out
+}
+
+// TimeWithoutLeaderByPhase is TimeWithoutLeader split by the phases of w:
+// each leaderless span after the first leader is cut at the phases'
+// bounds. When no leader was ever reported, every phase counts whole, up
+// to End.
+func (t Timeline) TimeWithoutLeaderByPhase(w Windows) map[Phase]Seconds {
+	out := map[Phase]Seconds{}
+	add := func(from, to time.Duration) {
+		bounds := []time.Duration{0, w.ObservationStart, w.ObservationEnd, max(t.End, w.End, w.ObservationEnd)}
+		for i, p := range Phases {
+			lo, hi := max(from, bounds[i]), min(to, bounds[i+1])
+			if i == len(Phases)-1 {
+				hi = to
+			}
+			if hi > lo {
+				out[p] += Seconds(hi - lo)
+			}
+		}
+	}
+	first, elected := t.TimeToFirstLeader()
+	if !elected {
+		add(0, t.End)
+		return out
+	}
+	rounds := t.Rounds()
+	for i, r := range rounds {
+		if _, _, ok := RoundLeader(r); ok || r[0].At < first {
+			continue
+		}
+		next := t.End
+		if i+1 < len(rounds) {
+			next = rounds[i+1][0].At
+		}
+		add(r[0].At, next)
+	}
+	return out
+}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
 // odd reports are the shapes a runner can produce besides the story: no
@@ -22,7 +24,7 @@ func oddReports() map[string]Report {
 	markup := story()
 	markup.Scenario = `slow<disk> & "friends"`
 	markup.Arms[0].Name = "<ssd & co>"
-	markup.Arms[0].Verdict = "a verdict with <tags> & 'quotes'"
+	markup.Arms[0].EtcdVersion = "v<3.4> & 'quotes'"
 	for i := range markup.Arms[1].Samples {
 		markup.Arms[1].Samples[i].Member += "<&>"
 		if markup.Arms[1].Samples[i].Leader != "" {
@@ -32,7 +34,7 @@ func oddReports() map[string]Report {
 	return map[string]Report{
 		"empty":    {},
 		"nothing":  {Scenario: "slow-disk", Arms: []Arm{{Name: "bare", TimeToFirstLeader: Never}}},
-		"one arm":  {Scenario: "slow-disk", Duration: time.Minute, Arms: story().Arms[:1]},
+		"one arm":  {Scenario: "slow-disk", Duration: measure.Seconds(time.Minute), Arms: story().Arms[:1]},
 		"six arms": many,
 		"markup":   markup,
 	}

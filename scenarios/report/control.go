@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/lab/disk"
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
 // The rules that decide whether the control arm (the ssd profile, etcd's
@@ -21,7 +22,7 @@ const (
 	// ControlProbeP99Max: 20 × etcd's 10 ms guidance. The emulated ssd
 	// profile measured 35–95 ms at p99 here (three TCG guests on one host
 	// disk); a control above this is not the fast disk it stands for.
-	ControlProbeP99Max = 200 * time.Millisecond
+	ControlProbeP99Max = measure.Seconds(200 * time.Millisecond)
 	// ControlStealMax: the share of a guest's CPU time the host gave to
 	// others (steal in /proc/stat). Above it, the guests starve.
 	ControlStealMax = 0.10
@@ -31,21 +32,17 @@ const (
 const (
 	// EtcdFsyncGuidance: etcd's hardware guidance wants the 99th
 	// percentile of WAL fsync below 10 ms.
-	EtcdFsyncGuidance = 10 * time.Millisecond
+	EtcdFsyncGuidance = measure.Seconds(10 * time.Millisecond)
 	// PutSLO: the Kubernetes API's latency SLO for mutating calls
 	// (p99 ≤ 1 s), which every write through etcd serves.
-	PutSLO = time.Second
+	PutSLO = measure.Seconds(time.Second)
 )
 
-// Rule is one rule and what the arm measured against it.
-type Rule struct {
-	// Text states the rule with the measured figure, e.g.
-	// "probe fsync p99 7.9 ms ≤ 10 ms (etcd's guidance)".
-	Text string
-	OK   bool
-}
+// rule is a Rule.
+func rule(text string, ok bool) Rule { return Rule{Text: text, OK: ok} }
 
-func (r Rule) String() string {
+// ruleText is a rule with its mark: ✓ held, ✗ broken.
+func ruleText(r Rule) string {
 	if r.OK {
 		return r.Text + " ✓"
 	}
@@ -55,7 +52,7 @@ func (r Rule) String() string {
 func rulesText(rules []Rule) string {
 	parts := make([]string, len(rules))
 	for i, r := range rules {
-		parts[i] = r.String()
+		parts[i] = ruleText(r)
 	}
 	return strings.Join(parts, "; ")
 }
@@ -64,13 +61,15 @@ func rulesText(rules []Rule) string {
 // judge the others.
 type ControlCheck struct {
 	// Arm is the control's name; "" when no control ran.
-	Arm string
+	Arm string `json:"arm"`
 	// Healthy is false when a rule failed: the run is inconclusive.
-	Healthy bool
-	Rules   []Rule
+	Healthy bool `json:"healthy"`
+	// Verdict is Line(), filled by Judge.
+	Verdict string `json:"verdict"`
+	Rules   []Rule `json:"rules"`
 	// Figures are what the control measured that no rule judges (check
 	// perf, loads), for the reader.
-	Figures string
+	Figures string `json:"figures,omitempty"`
 }
 
 // Inconclusive is the verdict of a run whose control is not healthy.
@@ -82,23 +81,23 @@ const Inconclusive = "inconclusive: this host is too slow to judge"
 func Control(r Report) ControlCheck {
 	c := controlArm(r)
 	if c == nil {
-		return ControlCheck{Healthy: true}
+		return ControlCheck{Healthy: true, Rules: []Rule{}}
 	}
-	out := ControlCheck{Arm: c.Name}
-	limit := time.Duration(ControlFirstLeaderTimeouts) * c.Election
+	out := ControlCheck{Arm: c.Name, Rules: []Rule{}}
+	limit := ControlFirstLeaderTimeouts * c.Election
 	if c.Elected() {
-		out.Rules = append(out.Rules, Rule{fmt.Sprintf("first leader after %s ≤ %d × the election timeout (%s)",
-			formatDuration(c.TimeToFirstLeader), ControlFirstLeaderTimeouts, formatDuration(limit)), c.Election == 0 || c.TimeToFirstLeader <= limit})
+		out.Rules = append(out.Rules, rule(fmt.Sprintf("first leader after %s ≤ %d × the election timeout (%s)",
+			formatDuration(c.TimeToFirstLeader), ControlFirstLeaderTimeouts, formatDuration(limit)), c.Election == 0 || c.TimeToFirstLeader <= limit))
 	} else {
-		out.Rules = append(out.Rules, Rule{"no leader ever elected", false})
+		out.Rules = append(out.Rules, Rule{Text: "no leader ever elected", OK: false})
 	}
 	if c.FsyncP99 > 0 {
-		out.Rules = append(out.Rules, Rule{fmt.Sprintf("probe fsync p99 %s ≤ %s", formatDuration(c.FsyncP99),
-			formatDuration(ControlProbeP99Max)), c.FsyncP99 <= ControlProbeP99Max})
+		out.Rules = append(out.Rules, rule(fmt.Sprintf("probe fsync p99 %s ≤ %s", formatDuration(c.FsyncP99),
+			formatDuration(ControlProbeP99Max)), c.FsyncP99 <= ControlProbeP99Max))
 	}
 	if c.CPU.Measured {
-		out.Rules = append(out.Rules, Rule{fmt.Sprintf("guest CPU steal %s ≤ %s", percent(c.CPU.Steal),
-			percent(ControlStealMax)), c.CPU.Steal <= ControlStealMax})
+		out.Rules = append(out.Rules, rule(fmt.Sprintf("guest CPU steal %s ≤ %s", percent(c.CPU.Steal),
+			percent(ControlStealMax)), c.CPU.Steal <= ControlStealMax))
 	}
 	out.Healthy = true
 	for _, rule := range out.Rules {
@@ -158,7 +157,7 @@ func Leadership(a Arm, control *Arm) (verdict, rule string) {
 	}
 	var parts []string
 	if a.Elected() {
-		parts = append(parts, "first leader after "+formatDuration(a.TimeToFirstLeader)+relative(a.TimeToFirstLeader, control, func(c Arm) time.Duration {
+		parts = append(parts, "first leader after "+formatDuration(a.TimeToFirstLeader)+relative(a.TimeToFirstLeader, control, func(c Arm) measure.Seconds {
 			if c.Elected() {
 				return c.TimeToFirstLeader
 			}
@@ -169,13 +168,13 @@ func Leadership(a Arm, control *Arm) (verdict, rule string) {
 	if control != nil && control.Name != a.Name && control.Elections > 0 {
 		elections += fmt.Sprintf(" (control %d)", control.Elections)
 	}
-	parts = append(parts, elections, plural(a.LeaderChanges, "leader change", "leader changes")+" after the first",
-		"max term "+fmt.Sprint(a.MaxTerm))
-	return verdict, "stable = elected, no leader change after the first, no higher term after it: " + strings.Join(parts, ", ")
+	parts = append(parts, elections, plural(judgedChanges(a), "leader change", "leader changes")+" after the first",
+		"max "+termPhrase(a))
+	return verdict, "stable = elected, no leader change after the first, no higher term after it (bootstrap + observation): " + strings.Join(parts, ", ")
 }
 
 // relative writes " (N × the control's)" when a control with that figure ran.
-func relative(d time.Duration, control *Arm, of func(Arm) time.Duration) string {
+func relative(d measure.Seconds, control *Arm, of func(Arm) measure.Seconds) string {
 	if control == nil {
 		return ""
 	}
@@ -195,14 +194,14 @@ func DiskFitness(a Arm) (verdict string, rules []Rule) {
 		return "not measured", nil
 	}
 	if a.FsyncP99 > 0 {
-		rules = append(rules, Rule{fmt.Sprintf("probe fsync p99 %s ≤ %s (etcd's guidance)", formatDuration(a.FsyncP99),
-			formatDuration(EtcdFsyncGuidance)), a.FsyncP99 <= EtcdFsyncGuidance})
+		rules = append(rules, rule(fmt.Sprintf("probe fsync p99 %s ≤ %s (etcd's guidance)", formatDuration(a.FsyncP99),
+			formatDuration(EtcdFsyncGuidance)), a.FsyncP99 <= EtcdFsyncGuidance))
 	}
 	putsOK := a.PutP99 <= PutSLO && (a.PutCount == 0 || a.PutErrors == 0)
-	rules = append(rules, Rule{fmt.Sprintf("puts p99 %s ≤ %s, %d/%d failed (the Kubernetes API's SLO)", orDash(a.PutP99),
-		formatDuration(PutSLO), a.PutErrors, a.PutCount), putsOK})
+	rules = append(rules, rule(fmt.Sprintf("puts p99 %s ≤ %s, %d/%d failed (the Kubernetes API's SLO)", orDash(a.PutP99),
+		formatDuration(PutSLO), a.PutErrors, a.PutCount), putsOK))
 	if a.CheckPerf.Ran {
-		rules = append(rules, Rule{"check perf " + checkPerfCell(a.CheckPerf), a.CheckPerf.Pass})
+		rules = append(rules, Rule{Text: "check perf " + checkPerfCell(a.CheckPerf), OK: a.CheckPerf.Pass})
 	}
 	all := true
 	for _, r := range rules {

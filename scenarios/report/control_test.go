@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
 // TestControlHealthy: the story's control (first leader 3.4 s, probe p99
@@ -31,8 +33,8 @@ func TestStarvedControlIsInconclusive(t *testing.T) {
 		says   string
 	}{
 		// The loaded run: 17 s to the first leader, probe p99 137 ms.
-		{"slow first leader", func(a *Arm) { a.TimeToFirstLeader = 17 * time.Second }, "first leader after 17 s ≤ 10 × the election timeout (10 s) ✗"},
-		{"slow probe", func(a *Arm) { a.FsyncP99 = 450 * time.Millisecond }, "probe fsync p99 450 ms ≤ 200 ms ✗"},
+		{"slow first leader", func(a *Arm) { a.TimeToFirstLeader = measure.Seconds(17 * time.Second) }, "first leader after 17 s ≤ 10 × the election timeout (10 s) ✗"},
+		{"slow probe", func(a *Arm) { a.FsyncP99 = measure.Seconds(450 * time.Millisecond) }, "probe fsync p99 450 ms ≤ 200 ms ✗"},
 		{"CPU steal", func(a *Arm) { a.CPU = CPU{Measured: true, Steal: 0.25, HostCPUs: 2} }, "guest CPU steal 25 % ≤ 10 % ✗"},
 		{"never elected", func(a *Arm) { a.TimeToFirstLeader = Never }, "no leader ever elected ✗"},
 	} {
@@ -76,7 +78,7 @@ func TestVerdicts(t *testing.T) {
 		{tuned, LeadershipStable, "unfit (puts p99 2.3 s)"},
 		{func() Arm { a := hdd; a.TimeToFirstLeader = Never; return a }(), LeadershipNever, "unfit (puts p99 4.9 s)"},
 		// Fast puts on a disk etcd's guidance rejects: below it, not unfit.
-		{func() Arm { a := ssd; a.FsyncP99 = 45 * time.Millisecond; return a }(), LeadershipStable, "below etcd's guidance"},
+		{func() Arm { a := ssd; a.FsyncP99 = measure.Seconds(45 * time.Millisecond); return a }(), LeadershipStable, "below etcd's guidance"},
 		{func() Arm { a := ssd; a.PutErrors = 1; return a }(), LeadershipStable, "unfit (puts p99 14 ms)"},
 	} {
 		lead, rule := Leadership(tc.arm, &ssd)

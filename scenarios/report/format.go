@@ -8,12 +8,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
 // formatDuration writes d for a person with at most three significant
 // digits: "0.42 ms", "8 ms", "123 ms", "1.12 s", "31.2 s", "312 s".
-func formatDuration(d time.Duration) string {
+// A figure that does not exist (measure.None) is "none".
+func formatDuration[D ~int64](dd D) string {
+	d := time.Duration(dd)
 	switch {
+	case d < 0:
+		return "none"
 	case d == 0:
 		return "0 s"
 	case d < time.Second && significant(float64(d)/float64(time.Millisecond)) != "1000":
@@ -45,30 +51,20 @@ func significant(v float64) string {
 }
 
 // formatTimeout writes a raft timeout in milliseconds, as etcd's flags take it.
-func formatTimeout(d time.Duration) string {
-	if d == 0 {
+func formatTimeout[D ~int64](d D) string {
+	if d <= 0 {
 		return "–"
 	}
-	return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
+	return strconv.FormatInt(time.Duration(d).Milliseconds(), 10) + " ms"
 }
 
-// orDash writes "–" for a measurement that is missing (zero).
-func orDash(d time.Duration) string {
-	if d == 0 {
+// orDash writes "–" for a measurement that is missing (zero or
+// measure.None).
+func orDash[D ~int64](d D) string {
+	if d <= 0 {
 		return "–"
 	}
 	return formatDuration(d)
-}
-
-// seconds is d in seconds for JSON, rounded to the microsecond so that the
-// numbers stay short and round-trip.
-func seconds(d time.Duration) float64 {
-	return math.Round(d.Seconds()*1e6) / 1e6
-}
-
-// fromSeconds is the inverse of seconds.
-func fromSeconds(s float64) time.Duration {
-	return time.Duration(math.Round(s * float64(time.Second)))
 }
 
 // checkPerfCell summarises check perf: PASS or FAIL and the throughput.
@@ -89,13 +85,13 @@ func checkPerfLatencyCell(c CheckPerf) string {
 	if !c.Ran {
 		return "–"
 	}
-	mark := func(d, limit time.Duration) string {
+	mark := func(d, limit measure.Seconds) string {
 		if d > limit {
 			return formatDuration(d) + " ✗"
 		}
 		return formatDuration(d)
 	}
-	return mark(c.Slowest, 500*time.Millisecond) + " / " + mark(c.Stddev, 100*time.Millisecond)
+	return mark(c.Slowest, measure.Seconds(500*time.Millisecond)) + " / " + mark(c.Stddev, measure.Seconds(100*time.Millisecond))
 }
 
 // putCell summarises the workload: p99 and errors out of the puts made.

@@ -101,11 +101,11 @@ const electionStroke = `stroke="` + colourText + `" stroke-width="1.5" stroke-da
 func fsyncBounds(r Report) (bounds []float64, inf bool) {
 	for _, a := range r.Arms {
 		for _, b := range a.FsyncBuckets {
-			switch {
-			case math.IsInf(b.UpperBound, 1):
+			switch ub := float64(b.UpperBound); {
+			case math.IsInf(ub, 1):
 				inf = true
-			case b.UpperBound > 0 && !slices.Contains(bounds, b.UpperBound):
-				bounds = append(bounds, b.UpperBound)
+			case ub > 0 && !slices.Contains(bounds, ub):
+				bounds = append(bounds, ub)
 			}
 		}
 	}
@@ -170,11 +170,11 @@ func fsyncPanel(d *svgDoc, a Arm, i int, top float64, bounds []float64, inf bool
 	}
 	prev := 0.0
 	for j, b := range a.FsyncBuckets {
-		from, to := left, b.UpperBound
+		from, to := left, float64(b.UpperBound)
 		if j > 0 {
 			from = prev
 		}
-		prev = b.UpperBound
+		prev = float64(b.UpperBound)
 		if math.IsInf(to, 1) {
 			to = bounds[len(bounds)-1] * 2
 		}
@@ -223,11 +223,11 @@ func boundLabel(v float64) string {
 
 // bucketRange writes a bucket's interval exactly, for tooltips.
 func bucketRange(j int, buckets []Bucket) string {
-	hi := buckets[j].UpperBound
+	hi := float64(buckets[j].UpperBound)
 	if j == 0 {
 		return "≤ " + exactSeconds(hi)
 	}
-	lo := buckets[j-1].UpperBound
+	lo := float64(buckets[j-1].UpperBound)
 	if math.IsInf(hi, 1) {
 		return "> " + exactSeconds(lo)
 	}

@@ -15,18 +15,22 @@ func TestGlossaryDefinesEveryRow(t *testing.T) {
 	}
 	r := story()
 	for _, rw := range rows(r) {
-		if rw.label == "profile" || rw.label == "heartbeat / election" || rw.label == "expected" || strings.HasPrefix(rw.label, "check perf ") {
+		if rw.name == "profile" || rw.name == "heartbeat / election" || rw.name == "expected" || strings.HasPrefix(rw.name, "check perf ") {
 			continue // settings, and check perf's own parts
 		}
-		if defined[rw.label] != 1 {
-			t.Errorf("row %q has %d definitions in the glossary, want 1", rw.label, defined[rw.label])
+		if defined[rw.name] != 1 {
+			t.Errorf("row %q has %d definitions in the glossary, want 1", rw.name, defined[rw.name])
+		}
+		// Every figure says its window beside it.
+		if w := windowOf(rw.name); rw.name != "check perf" && !strings.HasSuffix(rw.label(), " ("+w+")") {
+			t.Errorf("row %q does not say its window %q", rw.label(), w)
 		}
 	}
 	var md bytes.Buffer
 	if err := WriteMarkdown(&md, r, nil); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(md.String(), "## Glossary") || !strings.Contains(md.String(), "**leader changes after the first** (bootstrap + observation)") {
+	if !strings.Contains(md.String(), "## Glossary") || !strings.Contains(md.String(), "**leader changes after the first** (bootstrap / observation / check perf)") {
 		t.Errorf("report.md lacks the glossary")
 	}
 }

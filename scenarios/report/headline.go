@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"strings"
-	"time"
 )
 
 // Headline is the run in three lines, with their figures: what failed,
@@ -17,13 +16,13 @@ func Headline(r Report) []string {
 		fit, _ := DiskFitness(a)
 		switch {
 		case lead == LeadershipNever:
-			failed = append(failed, fmt.Sprintf("%s (%s) never elected a leader: %s, term %d in %s%s",
-				a.Name, headlineSetting(a), plural(a.Elections, "election", "elections"), a.MaxTerm,
+			failed = append(failed, fmt.Sprintf("%s (%s) never elected a leader: %s, %s in %s%s",
+				a.Name, headlineSetting(a), plural(a.Elections, "election", "elections"), termPhrase(a),
 				formatDuration(max(a.Phases.ObservationEnd, r.Duration)), putsSuffix(a)))
 		case lead == LeadershipUnstable:
 			failed = append(failed, fmt.Sprintf("%s (%s) lost its leader: first after %s, %s after it, %s%s",
 				a.Name, headlineSetting(a), formatDuration(a.TimeToFirstLeader),
-				plural(a.LeaderChanges, "change", "changes"), plural(a.Elections, "election", "elections"), putsSuffix(a)))
+				plural(judgedChanges(a), "change", "changes"), plural(a.Elections, "election", "elections"), putsSuffix(a)))
 		case struggled(a):
 			failed = append(failed, fmt.Sprintf("%s (%s) struggled to elect its first leader: after %s (%s × its election timeout), %s%s",
 				a.Name, headlineSetting(a), formatDuration(a.TimeToFirstLeader),
@@ -45,7 +44,7 @@ func Headline(r Report) []string {
 	if len(fixed) > 0 {
 		lines[1] = "Fixed: " + strings.Join(fixed, "; ") + "."
 	} else if len(failed) > 0 {
-		lines[1] = "Fixed: no arm kept a leader."
+		lines[1] = "Fixed: nothing — no arm elected in time and kept its leader."
 	}
 	switch c := Control(r); {
 	case !c.Healthy:
@@ -62,7 +61,7 @@ func Headline(r Report) []string {
 // its first leader came later than ControlFirstLeaderTimeouts election
 // timeouts (a healthy cluster elects within two), or its puts failed.
 func struggled(a Arm) bool {
-	slow := a.Election > 0 && a.TimeToFirstLeader > time.Duration(ControlFirstLeaderTimeouts)*a.Election
+	slow := a.Election > 0 && a.TimeToFirstLeader > ControlFirstLeaderTimeouts*a.Election
 	return slow || a.PutErrors > 0
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
 func TestHeadline(t *testing.T) {
@@ -35,7 +37,7 @@ func TestHeadline(t *testing.T) {
 
 	never := story()
 	never.Arms[1].TimeToFirstLeader, never.Arms[1].EtcdVersion = Never, "3.4.23"
-	never.Arms[0].TimeToFirstLeader = 17 * time.Second // a starved control
+	never.Arms[0].TimeToFirstLeader = measure.Seconds(17 * time.Second) // a starved control
 	h = Headline(never)
 	if !strings.Contains(h[0], "hdd (hdd disk, fsync p99 1.12 s, etcd 3.4.23, 100 ms / 1000 ms) never elected a leader: 53 elections, term 40") {
 		t.Errorf("never elected: %q", h[0])
@@ -52,7 +54,7 @@ func TestHeadlineStruggled(t *testing.T) {
 	r := story()
 	hdd := &r.Arms[1]
 	hdd.Samples, hdd.LeaderChanges, hdd.MaxTerm, hdd.TimeWithoutLeader = nil, 0, 3, 0
-	hdd.TimeToFirstLeader, hdd.Elections, hdd.PutErrors, hdd.PutCount = 26500*time.Millisecond, 5, 74, 151
+	hdd.TimeToFirstLeader, hdd.Elections, hdd.PutErrors, hdd.PutCount = measure.Seconds(26500*time.Millisecond), 5, 74, 151
 	h := Headline(r)
 	if !strings.Contains(h[0], "hdd (hdd disk, fsync p99 1.12 s, 100 ms / 1000 ms) struggled to elect its first leader: after 26.5 s (26.5 × its election timeout), 5 elections, puts p99 4.9 s, 74/151 failed") {
 		t.Errorf("failed line = %q", h[0])

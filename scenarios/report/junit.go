@@ -73,14 +73,14 @@ func WriteJUnit(w io.Writer, r Report) error {
 			Name:      a.Name,
 			ClassName: name,
 			Time:      junitSeconds(r.Duration.Seconds()),
-			SystemOut: a.verdict(),
+			SystemOut: Verdict(a),
 		}
 		if got := Outcome(a); a.Expect != "" && got != a.Expect {
 			suite.Failures++
 			c.Failure = &junitFailure{
 				Message: fmt.Sprintf("expected %s, got %s", a.Expect, got),
 				Type:    "outcome",
-				Text:    a.verdict(),
+				Text:    Verdict(a),
 			}
 		}
 		suite.Cases = append(suite.Cases, c)

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"time"
+
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
 // Layout of the leadership chart, in pixels.
@@ -24,7 +26,7 @@ func LeadershipSVG(r Report) []byte {
 	d.text(marginLeft, 30, "start", fmt.Sprintf(`font-size="%d" font-weight="bold"`, titleFontSize),
 		titleFor(r, "Leadership per arm, on one time axis"))
 	d.text(marginLeft, 50, "start", `fill="`+colourMuted+`"`,
-		"Each row is an arm: bootstrap until its first leader, then a leader (green) or none (red); check perf at the end.")
+		"Each row is an arm: bootstrap until its first leader, then a leader (green) or none (red); check perf shaded at the end.")
 	legend := []struct {
 		label, attrs string
 	}{
@@ -46,10 +48,10 @@ func LeadershipSVG(r Report) []byte {
 	}
 	ticks := niceTicks(end.Seconds(), 10, 1)
 	last := ticks[len(ticks)-1]
-	x := func(t time.Duration) float64 { return marginLeft + t.Seconds()/last*plotWidth }
+	x := func(t measure.Seconds) float64 { return marginLeft + t.Seconds()/last*plotWidth }
 	bottom := lsHeader + float64(len(r.Arms))*lsRow
 	for _, t := range ticks {
-		xx := x(time.Duration(t * float64(time.Second)))
+		xx := x(measure.Seconds(t * float64(time.Second)))
 		d.line(xx, lsHeader, xx, bottom, `stroke="`+colourGrid+`"`)
 		d.text(xx, bottom+16, "middle", `fill="`+colourMuted+`" font-size="11"`, tickLabel(t))
 	}
@@ -61,11 +63,11 @@ func LeadershipSVG(r Report) []byte {
 	return d.bytes()
 }
 
-func leadershipRow(d *svgDoc, a Arm, control *Arm, y float64, x func(time.Duration) float64) {
+func leadershipRow(d *svgDoc, a Arm, control *Arm, y float64, x func(measure.Seconds) float64) {
 	lead, _ := Leadership(a, control)
 	d.raw(`<text x="%s" y="%s" text-anchor="start"><tspan font-weight="bold">%s</tspan><tspan dx="8" fill="%s">%s</tspan><tspan dx="8" fill="%s" font-size="11">%s</tspan></text>`,
 		num(marginLeft), num(y-4), esc(a.Name), outcomeColour(a), esc(lead), colourMuted, esc(armSetting(a)))
-	band := func(from, to time.Duration, attrs, title string) {
+	band := func(from, to measure.Seconds, attrs, title string) {
 		if to > from {
 			d.rectTitled(x(from), y, x(to)-x(from), lsBand, attrs, title)
 		}
@@ -76,11 +78,14 @@ func leadershipRow(d *svgDoc, a Arm, control *Arm, y float64, x func(time.Durati
 			obsEnd = max(obsEnd, s.At)
 		}
 	}
+	// The status rounds go on through check perf: its leadership is drawn
+	// like the observation's, under check perf's shade.
+	end := max(obsEnd, a.Phases.End)
 	if !a.Elected() {
-		band(0, obsEnd, `fill="`+colourNoLead+`"`, "no leader from 0 s to "+formatDuration(obsEnd))
+		band(0, end, `fill="`+colourNoLead+`"`, "no leader from 0 s to "+formatDuration(end))
 	} else {
 		band(0, a.TimeToFirstLeader, `fill="`+colourBoot+`"`, "bootstrap: no leader yet until "+formatDuration(a.TimeToFirstLeader))
-		band(a.TimeToFirstLeader, obsEnd, `fill="`+colourGood+`" fill-opacity="0.55"`, "a leader")
+		band(a.TimeToFirstLeader, end, `fill="`+colourGood+`" fill-opacity="0.55"`, "a leader")
 		leaderless, elections := timeline(a.Samples)
 		for _, s := range leaderless {
 			if s.to <= a.TimeToFirstLeader {
@@ -94,6 +99,6 @@ func leadershipRow(d *svgDoc, a Arm, control *Arm, y float64, x func(time.Durati
 		}
 	}
 	if a.Phases.End > obsEnd {
-		band(obsEnd, a.Phases.End, `fill="`+colourGrid+`"`, "check perf from "+formatDuration(obsEnd)+" to "+formatDuration(a.Phases.End))
+		band(obsEnd, a.Phases.End, `fill="`+colourGrid+`" fill-opacity="0.6"`, "check perf from "+formatDuration(obsEnd)+" to "+formatDuration(a.Phases.End))
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
 // Layout of the leader/term chart, in pixels.
@@ -40,7 +42,7 @@ func LeaderTermSVG(r Report) []byte {
 
 	ticks := niceTicks(r.span().Seconds(), 10, 1)
 	end := ticks[len(ticks)-1]
-	x := func(t time.Duration) float64 { return marginLeft + t.Seconds()/end*plotWidth }
+	x := func(t measure.Seconds) float64 { return marginLeft + t.Seconds()/end*plotWidth }
 
 	for i, a := range r.Arms {
 		top := header + float64(i)*panelH
@@ -65,7 +67,7 @@ func reportMembers(r Report) []string {
 	for _, a := range r.Arms {
 		all = append(all, a.Samples...)
 	}
-	return Arm{Samples: all}.members()
+	return armMembers(Arm{Samples: all})
 }
 
 // memberStroke draws members thick to thin so that lines that coincide
@@ -131,11 +133,11 @@ func diamond(d *svgDoc, x, y float64, title string) {
 	d.raw(`<path d="%s" fill="%s"><title>%s</title></path>`, p, colourText, esc(title))
 }
 
-func leaderTermPanel(d *svgDoc, a Arm, members []string, top float64, ticks []float64, x func(time.Duration) float64) {
+func leaderTermPanel(d *svgDoc, a Arm, members []string, top float64, ticks []float64, x func(measure.Seconds) float64) {
 	plotTop := top + ltPanelTitle
 	plotBottom := plotTop + ltPlot
 
-	panelTitle(d, top, a.Name, colourText, a.verdict(), outcomeColour(a), armSetting(a))
+	panelTitle(d, top, a.Name, colourText, Verdict(a), outcomeColour(a), armSetting(a))
 
 	// Headroom above the highest term keeps the leaders' names clear of the lines.
 	termTicks := niceTicks(float64(maxSampleTerm(a))*1.35+0.5, 5, 1)
@@ -154,13 +156,19 @@ func leaderTermPanel(d *svgDoc, a Arm, members []string, top float64, ticks []fl
 		d.rectTitled(x(s.from), plotTop, x(s.to)-x(s.from), ltPlot, `fill="`+colourNoLead+`" fill-opacity="0.7"`,
 			fmt.Sprintf("no leader from %s to %s", formatDuration(s.from), formatDuration(s.to)))
 	}
+	// Check perf's window, shaded: the status rounds go on through it.
+	if p := a.Phases; p.End > p.ObservationEnd && p.ObservationEnd > 0 {
+		d.rectTitled(x(p.ObservationEnd), plotTop, x(p.End)-x(p.ObservationEnd), ltPlot, `fill="`+colourGrid+`" fill-opacity="0.6"`,
+			fmt.Sprintf("check perf from %s to %s", formatDuration(p.ObservationEnd), formatDuration(p.End)))
+		d.text(x(p.ObservationEnd)+4, plotBottom-6, "start", `fill="`+colourMuted+`" font-size="10"`, "check perf")
+	}
 	for _, t := range termTicks {
 		yy := plotBottom - t/termTop*ltPlot
 		d.line(marginLeft, yy, marginLeft+plotWidth, yy, `stroke="`+colourGrid+`"`)
 		d.text(marginLeft-8, yy+4, "end", `fill="`+colourMuted+`" font-size="11"`, tickLabel(t))
 	}
 	for _, t := range ticks {
-		xx := x(time.Duration(t * float64(time.Second)))
+		xx := x(measure.Seconds(t * float64(time.Second)))
 		d.line(xx, plotBottom, xx, plotBottom+5, `stroke="`+colourAxis+`"`)
 		d.text(xx, plotBottom+18, "middle", `fill="`+colourMuted+`" font-size="11"`, tickLabel(t))
 	}
@@ -259,7 +267,7 @@ func armSetting(a Arm) string {
 }
 
 func maxSampleTerm(a Arm) uint64 {
-	m := a.MaxTerm
+	m := uint64(a.MaxTerm)
 	for _, s := range a.Samples {
 		m = max(m, s.Term)
 	}

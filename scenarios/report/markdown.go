@@ -56,7 +56,7 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 	b.WriteString(strings.Repeat(" --- |", len(r.Arms)))
 	b.WriteString("\n")
 	for _, rw := range rows(r) {
-		fmt.Fprintf(&b, "| %s |", rw.label)
+		fmt.Fprintf(&b, "| %s |", rw.label())
 		for _, a := range r.Arms {
 			fmt.Fprintf(&b, " %s |", mdCell(cellOf(rw, a)))
 		}
@@ -66,7 +66,7 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 	b.WriteString("\n## Verdicts\n\n")
 	control := controlArm(r)
 	for _, a := range r.Arms {
-		fmt.Fprintf(&b, "- **%s**: %s", a.Name, a.verdict())
+		fmt.Fprintf(&b, "- **%s**: %s", a.Name, Verdict(a))
 		if a.Expect != "" {
 			fmt.Fprintf(&b, " (expected %s: %s)", a.Expect, metOrNot(a))
 		}
@@ -76,7 +76,7 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 	}
 	b.WriteString("\nAn arm is stable when its cluster elected a leader and kept it: no leader change after the first, " +
 		"and no member reported another leader or a higher term afterwards. " +
-		"Elections before the first leader are the bootstrap and do not count.\n")
+		"Elections before the first leader are the bootstrap and do not count; check perf's window is shown, not judged.\n")
 
 	if len(charts) > 0 {
 		b.WriteString("\n## Charts\n\n")

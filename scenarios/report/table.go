@@ -7,12 +7,24 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
-// row is one line of the comparison: a label and one cell per arm.
+// row is one line of the comparison: a figure's name, one cell per arm.
+// Its label says the figure's window, from the glossary.
 type row struct {
-	label string
-	cell  func(Arm) string
+	name string
+	cell func(Arm) string
+}
+
+// label is the row's name and, for a figure, its window: "elections
+// (bootstrap / observation / check perf)".
+func (rw row) label() string {
+	if w := windowOf(rw.name); w != "" && w != rw.name {
+		return rw.name + " (" + w + ")"
+	}
+	return rw.name
 }
 
 // rows are the comparison's lines, shared by Table and WriteMarkdown.
@@ -22,19 +34,20 @@ func rows(r Report) []row {
 		{"heartbeat / election", func(a Arm) string {
 			return formatTimeout(a.Heartbeat) + " / " + formatTimeout(a.Election)
 		}},
-		{"fsync p50 / p99 (probe)", func(a Arm) string { return orDash(a.FsyncP50) + " / " + orDash(a.FsyncP99) }},
+		{"probe fsync p50 / p99", func(a Arm) string { return orDash(a.FsyncP50) + " / " + orDash(a.FsyncP99) }},
+		{"phase lengths", phasesCell},
 		{"WAL fsync mean; p50, p99 bucket", walCell},
-		{"phases: boot / obs / perf", phasesCell},
+		{"WAL fsync mean; p99 bucket", checkPerfWALCell},
 		{"time to first leader", firstLeaderCell},
-		{"leader changes after the first", func(a Arm) string { return strconv.Itoa(a.LeaderChanges) }},
-		{"elections (boot / obs / perf)", func(a Arm) string { return a.ElectionsByPhase.String() }},
+		{"leader changes after the first", func(a Arm) string { return a.LeaderChangesByPhase.String() }},
+		{"time without leader after the first", withoutLeaderCell},
+		{"elections", func(a Arm) string { return a.ElectionsByPhase.String() }},
 		{"pre-vote / vote campaigns", func(a Arm) string {
 			return strconv.Itoa(a.PreVotes.Total()) + " / " + strconv.Itoa(a.Votes.Total())
 		}},
-		{"max term", func(a Arm) string { return strconv.FormatUint(a.MaxTerm, 10) }},
-		{"time without leader (after the first)", func(a Arm) string { return formatDuration(a.TimeWithoutLeader) }},
-		{"heartbeat failures", func(a Arm) string { return strconv.Itoa(a.HeartbeatFailures) }},
-		{"slow-fsync lines (boot / obs / perf)", func(a Arm) string { return a.SlowFsyncByPhase.String() }},
+		{"max term: status; journal", func(a Arm) string { return termCell(a.MaxTerm) + "; " + termCell(a.JournalMaxTerm) }},
+		{"heartbeat failures", heartbeatCell},
+		{"slow-fsync lines", func(a Arm) string { return a.SlowFsyncByPhase.String() }},
 		{"put p99, errors", putCell},
 		{"check perf", func(a Arm) string { return checkPerfCell(a.CheckPerf) }},
 		{"check perf slowest / σ", func(a Arm) string { return checkPerfLatencyCell(a.CheckPerf) }},
@@ -62,7 +75,7 @@ func Table(w io.Writer, r Report) error {
 	}
 	lines := [][]string{append([]string{""}, armNames(r)...)}
 	for _, rw := range rows(r) {
-		line := []string{rw.label}
+		line := []string{rw.label()}
 		for _, a := range r.Arms {
 			line = append(line, cellOf(rw, a))
 		}
@@ -100,7 +113,7 @@ func Table(w io.Writer, r Report) error {
 		nameWidth = max(nameWidth, utf8.RuneCountInString(a.Name))
 	}
 	for _, a := range r.Arms {
-		fmt.Fprintf(&b, "%s%s   %s\n", a.Name, strings.Repeat(" ", nameWidth-utf8.RuneCountInString(a.Name)), a.verdict())
+		fmt.Fprintf(&b, "%s%s   %s\n", a.Name, strings.Repeat(" ", nameWidth-utf8.RuneCountInString(a.Name)), Verdict(a))
 	}
 	b.WriteString(missingLines(r))
 	b.WriteString("\n" + Control(r).Line() + "\n")
@@ -117,6 +130,32 @@ func missingLines(r Report) string {
 		fmt.Fprintf(&b, "%s   no results: %s\n", m.Name, m.Reason)
 	}
 	return b.String()
+}
+
+// withoutLeaderCell is the time without a leader after the first, per
+// phase.
+func withoutLeaderCell(a Arm) string {
+	w := a.TimeWithoutLeaderByPhase
+	return formatDuration(w.Bootstrap) + " / " + formatDuration(w.Observation) + " / " + formatDuration(w.CheckPerf)
+}
+
+// heartbeatCell is the heartbeat failures over bootstrap + observation,
+// and over check perf when its metrics were read.
+func heartbeatCell(a Arm) string {
+	perf := "–"
+	if a.CheckPerfMetrics.Measured {
+		perf = strconv.Itoa(a.CheckPerfMetrics.HeartbeatFailures)
+	}
+	return strconv.Itoa(a.HeartbeatFailures) + " / " + perf
+}
+
+// checkPerfWALCell is check perf's WAL fsync mean and p99 bucket.
+func checkPerfWALCell(a Arm) string {
+	m := a.CheckPerfMetrics
+	if !m.Measured || m.WALFsyncCount == 0 {
+		return ""
+	}
+	return formatDuration(m.WALFsyncMean) + "; " + leCell(m.WALFsyncP99Le)
 }
 
 // phasesCell is how long each phase of the arm took.
@@ -139,7 +178,11 @@ func walCell(a Arm) string {
 }
 
 // leCell says which bucket a quantile falls in: "≤ 2.048 s".
-func leCell(bound float64) string {
+func leCell(b measure.Bound) string {
+	bound := float64(b)
+	if bound == 0 {
+		return "–"
+	}
 	if math.IsInf(bound, 1) {
 		return "above the last bucket"
 	}

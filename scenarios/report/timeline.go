@@ -2,15 +2,16 @@ package report
 
 import (
 	"cmp"
-	"time"
+
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
 // span is an interval of an arm's time line.
-type span struct{ from, to time.Duration }
+type span struct{ from, to measure.Seconds }
 
 // election is the moment the cluster is first seen with a new leader.
 type election struct {
-	at     time.Duration
+	at     measure.Seconds
 	leader string
 	term   uint64
 }
@@ -26,7 +27,7 @@ func timeline(samples []Sample) (leaderless []span, elections []election) {
 	latest := map[string]Sample{}
 	var (
 		current  Sample // the leader's latest sample; Leader "" when none
-		openFrom time.Duration
+		openFrom measure.Seconds
 		open     = true
 	)
 	for _, s := range samples {

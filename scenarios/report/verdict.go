@@ -2,7 +2,10 @@ package report
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
 // The outcomes an arm can have, as Outcome returns them and Arm.Expect names
@@ -21,7 +24,8 @@ const slowStart = 10
 // election. Precisely, all of:
 //
 //  1. a leader was elected (TimeToFirstLeader is not Never);
-//  2. LeaderChanges is 0 (no change of leader after the first);
+//  2. no change of leader after the first (LeaderChanges, check perf's
+//     left out);
 //  3. let L and T be the leader and term of the earliest sample naming a
 //     leader: every sample from then on names L or no leader and reports a
 //     term ≤ T, and MaxTerm ≤ T — no member started a term after the first
@@ -33,12 +37,15 @@ const slowStart = 10
 // count against an arm; how long they took is Verdict's business. The
 // "starting a new election" log lines carry the guests' clocks, so the
 // samples, not the lines, decide what happened after the first leader. When
-// no sample names a leader, conditions 1 and 2 decide alone.
+// no sample names a leader, conditions 1 and 2 decide alone. Only the
+// bootstrap's and the observation's samples are judged (check perf's
+// window is shown, not judged); MaxTerm, which covers every phase, counts
+// only when the arm's windows are unknown.
 func Stable(a Arm) bool {
-	if !a.Elected() || a.LeaderChanges > 0 {
+	if !a.Elected() || judgedChanges(a) > 0 {
 		return false
 	}
-	samples := sortedSamples(a.Samples)
+	samples := sortedSamples(judgedSamples(a))
 	first := -1
 	for i, s := range samples {
 		if s.Leader != "" {
@@ -50,7 +57,8 @@ func Stable(a Arm) bool {
 		return true
 	}
 	leader, term := samples[first].Leader, samples[first].Term
-	if a.MaxTerm > term {
+	if a.Phases.ObservationEnd <= 0 && uint64(a.MaxTerm) > term {
+		// No windows to judge in: every term counts.
 		return false
 	}
 	latest := map[string]Sample{}
@@ -101,23 +109,23 @@ func Verdict(a Arm) string {
 	elections := plural(a.Elections, "election", "elections")
 	switch {
 	case !a.Elected():
-		return fmt.Sprintf("never elected a leader: %s, term %d", elections, a.MaxTerm)
+		return fmt.Sprintf("never elected a leader: %s, %s", elections, termPhrase(a))
 	case Stable(a) && a.Election > 0 && a.TimeToFirstLeader > slowStart*a.Election:
-		return fmt.Sprintf("stable once elected, but the first leader took %s (%s, term %d)",
-			formatDuration(a.TimeToFirstLeader), elections, a.MaxTerm)
+		return fmt.Sprintf("stable once elected, but the first leader took %s (%s, %s)",
+			formatDuration(a.TimeToFirstLeader), elections, termPhrase(a))
 	case Stable(a):
 		return "stable: one leader throughout, elected after " + formatDuration(a.TimeToFirstLeader)
 	}
 	var parts []string
-	if a.LeaderChanges > 0 {
-		parts = append(parts, plural(a.LeaderChanges, "leader change", "leader changes"))
+	if n := judgedChanges(a); n > 0 {
+		parts = append(parts, plural(n, "leader change", "leader changes"))
 	}
 	if a.Elections > 0 {
 		parts = append(parts, elections)
 	}
-	parts = append(parts, fmt.Sprintf("term %d", a.MaxTerm))
-	if a.TimeWithoutLeader > 0 {
-		parts = append(parts, formatDuration(a.TimeWithoutLeader)+" without a leader")
+	parts = append(parts, termPhrase(a))
+	if d := judgedWithout(a); d > 0 {
+		parts = append(parts, formatDuration(d)+" without a leader")
 	}
 	return "unstable: " + strings.Join(parts, ", ")
 }
@@ -127,4 +135,55 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// termPhrase is the arm's highest raft term in words: the status rounds'
+// when a member answered one, else the highest the journal's election
+// lines name, else none — never "term 0", which no member reports.
+func termPhrase(a Arm) string {
+	switch {
+	case a.MaxTerm.Known():
+		return fmt.Sprintf("term %d", a.MaxTerm)
+	case a.JournalMaxTerm.Known():
+		return fmt.Sprintf("term %d in the journal (no member answered a status round)", a.JournalMaxTerm)
+	}
+	return "no term reported"
+}
+
+// termCell is a term for a table cell: the number, or "–" when unknown.
+func termCell(t measure.Term) string {
+	if !t.Known() {
+		return "–"
+	}
+	return strconv.FormatUint(uint64(t), 10)
+}
+
+// The leadership verdicts judge the bootstrap and the observation: the
+// workload the arm is about. Check perf's stress is shown beside them, in
+// its own window, not judged.
+
+// judgedChanges are the leader changes after the first, check perf's left
+// out.
+func judgedChanges(a Arm) int { return a.LeaderChanges - a.LeaderChangesByPhase.CheckPerf }
+
+// judgedWithout is the time without a leader after the first, check
+// perf's left out.
+func judgedWithout(a Arm) measure.Seconds {
+	return a.TimeWithoutLeader - a.TimeWithoutLeaderByPhase.CheckPerf
+}
+
+// judgedSamples are the status rounds of the bootstrap and the
+// observation; all of them when the arm's windows are unknown.
+func judgedSamples(a Arm) []Sample {
+	end := a.Phases.ObservationEnd
+	if end <= 0 {
+		return a.Samples
+	}
+	var out []Sample
+	for _, s := range a.Samples {
+		if s.At < end {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -1,8 +1,13 @@
 package report
 
 import (
+	"bytes"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
 // s is a sample at sec seconds.
@@ -15,11 +20,11 @@ func s(sec float64, member string, term uint64, leader string) Sample {
 func settled() Arm {
 	return Arm{
 		Name:              "x",
-		Election:          time.Second,
+		Election:          measure.Seconds(time.Second),
 		LeaderChanges:     0,
 		Elections:         2,
 		MaxTerm:           2,
-		TimeToFirstLeader: 3 * time.Second,
+		TimeToFirstLeader: measure.Seconds(3 * time.Second),
 		Samples: []Sample{
 			s(1, "a", 1, ""), s(1, "b", 1, ""), s(1, "c", 1, ""),
 			// c has not heard of the election yet: that is not instability.
@@ -97,9 +102,9 @@ func TestVerdict(t *testing.T) {
 	}{
 		{"stable", func(*Arm) {}, "stable: one leader throughout, elected after 3 s"},
 		{"slow start", func(a *Arm) {
-			a.TimeToFirstLeader, a.Elections, a.MaxTerm = 33*time.Second, 6, 2
+			a.TimeToFirstLeader, a.Elections, a.MaxTerm = measure.Seconds(33*time.Second), 6, 2
 		}, "stable once elected, but the first leader took 33 s (6 elections, term 2)"},
-		{"ten election timeouts is not slow yet", func(a *Arm) { a.TimeToFirstLeader = 10 * time.Second },
+		{"ten election timeouts is not slow yet", func(a *Arm) { a.TimeToFirstLeader = measure.Seconds(10 * time.Second) },
 			"stable: one leader throughout, elected after 10 s"},
 		{"never", func(a *Arm) {
 			a.TimeToFirstLeader, a.Elections, a.MaxTerm, a.Samples = Never, 107, 108, nil
@@ -110,7 +115,7 @@ func TestVerdict(t *testing.T) {
 		{"story hdd", func(a *Arm) { *a = story().Arms[1] },
 			"unstable: 4 leader changes, 53 elections, term 40, 30 s without a leader"},
 		{"unstable without leader changes", func(a *Arm) {
-			a.MaxTerm, a.TimeWithoutLeader = 3, 1500*time.Millisecond
+			a.MaxTerm, a.TimeWithoutLeader = 3, measure.Seconds(1500*time.Millisecond)
 		}, "unstable: 2 elections, term 3, 1.5 s without a leader"},
 	}
 	for _, tt := range tests {
@@ -122,15 +127,70 @@ func TestVerdict(t *testing.T) {
 	}
 }
 
-func TestVerdictOverride(t *testing.T) {
-	a := settled()
-	a.Verdict = "judged by hand"
-	if got := a.verdict(); got != "judged by hand" {
-		t.Errorf("verdict() = %q, want the override", got)
+// TestNoFigureIsInvented: an arm whose members never answered a status
+// round (the story's 3.4 cluster: no leader, so no member serves) has no
+// term and, with every put failed at once, no put p99. Neither may show
+// as a number.
+func TestNoFigureIsInvented(t *testing.T) {
+	a := Arm{Name: "hdd@v3.4.23", Profile: "hdd", TimeToFirstLeader: Never, Elections: 165, PutCount: 300, PutErrors: 300,
+		PutP99: measure.None, WALFsyncMean: measure.None, Election: measure.Seconds(time.Second)}
+	if got, want := Verdict(a), "never elected a leader: 165 elections, no term reported"; got != want {
+		t.Errorf("Verdict = %q, want %q", got, want)
 	}
-	a.Verdict = ""
-	if got := a.verdict(); got != Verdict(a) {
-		t.Errorf("verdict() = %q, want Verdict(a) %q", got, Verdict(a))
+	a.JournalMaxTerm = 166
+	if got, want := Verdict(a), "never elected a leader: 165 elections, term 166 in the journal (no member answered a status round)"; got != want {
+		t.Errorf("Verdict = %q, want %q", got, want)
+	}
+	r := Report{Arms: []Arm{a}}
+	var md bytes.Buffer
+	if err := WriteMarkdown(&md, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	body, _, _ := strings.Cut(md.String(), "## Glossary")
+	for _, bad := range []string{"term 0", "0 s, 300/300", "ms, 300/300", "µs"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("report.md shows %q for a figure that does not exist:\n%s", bad, md.String())
+		}
+	}
+	if !strings.Contains(md.String(), "| put p99, errors (observation) | –, 300/300 failed |") {
+		t.Errorf("report.md's put row does not show – for the p99:\n%s", md.String())
+	}
+	fit, rules := DiskFitness(a)
+	if fit != "unfit (puts p99 –)" || !strings.Contains(rulesText(rules), "puts p99 – ≤ 1 s, 300/300 failed") {
+		t.Errorf("DiskFitness = %q, %s", fit, rulesText(rules))
+	}
+	if got := formatDuration(measure.None); got != "none" {
+		t.Errorf("formatDuration(None) = %q, want none", got)
+	}
+	for _, chart := range [][]byte{LeadershipSVG(r), LeaderTermSVG(r), FsyncSVG(r)} {
+		if bytes.Contains(chart, []byte("term 0")) || bytes.Contains(chart, []byte("-0.0")) {
+			t.Errorf("a chart invents a figure:\n%s", chart)
+		}
+	}
+}
+
+// TestCheckPerfIsShownNotJudged: a leader lost under check perf's stress
+// shows in check perf's window and leaves the arm's outcome alone.
+func TestCheckPerfIsShownNotJudged(t *testing.T) {
+	a := settled()
+	a.Phases = Phases{ObservationStart: dur(3), ObservationEnd: dur(9), End: dur(12)}
+	for at := 9.0; at < 12; at++ {
+		a.Samples = append(a.Samples, s(at, "a", 3, "a"))
+	}
+	a.LeaderChanges, a.LeaderChangesByPhase, a.MaxTerm = 1, PhaseCounts{CheckPerf: 1}, 3
+	if !Stable(a) {
+		t.Errorf("an arm that lost its leader in check perf only is not stable: %s", Verdict(a))
+	}
+	var b bytes.Buffer
+	if err := Table(&b, Report{Arms: []Arm{a}}); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^leader changes after the first \(bootstrap / observation / check perf\) +0 / 0 / 1$`).MatchString(b.String()) {
+		t.Errorf("the table does not show check perf's leader change in its window:\n%s", b.String())
+	}
+	a.Phases = Phases{}
+	if Stable(a) {
+		t.Errorf("with no windows known, a change of leader and term after the first counts")
 	}
 }
 

@@ -1,12 +1,11 @@
 package slowdisk
 
 import (
-	"cmp"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -26,10 +25,12 @@ import (
 const workloadRate = 5
 
 // arm runs one arm: wipe, profile, probe, bootstrap, observe, check perf,
-// collect. The timeline starts when the members are started.
+// collect. The timeline starts when the members are started; measure
+// turns what was observed into the arm's result.
 func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 	out := report.Arm{Name: a.Name, Description: a.Description, Profile: a.Profile, Expect: a.Expect, Evidence: a.Name,
-		EtcdVersion: a.EtcdVersion, PreVoteOff: a.NoPreVote}
+		EtcdVersion: a.EtcdVersion, PreVoteOff: a.NoPreVote, TimeToFirstLeader: report.Never, PutP99: measure.None,
+		WALFsyncMean: measure.None}
 	env := armEnv{OwnEtcd: a.EtcdVersion != "", NoPreVote: a.NoPreVote}
 	dir, err := r.evidenceDir(a)
 	if err != nil {
@@ -62,15 +63,17 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 	if err != nil {
 		return out, err
 	}
-	out.FsyncP50, out.FsyncP99, out.FsyncMax = worst(probes)
-	out.Heartbeat, out.Election = a.Heartbeat, a.Election
+	p50, p99, pmax := worst(probes)
+	out.FsyncP50, out.FsyncP99, out.FsyncMax = measure.Seconds(p50), measure.Seconds(p99), measure.Seconds(pmax)
+	heartbeat, election := a.Heartbeat, a.Election
 	if a.Tuned {
-		out.Heartbeat, out.Election = Tune(out.FsyncP99)
+		heartbeat, election = Tune(p99)
 		out.TimeoutRule = TuneRule
 	}
+	out.Heartbeat, out.Election = measure.Seconds(heartbeat), measure.Seconds(election)
 	r.Status.Printf("  %s: fsync p50 %s p99 %s; heartbeat %s, election %s", a.Name,
-		out.FsyncP50.Round(time.Millisecond), out.FsyncP99.Round(time.Millisecond), out.Heartbeat, out.Election)
-	if err := r.cl.reset(ctx, out.Heartbeat, out.Election, env); err != nil {
+		p50.Round(time.Millisecond), p99.Round(time.Millisecond), heartbeat, election)
+	if err := r.cl.reset(ctx, heartbeat, election, env); err != nil {
 		return out, err
 	}
 	offsets, err := r.cl.clocks(ctx)
@@ -78,16 +81,12 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 		return out, err
 	}
 
-	obs, cpu, err := r.observe(ctx, a, out.Election)
+	obs, err := r.observe(ctx, a, &out, election, dir)
 	if err != nil {
 		return out, err
 	}
-	out.CPU = cpu
-	r.checkPerf(ctx, &out, dir)
-	obs.Windows.End = time.Since(obs.Start)
 	r.collect(ctx, &obs, offsets, dir)
-	fill(&out, obs)
-	return out, writeJSON(filepath.Join(dir, "results.json"), obs.Results())
+	return obs.Result(out), nil
 }
 
 func fsyncFor(profile string, fsync time.Duration) time.Duration {
@@ -120,15 +119,16 @@ func worst(results []disk.ProbeResult) (p50, p99, maxLat time.Duration) {
 	return p50, p99, maxLat
 }
 
-// observe starts the members together and watches them: status every
-// second from the start, the workload from the first leader (or after
-// FirstLeaderWait), for Duration.
-func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (measure.Observation, report.CPU, error) {
+// observe starts the members together and watches them through every
+// phase: status every second from the start; the workload from the first
+// leader (or after FirstLeaderWait), for Duration; then check perf. Each
+// member's /metrics is read at the end of the observation and at the end
+// of check perf, and kept as evidence exactly as read.
+func (r *runner) observe(ctx context.Context, a Arm, out *report.Arm, election time.Duration, dir string) (measure.Observation, error) {
 	start := time.Now()
-	obs := measure.Observation{Arm: a.Name, Start: start}
-	var cpu report.CPU
+	obs := measure.Observation{Start: start}
 	if err := r.cl.start(ctx); err != nil {
-		return obs, cpu, err
+		return obs, err
 	}
 	// A member serves clients only once it has joined a cluster with a
 	// leader, which may never happen (etcd 3.4 on the hdd profile): the
@@ -161,13 +161,12 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 	case <-ctx.Done():
 	}
 	r.Status.Printf("  %s: observing for %s under %d puts/s", a.Name, r.Duration, workloadRate)
-	metricsClient := measure.HTTPClient(r.etcdCfg.TLS, r.etcdCfg.Dial)
 	obs.Metrics = make([]measure.MemberWindow, len(r.Lab.State.Plan.Nodes))
 	for i, n := range r.Lab.State.Plan.Nodes {
 		// Every member started fresh with the arm, its counters at zero:
-		// the metrics' window is the bootstrap and the observation, for
-		// every arm alike (no Before, which a member that does not serve
-		// yet could not give).
+		// the metrics' first window is the bootstrap and the observation,
+		// for every arm alike (no Before, which a member that does not
+		// serve yet could not give).
 		obs.Metrics[i].Member = n.Name
 	}
 	obs.Windows.ObservationStart = time.Since(start)
@@ -186,34 +185,63 @@ func (r *runner) observe(ctx context.Context, a Arm, election time.Duration) (me
 			return err
 		},
 	}
-	obs.Workload = w
 	wctx, stop := context.WithTimeout(ctx, r.Duration)
 	obs.Requests = w.Run(wctx)
 	stop()
-	stopSampling()
-	obs.Timeline = <-timeline
-	obs.Window = time.Since(start)
-	obs.Windows.ObservationEnd = obs.Window
+	obs.Windows.ObservationEnd = time.Since(start)
+	// The metrics first: their window should end with the observation's.
+	r.eachMetrics(ctx, dir, "-observation", func(i int, s measure.Snapshot) { obs.Metrics[i].After = s })
 	if cpuErr == nil {
-		cpu, cpuErr = cpuFigures(ctx, r.cl, cpuBefore)
+		out.CPU, cpuErr = cpuFigures(ctx, r.cl, cpuBefore)
 	}
 	if cpuErr != nil {
 		r.Status.Printf("  %s: CPU figures: %v", a.Name, cpuErr)
 	}
+	r.checkPerf(ctx, out, dir)
+	r.eachMetrics(ctx, dir, "", func(i int, s measure.Snapshot) { obs.Metrics[i].End = s })
+	obs.Windows.End = time.Since(start)
+	stopSampling()
+	obs.Timeline = <-timeline
+	return obs, ctx.Err()
+}
+
+// eachMetrics reads every member's /metrics at once (a member that does
+// not serve costs its retries once, not once per node), keeping each as
+// metrics-NODE{suffix}.txt, and gives what node i said to set.
+func (r *runner) eachMetrics(ctx context.Context, dir, suffix string, set func(i int, s measure.Snapshot)) {
+	var wg sync.WaitGroup
+	snaps := make([]measure.Snapshot, len(r.Lab.State.Plan.Nodes))
 	for i, n := range r.Lab.State.Plan.Nodes {
-		var after measure.Snapshot
-		err := r.backoff.retry(ctx, "", func(ctx context.Context) error {
-			var err error
-			after, err = measure.FetchMetrics(ctx, metricsClient, n.ClientURL+"/metrics")
-			return err
+		wg.Go(func() {
+			snaps[i] = r.metrics(ctx, n.Name, n.ClientURL, filepath.Join(dir, "metrics-"+n.Name+suffix+".txt"))
 		})
-		if err != nil {
-			r.Status.Printf("  %s: metrics of %s: %v", a.Name, n.Name, err)
-			continue
-		}
-		obs.Metrics[i].After = after
 	}
-	return obs, cpu, ctx.Err()
+	wg.Wait()
+	for i, s := range snaps {
+		set(i, s)
+	}
+}
+
+// metrics reads a member's /metrics, keeps the text at path as evidence
+// and returns what it says; a zero Snapshot when it could not be read.
+func (r *runner) metrics(ctx context.Context, member, clientURL, path string) measure.Snapshot {
+	client := measure.HTTPClient(r.etcdCfg.TLS, r.etcdCfg.Dial)
+	var text []byte
+	err := r.backoff.retry(ctx, "", func(ctx context.Context) error {
+		var err error
+		text, err = measure.FetchMetricsText(ctx, client, clientURL+"/metrics")
+		return err
+	})
+	var snap measure.Snapshot
+	if err == nil {
+		os.WriteFile(path, text, 0o644)
+		snap, err = measure.ParseMetrics(bytes.NewReader(text))
+	}
+	if err != nil {
+		r.Status.Printf("  metrics of %s: %v", member, err)
+		return measure.Snapshot{}
+	}
+	return snap
 }
 
 // cpuFigures reads the guests' CPU counters again and the host's load:
@@ -306,14 +334,14 @@ func (r *runner) checkPerf(ctx context.Context, out *report.Arm, dir string) {
 		out.CheckPerf.Ran = false
 		return
 	}
-	out.CheckPerf = report.CheckPerf{Ran: true, Pass: res.Pass, Throughput: res.Throughput, Slowest: res.Slowest, Stddev: res.Stddev}
+	out.CheckPerf = report.CheckPerf{Ran: true, Pass: res.Pass, Throughput: res.Throughput,
+		Slowest: measure.Seconds(res.Slowest), Stddev: measure.Seconds(res.Stddev)}
 	writeJSON(filepath.Join(dir, "check-perf.json"), res)
 }
 
-// collect reads every member's journal for the arm and keeps the evidence:
-// journal, metrics, domain XML and console log.
+// collect reads every member's journal for the arm (counted per phase by
+// measure) and keeps the evidence: journal, domain XML and console log.
 func (r *runner) collect(ctx context.Context, obs *measure.Observation, offsets map[string]time.Duration, dir string) {
-	metricsClient := measure.HTTPClient(r.etcdCfg.TLS, r.etcdCfg.Dial)
 	for _, n := range r.Lab.State.Plan.Nodes {
 		since := obs.Start.Add(offsets[n.Name]).Add(-2 * time.Second)
 		journal, err := r.cl.journal(ctx, n, since)
@@ -330,9 +358,6 @@ func (r *runner) collect(ctx context.Context, obs *measure.Observation, offsets 
 			}
 		}
 		obs.Events = append(obs.Events, events...)
-		if text, err := measure.FetchMetricsText(ctx, metricsClient, n.ClientURL+"/metrics"); err == nil {
-			os.WriteFile(filepath.Join(dir, "metrics-"+n.Name+".txt"), text, 0o644)
-		}
 		if xml, err := r.domainXML(ctx, n.Domain); err == nil {
 			os.WriteFile(filepath.Join(dir, "domain-"+n.Name+".xml"), []byte(xml), 0o644)
 		}
@@ -352,78 +377,6 @@ func (r *runner) names() map[string]string {
 	}
 	return m
 }
-
-// fill turns the observation into the report's arm. Each figure comes
-// from the one function in measure that defines it, so report.json and
-// results.json agree.
-func fill(out *report.Arm, obs measure.Observation) {
-	tl := obs.Timeline
-	out.TimeWithoutLeader = tl.TimeWithoutLeader()
-	if d, ok := tl.TimeToFirstLeader(); ok {
-		out.TimeToFirstLeader = d
-	} else {
-		// Never elected: the whole arm went without one, also before the
-		// sampler could ask anybody.
-		out.TimeToFirstLeader = report.Never
-		out.TimeWithoutLeader = max(out.TimeWithoutLeader, obs.Window)
-	}
-	out.LeaderChanges = tl.LeaderChanges()
-	out.MaxTerm = tl.MaxTerm()
-	out.Phases = report.Phases{ObservationStart: obs.Windows.ObservationStart,
-		ObservationEnd: obs.Windows.ObservationEnd, End: obs.Windows.End}
-	ids := map[etcd.MemberID]string{}
-	for _, s := range flatten(tl) {
-		if s.Err == nil && s.ID != 0 {
-			ids[s.ID] = s.Member
-		}
-	}
-	for _, s := range flatten(tl) {
-		if s.Err != nil {
-			continue
-		}
-		sample := report.Sample{At: s.At, Member: s.Member, Term: s.Term}
-		if s.Leader != 0 {
-			sample.Leader = cmp.Or(ids[s.Leader], s.Leader.String())
-		}
-		out.Samples = append(out.Samples, sample)
-	}
-	var wal measure.Histogram
-	for _, m := range obs.Metrics {
-		d := m.After.Delta(m.Before)
-		out.HeartbeatFailures += int(d.HeartbeatSendFailures)
-		wal, _ = wal.Add(d.WALFsync) // all members export the same buckets
-	}
-	for _, b := range wal.Buckets {
-		out.FsyncBuckets = append(out.FsyncBuckets, report.Bucket{UpperBound: b.UpperBound, Count: float64(b.Count)})
-	}
-	if len(wal.Buckets) > 0 {
-		out.FsyncBuckets = append(out.FsyncBuckets, report.Bucket{UpperBound: math.Inf(1), Count: float64(wal.Count)})
-	}
-	out.WALFsyncMean = seconds(wal.Mean())
-	out.WALFsyncP50Le, out.WALFsyncP99Le = wal.QuantileBound(0.5), wal.QuantileBound(0.99)
-	counts := measure.CountByPhase(obs.Events, obs.Start, obs.Windows)
-	perPhase := func(k measure.Kind) report.PhaseCounts {
-		return report.PhaseCounts{Bootstrap: counts[measure.PhaseBootstrap][k],
-			Observation: counts[measure.PhaseObservation][k], CheckPerf: counts[measure.PhaseCheckPerf][k]}
-	}
-	out.ElectionsByPhase = perPhase(measure.ElectionStart)
-	out.Elections = out.ElectionsByPhase.Total()
-	out.PreVotes, out.Votes = perPhase(measure.PreVoteCampaign), perPhase(measure.VoteCampaign)
-	out.SlowFsyncByPhase = perPhase(measure.SlowFsync)
-	out.SlowFsyncLines = out.SlowFsyncByPhase.Total()
-	stats := obs.Requests.Stats()
-	out.PutCount, out.PutErrors, out.PutP99 = stats.Count, stats.Errors, stats.P99
-}
-
-func flatten(tl measure.Timeline) []measure.Sample {
-	var out []measure.Sample
-	for _, round := range tl.Rounds() {
-		out = append(out, round...)
-	}
-	return out
-}
-
-func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")

@@ -5,16 +5,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kthw-lab/lab/scenarios/measure"
 	"github.com/kthw-lab/lab/scenarios/report"
 )
 
 // armWith is an arm whose samples show one leader from elected on, with
 // the given elections and slow-fsync lines.
 func armWith(name string, elected time.Duration, elections, slow int) report.Arm {
-	a := report.Arm{Name: name, Election: time.Second, TimeToFirstLeader: elected, LeaderChanges: 0,
+	a := report.Arm{Name: name, Election: measure.Seconds(time.Second), TimeToFirstLeader: measure.Seconds(elected), LeaderChanges: 0,
 		MaxTerm: 2, Elections: elections, SlowFsyncLines: slow}
 	for at := elected; at < elected+10*time.Second; at += time.Second {
-		a.Samples = append(a.Samples, report.Sample{At: at, Member: "k8smaster0", Term: 2, Leader: "k8smaster1"})
+		a.Samples = append(a.Samples, report.Sample{At: measure.Seconds(at), Member: "k8smaster0", Term: 2, Leader: "k8smaster1"})
 	}
 	return a
 }

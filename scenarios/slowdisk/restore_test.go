@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/lab/disk"
+	"github.com/kthw-lab/lab/scenarios/measure"
 	"github.com/kthw-lab/lab/scenarios/report"
 )
 
@@ -15,11 +16,11 @@ func TestRestoreWait(t *testing.T) {
 		want time.Duration
 	}{
 		{"no arm ran", nil, minRestoreWait},
-		{"a quick control", []report.Arm{{Profile: disk.SSD, TimeToFirstLeader: 4 * time.Second}}, minRestoreWait},
-		{"a starved control", []report.Arm{{Profile: disk.SSD, TimeToFirstLeader: 50 * time.Second}}, 250 * time.Second},
+		{"a quick control", []report.Arm{{Profile: disk.SSD, TimeToFirstLeader: measure.Seconds(4 * time.Second)}}, minRestoreWait},
+		{"a starved control", []report.Arm{{Profile: disk.SSD, TimeToFirstLeader: measure.Seconds(50 * time.Second)}}, 250 * time.Second},
 		{"only the control counts", []report.Arm{
-			{Profile: disk.SSD, TimeToFirstLeader: 40 * time.Second},
-			{Profile: disk.HDD, TimeToFirstLeader: 5 * time.Minute},
+			{Profile: disk.SSD, TimeToFirstLeader: measure.Seconds(40 * time.Second)},
+			{Profile: disk.HDD, TimeToFirstLeader: measure.Seconds(5 * time.Minute)},
 		}, 200 * time.Second},
 		{"a control that never elected", []report.Arm{{Profile: disk.SSD, TimeToFirstLeader: report.Never}}, minRestoreWait},
 	} {

@@ -17,6 +17,7 @@ import (
 	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/spec"
 	labssh "github.com/kthw-lab/lab/lab/ssh"
+	"github.com/kthw-lab/lab/scenarios/measure"
 	"github.com/kthw-lab/lab/scenarios/report"
 
 	"syscall"
@@ -156,7 +157,7 @@ func armsRunner(arms []Arm, fail map[string]error, onArm func(Arm)) (*runner, *[
 		if err := fail[a.Name]; err != nil {
 			return report.Arm{Name: a.Name}, err
 		}
-		return report.Arm{Name: a.Name, Profile: a.Profile, TimeToFirstLeader: time.Second}, ctx.Err()
+		return report.Arm{Name: a.Name, Profile: a.Profile, TimeToFirstLeader: measure.Seconds(time.Second)}, ctx.Err()
 	}
 	r.resetLab = func(context.Context) error { resets++; return nil }
 	r.write = func(rep report.Report) error { writes = append(writes, rep); return nil }

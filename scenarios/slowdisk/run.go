@@ -16,6 +16,7 @@ import (
 	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/etcd"
 	"github.com/kthw-lab/lab/progress"
+	"github.com/kthw-lab/lab/scenarios/measure"
 	"github.com/kthw-lab/lab/scenarios/report"
 )
 
@@ -97,7 +98,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	r.runArm, r.resetLab = r.arm, r.resetAfterFailure
 	r.write = func(rep report.Report) error { return report.Write(o.OutDir, rep) }
 	rep := &report.Report{Scenario: "slow-disk", Started: time.Now().UTC(), Host: o.Host,
-		EtcdVersion: o.Lab.State.Etcd.Version, Duration: o.Duration}
+		EtcdVersion: o.Lab.State.Etcd.Version, Duration: measure.Seconds(o.Duration)}
 	err = r.runArms(ctx, rep)
 	if ctx.Err() != nil {
 		// Interrupted: the report of the arms done is written; restoring
@@ -213,8 +214,8 @@ const (
 func restoreWait(arms []report.Arm) time.Duration {
 	wait := minRestoreWait
 	for _, a := range arms {
-		if a.Profile == disk.SSD && a.TimeToFirstLeader != report.Never {
-			wait = max(wait, restoreWaitPerBoot*a.TimeToFirstLeader)
+		if a.Profile == disk.SSD && a.Elected() {
+			wait = max(wait, restoreWaitPerBoot*a.TimeToFirstLeader.D())
 		}
 	}
 	return wait
