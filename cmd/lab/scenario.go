@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -17,7 +15,6 @@ import (
 	"github.com/kthw-lab/lab/images/etcdbin"
 	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/scenarios"
-	"github.com/kthw-lab/lab/scenarios/report"
 	"github.com/kthw-lab/lab/scenarios/slowdisk"
 )
 
@@ -193,10 +190,12 @@ func (g *globals) scenarioLab(c *cli.Context, f *specFlags, create bool) (*lab.L
 }
 
 // runSlowDisk runs the scenario repeats times, each run's report in its
-// own directory, and prints each report as it is written.
+// own directory, and prints each report as it is written. With strict, a
+// report that does not show the story's contrast exits 1, after all are
+// written.
 func (g *globals) runSlowDisk(c *cli.Context, o slowdisk.Options, repeats int, junit string, strict bool) error {
 	out := o.OutDir
-	reports := map[string]report.Report{}
+	var missed []string
 	for i := 1; i <= repeats; i++ {
 		if repeats > 1 {
 			o.OutDir = filepath.Join(out, fmt.Sprintf("run-%d", i))
@@ -207,7 +206,16 @@ func (g *globals) runSlowDisk(c *cli.Context, o slowdisk.Options, repeats int, j
 		if rep == nil || (err != nil && len(rep.Arms) == 0 && len(rep.Missing) == 0) {
 			return err
 		}
-		if perr := g.printReport(*rep, o.OutDir, junit); perr != nil {
+		var perr error
+		if junit != "" {
+			perr = slowdisk.WriteJUnit(junit, *rep)
+		}
+		if g.json() {
+			perr = errors.Join(perr, slowdisk.WriteJSON(g.streams.out, *rep))
+		} else {
+			perr = errors.Join(perr, slowdisk.Print(g.streams.out, *rep, o.OutDir))
+		}
+		if perr != nil {
 			return errors.Join(err, perr)
 		}
 		if rep.RestoreWarning != "" {
@@ -216,24 +224,20 @@ func (g *globals) runSlowDisk(c *cli.Context, o slowdisk.Options, repeats int, j
 		if err != nil {
 			return fmt.Errorf("scenario slow-disk (report in %s): %w", o.OutDir, err)
 		}
-		reports[o.OutDir] = *rep
+		if err := slowdisk.Contrast(*rep); err != nil {
+			missed = append(missed, fmt.Sprintf("%s: %v", o.OutDir, err))
+		}
 	}
 	if strict {
 		// The reports are written: --strict only sets the exit status.
-		return strictContrast(reports)
+		return strictContrast(missed)
 	}
 	return nil
 }
 
-// strictContrast is --strict's exit status: 1 when any report, by its
-// directory, does not show the story's contrast.
-func strictContrast(reports map[string]report.Report) error {
-	var missed []string
-	for _, dir := range slices.Sorted(maps.Keys(reports)) {
-		if err := slowdisk.Contrast(reports[dir]); err != nil {
-			missed = append(missed, fmt.Sprintf("%s: %v", dir, err))
-		}
-	}
+// strictContrast is --strict's exit status: 1 when any report did not show
+// the story's contrast (missed: "DIR: why" each).
+func strictContrast(missed []string) error {
 	if len(missed) == 0 {
 		return nil
 	}
@@ -260,34 +264,4 @@ func parseArmDuration(s string) (time.Duration, error) {
 			s, shortDuration, slowdisk.DefaultDuration)
 	}
 	return d, nil
-}
-
-func (g *globals) printReport(rep report.Report, dir, junit string) error {
-	if junit != "" {
-		f, err := os.Create(junit)
-		if err != nil {
-			return fmt.Errorf("writing --junit: %w", err)
-		}
-		defer f.Close()
-		if err := report.WriteJUnit(f, rep); err != nil {
-			return err
-		}
-	}
-	if g.json() {
-		return report.WriteJSON(g.streams.out, rep)
-	}
-	if err := report.Table(g.streams.out, rep); err != nil {
-		return err
-	}
-	if err := slowdisk.Contrast(rep); err != nil {
-		fmt.Fprintf(g.streams.out, "\nThe story's contrast did not show: %v\n", err)
-	} else {
-		fmt.Fprintf(g.streams.out, "\nThe contrast shows: %s.\n", slowdisk.Shown(rep))
-	}
-	fmt.Fprintf(g.streams.out, "Report: %s\n\n", filepath.Join(dir, report.MarkdownFile))
-	// The same three lines report.md opens with.
-	for _, line := range report.Headline(rep) {
-		fmt.Fprintln(g.streams.out, line)
-	}
-	return nil
 }

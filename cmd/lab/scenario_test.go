@@ -68,11 +68,11 @@ func TestSlowDiskHelpNamesDurationWords(t *testing.T) {
 // TestStrictContrast: --strict exits 1 naming the report whose contrast did
 // not show (here an ssd arm that never elected), and 0 when all show it.
 func TestStrictContrast(t *testing.T) {
-	if err := strictContrast(map[string]report.Report{}); err != nil {
+	if err := strictContrast(nil); err != nil {
 		t.Errorf("no reports: %v", err)
 	}
 	bad := report.Report{Arms: []report.Arm{{Name: "ssd", TimeToFirstLeader: report.Never}}}
-	err := strictContrast(map[string]report.Report{"out/run-2": bad})
+	err := strictContrast([]string{"out/run-2: " + slowdisk.Contrast(bad).Error()})
 	var ee exitError
 	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(ee.msg, "out/run-2: ssd did not keep one leader") {
 		t.Fatalf("strictContrast = %v, want exit 1 naming out/run-2's ssd arm", err)
