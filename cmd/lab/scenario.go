@@ -11,8 +11,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/kthw-lab/lab/images"
-	"github.com/kthw-lab/lab/images/etcdbin"
 	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/scenarios"
 	"github.com/kthw-lab/lab/scenarios/slowdisk"
@@ -125,16 +123,9 @@ func (opts *slowDiskFlags) check(g *globals, c *cli.Context) (slowdisk.Options, 
 	if err != nil {
 		return slowdisk.Options{}, err
 	}
-	binaries := map[string]slowdisk.EtcdBinary{}
-	for _, a := range arms {
-		if a.EtcdVersion == "" {
-			continue
-		}
-		b, err := etcdbin.Resolve(images.OpenCache(g.CacheDir), a.EtcdVersion)
-		if err != nil {
-			return slowdisk.Options{}, fmt.Errorf("arm %s: %w", a.Name, err)
-		}
-		binaries[a.EtcdVersion] = slowdisk.EtcdBinary{Path: b.Etcd, SHA256: b.SHA256[etcdbin.EtcdFile]}
+	binaries, err := slowdisk.Binaries(g.CacheDir, arms)
+	if err != nil {
+		return slowdisk.Options{}, err
 	}
 	if opts.repeats < 1 {
 		return slowdisk.Options{}, fmt.Errorf("--repeats %d: run at least once", opts.repeats)
