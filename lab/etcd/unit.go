@@ -258,3 +258,29 @@ func Unit(o UnitOptions) ([]byte, error) {
 	b.WriteString("WantedBy=multi-user.target\n")
 	return b.Bytes(), nil
 }
+
+// ExecStart returns the words of unit's ExecStart line, its
+// backslash-newline continuations joined, split as systemd splits a line
+// without quotes: the etcd command line the unit runs.
+func ExecStart(unit []byte) ([]string, error) {
+	var line strings.Builder
+	in := false
+	for _, l := range strings.Split(string(unit), "\n") {
+		if strings.HasPrefix(l, "ExecStart=") {
+			in = true
+			l = strings.TrimPrefix(l, "ExecStart=")
+		}
+		if !in {
+			continue
+		}
+		cont := strings.HasSuffix(l, "\\")
+		line.WriteString(strings.TrimSuffix(l, "\\") + " ")
+		if !cont {
+			break
+		}
+	}
+	if !in {
+		return nil, errors.New("the unit has no ExecStart line")
+	}
+	return strings.Fields(line.String()), nil
+}

@@ -56,30 +56,14 @@ func TestUnitGolden(t *testing.T) {
 	}
 }
 
-// execStart joins the ExecStart line's backslash-newline continuations and
-// splits it into words, as systemd does for a line without quotes.
+// execStart is the unit's ExecStart words, failing the test without one.
 func execStart(t *testing.T, unit []byte) []string {
 	t.Helper()
-	var line strings.Builder
-	in := false
-	for _, l := range strings.Split(string(unit), "\n") {
-		if strings.HasPrefix(l, "ExecStart=") {
-			in = true
-			l = strings.TrimPrefix(l, "ExecStart=")
-		}
-		if !in {
-			continue
-		}
-		cont := strings.HasSuffix(l, "\\")
-		line.WriteString(strings.TrimSuffix(l, "\\") + " ")
-		if !cont {
-			break
-		}
+	argv, err := ExecStart(unit)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !in {
-		t.Fatal("unit has no ExecStart line")
-	}
-	return strings.Fields(line.String())
+	return argv
 }
 
 func TestUnitFlags(t *testing.T) {
