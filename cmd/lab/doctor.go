@@ -34,19 +34,19 @@ With --connect qemu+ssh://..., libvirt is asked through the SSH tunnel and
 what lives on that host (qemu, memory, the pools' disks) is left to a doctor
 run there.`,
 		Action: func(c *cli.Context) error {
-			probes := doctor.DefaultProbes(g.describeImage, g.describeEtcd)
+			lookups := doctor.DefaultLookups(g.describeImage, g.describeEtcd)
 			req := g.requirements()
 			req.Remote = g.host.Remote()
-			probes.KVMGuests = doctor.KVMSelfTest(req, g.CacheDir, g.status(), g.baseImage)
-			report := doctor.Run(c.Context, probes, req)
+			lookups.KVMGuests = doctor.KVMSelfTest(req, g.CacheDir, g.status(), g.baseImage)
+			checkup := doctor.Run(c.Context, lookups, req)
 			if g.json() {
-				if err := g.printJSON(report); err != nil {
+				if err := g.printJSON(checkup); err != nil {
 					return err
 				}
-			} else if err := doctor.Render(g.streams.out, report); err != nil {
+			} else if err := doctor.Render(g.streams.out, checkup); err != nil {
 				return err
 			}
-			if report.Failed() {
+			if checkup.Failed() {
 				return exitError{code: 1}
 			}
 			return nil

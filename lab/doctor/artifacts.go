@@ -6,13 +6,13 @@ import (
 	"strings"
 )
 
-// checkBaseImage and checkEtcd ask the caller's probes whether the guest
+// checkBaseImage and checkEtcd ask the caller's lookups whether the guest
 // artifacts are there.
-func checkBaseImage(ctx context.Context, p Probes, req Requirements) []Check {
+func checkBaseImage(ctx context.Context, p Lookups, req Requirements) []Check {
 	return []Check{artifact(ctx, "base image", p.BaseImage, req.imageFix())}
 }
 
-func checkEtcd(ctx context.Context, p Probes, req Requirements) []Check {
+func checkEtcd(ctx context.Context, p Lookups, req Requirements) []Check {
 	return []Check{artifact(ctx, "etcd binary", p.EtcdBinary, req.etcdFix())}
 }
 
@@ -36,7 +36,7 @@ var imageTools = []struct{ bin, pkg string }{
 
 // checkImageTools looks for what `lab image build` needs. Missing tools
 // are a warning: a lab runs from a fetched or already built image.
-func checkImageTools(_ context.Context, p Probes, _ Requirements) []Check {
+func checkImageTools(_ context.Context, p Lookups, _ Requirements) []Check {
 	const name = "image tools"
 	var found, missing, pkgs []string
 	for _, t := range imageTools {

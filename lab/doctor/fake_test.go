@@ -64,8 +64,8 @@ func newFakeHost() *fakeHost {
 	}
 }
 
-func (h *fakeHost) probes() Probes {
-	return Probes{
+func (h *fakeHost) probes() Lookups {
+	return Lookups{
 		Getenv: func(k string) string { return h.env[k] },
 		Stat: func(path string) (FileStat, error) {
 			st, found := h.files[path]
@@ -148,10 +148,10 @@ func check(t testing.TB, h *fakeHost, req Requirements, name string) Check {
 
 // want fails the test unless c has the status, requiredness, and a detail
 // and fix containing the given parts.
-func want(t testing.TB, c Check, status Status, required bool, detail, fix string) {
+func want(t testing.TB, c Check, status Verdict, required bool, detail, fix string) {
 	t.Helper()
-	if c.Status != status || c.Required != required {
-		t.Errorf("%s: status %s required %v, want %s required %v (detail %q)", c.Name, c.Status, c.Required, status, required, c.Detail)
+	if c.Verdict != status || c.Required != required {
+		t.Errorf("%s: status %s required %v, want %s required %v (detail %q)", c.Name, c.Verdict, c.Required, status, required, c.Detail)
 	}
 	if !strings.Contains(c.Detail, detail) {
 		t.Errorf("%s: detail %q lacks %q", c.Name, c.Detail, detail)

@@ -16,11 +16,11 @@ import (
 	"github.com/kthw-lab/lab/lab/virt"
 )
 
-// DefaultProbes reads the real host. baseImage and etcdBinary describe the
+// DefaultLookups reads the real host. baseImage and etcdBinary describe the
 // cached guest artifacts (the images packages provide them); either may be
 // nil, which makes its check a warning.
-func DefaultProbes(baseImage, etcdBinary func(context.Context) (string, error)) Probes {
-	return Probes{
+func DefaultLookups(baseImage, etcdBinary func(context.Context) (string, error)) Lookups {
+	return Lookups{
 		Getenv:       os.Getenv,
 		Stat:         statFile,
 		Root:         func() bool { return os.Geteuid() == 0 },

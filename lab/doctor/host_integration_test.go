@@ -23,7 +23,7 @@ func TestRealHost(t *testing.T) {
 			{Label: "ssd pool", Path: "/var/lib/libvirt/images/lab-doctor-test-ssd", Need: 6 << 30},
 		},
 	}
-	r := Run(t.Context(), DefaultProbes(image, etcd), req)
+	r := Run(t.Context(), DefaultLookups(image, etcd), req)
 	var text bytes.Buffer
 	if err := Render(&text, r); err != nil {
 		t.Fatal(err)
@@ -40,11 +40,11 @@ func TestRealHost(t *testing.T) {
 		byName[c.Name] = c
 	}
 	for _, name := range []string{"libvirt socket", "qemu", "memory", "image tools"} {
-		if c := byName[name]; c.Status != OK {
-			t.Errorf("check %q = %s %q, want ok", name, c.Status, c.Detail)
+		if c := byName[name]; c.Verdict != OK {
+			t.Errorf("check %q = %s %q, want ok", name, c.Verdict, c.Detail)
 		}
 	}
-	if c, found := byName["disk space"]; !found || c.Status != OK {
+	if c, found := byName["disk space"]; !found || c.Verdict != OK {
 		t.Errorf("disk space = %+v, want one ok line (the temp dir and the pool share a filesystem here)", c)
 	}
 }

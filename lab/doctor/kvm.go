@@ -26,7 +26,7 @@ const modprobeKVM = "sudo modprobe kvm_intel || sudo modprobe kvm_amd (with VT-x
 // and, where KVM would be used, that booting a guest under it is not tested.
 // How much a problem matters depends on --accel: required with kvm, a
 // warning with auto, nothing with tcg.
-func checkKVM(ctx context.Context, p Probes, req Requirements) []Check {
+func checkKVM(ctx context.Context, p Lookups, req Requirements) []Check {
 	const name = "kvm device"
 	want := or(req.Accel, accel.Auto)
 	required := want == accelKVM
@@ -69,7 +69,7 @@ func checkKVM(ctx context.Context, p Probes, req Requirements) []Check {
 // checkKVMGuests reports the KVM self-test: whether a guest boots under
 // KVM here, which a usable /dev/kvm does not promise. Under auto a guest
 // that does not boot is a warning (lab uses TCG), under kvm a failure.
-func checkKVMGuests(ctx context.Context, p Probes, required bool) Check {
+func checkKVMGuests(ctx context.Context, p Lookups, required bool) Check {
 	const name = "kvm guests"
 	if p.KVMGuests == nil {
 		return warn(name, "not tested; where guests hang under KVM, use TCG", "lab create --accel tcg", false)

@@ -18,7 +18,7 @@ func TestKVM(t *testing.T) {
 		name     string
 		accel    string
 		change   func(*fakeHost)
-		status   Status
+		status   Verdict
 		required bool
 		detail   string
 		fix      string
@@ -125,7 +125,7 @@ func TestKVMGuests(t *testing.T) {
 		name     string
 		accel    string
 		guests   func(context.Context) (accel.Result, error)
-		status   Status
+		status   Verdict
 		required bool
 		detail   string
 		fix      string

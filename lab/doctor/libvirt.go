@@ -14,7 +14,7 @@ import (
 
 // checkLibvirt finds the socket lab will use for the URI and talks to the
 // daemon behind it.
-func checkLibvirt(ctx context.Context, p Probes, req Requirements) []Check {
+func checkLibvirt(ctx context.Context, p Lookups, req Requirements) []Check {
 	const name = "libvirt socket"
 	uri := or(req.ConnectURI, "qemu:///system")
 	if req.Remote {
@@ -63,7 +63,7 @@ func checkLibvirt(ctx context.Context, p Probes, req Requirements) []Check {
 // polkit (which needs D-Bus and polkitd running) or through the socket's
 // group; anything else, such as the stale socket of a dead daemon, needs a
 // restart.
-func libvirtFix(err error, p Probes, uri string, req Requirements) string {
+func libvirtFix(err error, p Lookups, uri string, req Requirements) string {
 	const root = "run lab as root (sudo lab ...)"
 	system := strings.HasSuffix(strings.SplitN(uri, "?", 2)[0], "/system")
 	if !errors.Is(err, fs.ErrPermission) && (!system || p.Root()) {
@@ -86,7 +86,7 @@ func libvirtFix(err error, p Probes, uri string, req Requirements) string {
 var qemuVersion = regexp.MustCompile(`QEMU emulator version (\S+)`)
 
 // checkQEMU finds qemu-system-x86_64 and asks for its version.
-func checkQEMU(ctx context.Context, p Probes, _ Requirements) []Check {
+func checkQEMU(ctx context.Context, p Lookups, _ Requirements) []Check {
 	const name, bin = "qemu", "qemu-system-x86_64"
 	fix := aptInstall("qemu-system-x86")
 	path, err := p.LookPath(bin)
@@ -141,13 +141,13 @@ func checkSecurity(models []string, req Requirements) Check {
 }
 
 // checkRemoteHost says what the doctor cannot see of a remote host.
-func checkRemoteHost(context.Context, Probes, Requirements) []Check {
+func checkRemoteHost(context.Context, Lookups, Requirements) []Check {
 	return []Check{ok("remote host", "qemu, memory and the pools' disk space are on the host and not checked from here (lab doctor there checks them)", false)}
 }
 
 // checkRemoteKVM reports whether the remote host offers KVM (there is no
 // local /dev/kvm to look at, and no image there to self-test with).
-func checkRemoteKVM(ctx context.Context, p Probes, req Requirements) []Check {
+func checkRemoteKVM(ctx context.Context, p Lookups, req Requirements) []Check {
 	if or(req.Accel, "auto") == accelTCG {
 		return nil
 	}

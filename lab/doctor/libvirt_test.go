@@ -23,7 +23,7 @@ func TestLibvirtSocket(t *testing.T) {
 	tests := []struct {
 		name   string
 		change func(*fakeHost, *Requirements)
-		status Status
+		status Verdict
 		asked  []string
 		detail string
 		fix    string
@@ -162,7 +162,7 @@ func TestQEMU(t *testing.T) {
 	tests := []struct {
 		name   string
 		change func(*fakeHost)
-		status Status
+		status Verdict
 		detail string
 	}{
 		{"found with its version", nil, OK, "/usr/bin/qemu-system-x86_64 (QEMU 7.2.22)"},
@@ -197,7 +197,7 @@ func TestSecurity(t *testing.T) {
 		name   string
 		models []string
 		req    Requirements
-		status Status
+		status Verdict
 		detail string
 		fix    string
 	}{

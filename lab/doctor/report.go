@@ -6,23 +6,23 @@ import (
 	"strings"
 )
 
-// Status is the outcome of one check.
-type Status string
+// Verdict is the outcome of one check.
+type Verdict string
 
 // The outcomes: ok needs nothing; warn works but slower or with a feature
 // missing; fail does not work.
 const (
-	OK   Status = "ok"
-	Warn Status = "warn"
-	Fail Status = "fail"
+	OK   Verdict = "ok"
+	Warn Verdict = "warn"
+	Fail Verdict = "fail"
 )
 
 // Check is the outcome of one check of the host.
 type Check struct {
 	// Name says what was checked ("libvirt socket", "qemu", "memory").
 	Name string `json:"name"`
-	// Status is ok, warn or fail.
-	Status Status `json:"status"`
+	// Verdict is ok, warn or fail.
+	Verdict Verdict `json:"status"`
 	// Detail is what was found (a path, a version, an amount, an error).
 	Detail string `json:"detail"`
 	// Fix is the command that makes the check pass; empty when ok.
@@ -31,16 +31,16 @@ type Check struct {
 	Required bool `json:"required"`
 }
 
-// Report is the list of checks in the order they ran.
-type Report struct {
+// Checkup is the list of checks in the order they ran.
+type Checkup struct {
 	Checks []Check `json:"checks"`
 }
 
 // Failed reports whether any required check failed: the host cannot run a
 // lab until it is fixed.
-func (r Report) Failed() bool {
+func (r Checkup) Failed() bool {
 	for _, c := range r.Checks {
-		if c.Required && c.Status == Fail {
+		if c.Required && c.Verdict == Fail {
 			return true
 		}
 	}
@@ -49,7 +49,7 @@ func (r Report) Failed() bool {
 
 // Render writes the report as text, one line per check with its fix, then a
 // summary line.
-func Render(w io.Writer, r Report) error {
+func Render(w io.Writer, r Checkup) error {
 	width := 0
 	for _, c := range r.Checks {
 		width = max(width, len(c.Name))
@@ -57,12 +57,12 @@ func Render(w io.Writer, r Report) error {
 	var b strings.Builder
 	var counts [3]int
 	for _, c := range r.Checks {
-		fmt.Fprintf(&b, "%-4s %-*s  %s", c.Status, width, c.Name, c.Detail)
+		fmt.Fprintf(&b, "%-4s %-*s  %s", c.Verdict, width, c.Name, c.Detail)
 		if c.Fix != "" {
 			fmt.Fprintf(&b, " — fix: %s", c.Fix)
 		}
 		b.WriteByte('\n')
-		switch c.Status {
+		switch c.Verdict {
 		case OK:
 			counts[0]++
 		case Warn:

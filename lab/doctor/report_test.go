@@ -28,7 +28,7 @@ func TestFailed(t *testing.T) {
 		{"required failure", []Check{ok("a", "", true), fail("b", "", "x", true)}, true},
 	}
 	for _, tt := range tests {
-		if got := (Report{Checks: tt.checks}).Failed(); got != tt.failed {
+		if got := (Checkup{Checks: tt.checks}).Failed(); got != tt.failed {
 			t.Errorf("%s: Failed() = %v, want %v", tt.name, got, tt.failed)
 		}
 	}
@@ -40,8 +40,8 @@ func TestHealthyHostIsReady(t *testing.T) {
 		t.Fatalf("healthy host failed: %+v", r.Checks)
 	}
 	for _, c := range r.Checks {
-		if c.Status != OK && c.Name != "kvm guests" {
-			t.Errorf("%s = %s %q on a healthy host", c.Name, c.Status, c.Detail)
+		if c.Verdict != OK && c.Name != "kvm guests" {
+			t.Errorf("%s = %s %q on a healthy host", c.Name, c.Verdict, c.Detail)
 		}
 	}
 }
@@ -95,7 +95,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back Report
+	var back Checkup
 	if err := json.Unmarshal(js, &back); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestRenderWriteError(t *testing.T) {
-	err := Render(failingWriter{}, Report{Checks: []Check{ok("a", "b", true)}})
+	err := Render(failingWriter{}, Checkup{Checks: []Check{ok("a", "b", true)}})
 	if err == nil || err.Error() != "writing the doctor report: disk full" {
 		t.Fatalf("Render = %v", err)
 	}

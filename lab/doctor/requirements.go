@@ -5,7 +5,7 @@ type Requirements struct {
 	// ConnectURI is the libvirt URI (--connect), "qemu:///system".
 	ConnectURI string
 	// Remote is set for a remote host (qemu+ssh://): libvirt is asked
-	// through the tunnel (Probes.Libvirt with no socket), and what lives on
+	// through the tunnel (Lookups.Libvirt with no socket), and what lives on
 	// that host (qemu, /dev/kvm, memory, pool disks) is not checked here.
 	Remote bool
 	// Accel is "auto", "kvm" or "tcg" (--accel): with kvm a usable /dev/kvm

@@ -14,7 +14,7 @@ const minNodeMemory = 256 << 20
 
 // checkMemory compares the memory available now with what the nodes, their
 // qemu processes and the host need while the lab runs.
-func checkMemory(_ context.Context, p Probes, req Requirements) []Check {
+func checkMemory(_ context.Context, p Lookups, req Requirements) []Check {
 	const name = "memory"
 	n := uint64(max(req.Nodes, 0))
 	need := n*(req.NodeMemory+req.NodeOverhead) + req.HostOverhead
@@ -49,7 +49,7 @@ func memoryFix(avail uint64, req Requirements) string {
 
 // checkDisks compares the free space of each filesystem the lab writes to
 // with the needs of the directories on it, added up.
-func checkDisks(_ context.Context, p Probes, req Requirements) []Check {
+func checkDisks(_ context.Context, p Lookups, req Requirements) []Check {
 	type group struct {
 		space DiskSpace
 		needs []DiskNeed

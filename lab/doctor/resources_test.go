@@ -10,7 +10,7 @@ func TestMemory(t *testing.T) {
 		name   string
 		mem    uint64
 		err    error
-		status Status
+		status Verdict
 		req    bool
 		detail string
 		fix    string

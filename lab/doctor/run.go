@@ -17,9 +17,9 @@ const kvmTimeout = 90 * time.Second
 // Run checks the host against what the lab needs and returns one Check per
 // line of the report. It never fails: what a probe cannot learn becomes a
 // failed or warning check with its error as the detail.
-func Run(ctx context.Context, p Probes, req Requirements) Report {
+func Run(ctx context.Context, p Lookups, req Requirements) Checkup {
 	steps := []struct {
-		check   func(context.Context, Probes, Requirements) []Check
+		check   func(context.Context, Lookups, Requirements) []Check
 		timeout time.Duration
 	}{
 		{checkLibvirt, probeTimeout},
@@ -33,7 +33,7 @@ func Run(ctx context.Context, p Probes, req Requirements) Report {
 	}
 	if req.Remote {
 		steps = append(steps[:0], []struct {
-			check   func(context.Context, Probes, Requirements) []Check
+			check   func(context.Context, Lookups, Requirements) []Check
 			timeout time.Duration
 		}{
 			{checkLibvirt, probeTimeout},
@@ -44,7 +44,7 @@ func Run(ctx context.Context, p Probes, req Requirements) Report {
 			{checkImageTools, probeTimeout},
 		}...)
 	}
-	var r Report
+	var r Checkup
 	for _, step := range steps {
 		cctx, cancel := context.WithTimeout(ctx, step.timeout)
 		r.Checks = append(r.Checks, step.check(cctx, p, req)...)
@@ -54,15 +54,15 @@ func Run(ctx context.Context, p Probes, req Requirements) Report {
 }
 
 func ok(name, detail string, required bool) Check {
-	return Check{Name: name, Status: OK, Detail: detail, Required: required}
+	return Check{Name: name, Verdict: OK, Detail: detail, Required: required}
 }
 
 func warn(name, detail, fix string, required bool) Check {
-	return Check{Name: name, Status: Warn, Detail: detail, Fix: fix, Required: required}
+	return Check{Name: name, Verdict: Warn, Detail: detail, Fix: fix, Required: required}
 }
 
 func fail(name, detail, fix string, required bool) Check {
-	return Check{Name: name, Status: Fail, Detail: detail, Fix: fix, Required: required}
+	return Check{Name: name, Verdict: Fail, Detail: detail, Fix: fix, Required: required}
 }
 
 // aptInstall is the command that installs Debian/Ubuntu packages the way

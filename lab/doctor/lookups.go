@@ -7,10 +7,10 @@ import (
 	"github.com/kthw-lab/lab/lab/accel"
 )
 
-// Probes is everything the checks learn about the host. Each field is a
-// function so tests can fake any answer; DefaultProbes reads the real host.
+// Lookups is everything the checks learn about the host. Each field is a
+// function so tests can fake any answer; DefaultLookups reads the real host.
 // A nil BaseImage or EtcdBinary makes its check a warning ("not checked").
-type Probes struct {
+type Lookups struct {
 	// Getenv reads an environment variable (XDG_RUNTIME_DIR and HOME for
 	// qemu:///session sockets).
 	Getenv func(key string) string
