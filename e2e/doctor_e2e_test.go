@@ -39,7 +39,7 @@ func TestDoctorConcurrent(t *testing.T) {
 				n := 0
 				mu.Lock()
 				for _, d := range doms {
-					if strings.HasPrefix(d.Name, accel.ProbeNamePrefix) {
+					if strings.HasPrefix(d.Name, accel.BootTestPrefix) {
 						seen[d.Name] = true
 						n++
 					}

@@ -132,7 +132,7 @@ func (c Choice) selfTest(ctx context.Context) (Result, bool, error) {
 	}
 	o := Options{Start: ProviderStart(c.Provider), Disk: c.Image.Disk, Timeout: c.Timeout}
 	if c.Image.Boot == images.BootKernel {
-		o.Boot = virt.Boot{Kernel: c.Image.Kernel, Initrd: c.Image.Initrd, Cmdline: ProbeCmdline}
+		o.Boot = virt.Boot{Kernel: c.Image.Kernel, Initrd: c.Image.Initrd, Cmdline: BootTestCmdline}
 	}
 	end := c.status().Start("testing KVM: booting %s under it for up to %s", c.Image.Name, orDefault(c.Timeout, DefaultTimeout))
 	r, err := SelfTest(ctx, o)

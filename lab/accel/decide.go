@@ -70,7 +70,7 @@ func Progress(console []byte) Stage {
 	return best
 }
 
-// Outcome is what a boot probe under KVM saw when it ended.
+// Outcome is what a boot test under KVM saw when it ended.
 type Outcome struct {
 	Console []byte        // the serial console, from the first byte
 	Ended   string        // why the probe stopped early: "" when it ran until it booted or timed out
@@ -97,7 +97,7 @@ type Result struct {
 // consoleTail is how much of the console a Result keeps.
 const consoleTail = 800
 
-// Decide turns what a KVM boot probe saw into the accelerator to use.
+// Decide turns what a KVM boot test saw into the accelerator to use.
 func Decide(o Outcome) Result {
 	stage := Progress(o.Console)
 	r := Result{Stage: stage.String(), Console: tail(o.Console, consoleTail), Took: o.Waited}

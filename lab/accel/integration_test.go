@@ -38,13 +38,13 @@ func TestIntegrationSelfTest(t *testing.T) {
 	}
 	o := Options{Start: ProviderStart(p), Disk: img.Disk, Name: "lab-accel-itest", Timeout: 30 * time.Second}
 	if img.Boot == images.BootKernel {
-		o.Boot = virt.Boot{Kernel: img.Kernel, Initrd: img.Initrd, Cmdline: ProbeCmdline}
+		o.Boot = virt.Boot{Kernel: img.Kernel, Initrd: img.Initrd, Cmdline: BootTestCmdline}
 	}
 
 	t.Run("tcg boots", func(t *testing.T) {
 		var console lockedBuffer
-		s := virt.ProbeSpec{Name: o.Name, Accel: virt.AccelTCG, Boot: o.Boot, Disk: o.Disk}
-		probe, err := p.StartProbe(ctx, s, &console)
+		s := virt.BootTestSpec{Name: o.Name, Accel: virt.AccelTCG, Boot: o.Boot, Disk: o.Disk}
+		probe, err := p.StartBootTest(ctx, s, &console)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,20 +14,20 @@ import (
 	"github.com/kthw-lab/lab/lab/virt"
 )
 
-// Running is a started boot probe (*virt.Probe).
+// Running is a started boot test (*virt.Probe).
 type Running interface {
 	State() (virt.State, int32, error)
 	Stop() error
 }
 
-// StartFunc starts a boot probe whose serial console goes to console;
-// (*virt.Provider).StartProbe wrapped by ProviderStart.
-type StartFunc func(ctx context.Context, s virt.ProbeSpec, console io.Writer) (Running, error)
+// StartFunc starts a boot test whose serial console goes to console;
+// (*virt.Provider).StartBootTest wrapped by ProviderStart.
+type StartFunc func(ctx context.Context, s virt.BootTestSpec, console io.Writer) (Running, error)
 
-// ProviderStart adapts a provider's StartProbe to StartFunc.
+// ProviderStart adapts a provider's StartBootTest to StartFunc.
 func ProviderStart(p *virt.Provider) StartFunc {
-	return func(ctx context.Context, s virt.ProbeSpec, console io.Writer) (Running, error) {
-		return p.StartProbe(ctx, s, console)
+	return func(ctx context.Context, s virt.BootTestSpec, console io.Writer) (Running, error) {
+		return p.StartBootTest(ctx, s, console)
 	}
 }
 
@@ -51,22 +51,22 @@ type Options struct {
 // Defaults of Options.
 const (
 	DefaultTimeout = 40 * time.Second
-	// ProbeNamePrefix starts every self-test's domain name.
-	ProbeNamePrefix = "lab-kvm-selftest-"
-	// ProbeCmdline boots the kernel of a kernel-boot image to its root
+	// BootTestPrefix starts every self-test's domain name.
+	BootTestPrefix = "lab-kvm-selftest-"
+	// BootTestCmdline boots the kernel of a kernel-boot image to its root
 	// file system, read-only, with the console on the serial port.
-	ProbeCmdline = "root=/dev/vda ro console=ttyS0,115200n8 panic=-1"
+	BootTestCmdline = "root=/dev/vda ro console=ttyS0,115200n8 panic=-1"
 )
 
-// ProbeName is a self-test domain name of this run's own:
+// BootTestName is a self-test domain name of this run's own:
 // lab-kvm-selftest-PID-RANDOM. Two runs at once (two labs, lab doctor
 // while lab create tests) each boot and stop their own probe; the random
 // part keeps processes of other PID namespaces (containers, remote callers
 // of one daemon) apart.
-func ProbeName() string {
+func BootTestName() string {
 	var b [3]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	return fmt.Sprintf("%s%d-%s", ProbeNamePrefix, os.Getpid(), hex.EncodeToString(b[:]))
+	return fmt.Sprintf("%s%d-%s", BootTestPrefix, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 // SelfTest boots the image under KVM and decides from its console. It
@@ -83,9 +83,9 @@ func SelfTest(ctx context.Context, o Options) (Result, error) {
 		o.Poll = 250 * time.Millisecond
 	}
 	if o.Name == "" {
-		o.Name = ProbeName()
+		o.Name = BootTestName()
 	}
-	s := virt.ProbeSpec{Name: o.Name, Accel: virt.AccelKVM, MemoryMiB: 512, Boot: o.Boot, Disk: o.Disk, PlainPassthrough: true}
+	s := virt.BootTestSpec{Name: o.Name, Accel: virt.AccelKVM, MemoryMiB: 512, Boot: o.Boot, Disk: o.Disk, PlainPassthrough: true}
 	began := time.Now()
 	var console lockedBuffer
 	probe, err := o.Start(ctx, s, &console)

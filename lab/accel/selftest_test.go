@@ -51,8 +51,8 @@ func (f *fakeProbe) Stop() error {
 
 // starter returns a StartFunc that fails with errs in turn, then starts p,
 // and records the specs it was given.
-func starter(p *fakeProbe, specs *[]virt.ProbeSpec, errs ...error) StartFunc {
-	return func(_ context.Context, s virt.ProbeSpec, w io.Writer) (Running, error) {
+func starter(p *fakeProbe, specs *[]virt.BootTestSpec, errs ...error) StartFunc {
+	return func(_ context.Context, s virt.BootTestSpec, w io.Writer) (Running, error) {
 		*specs = append(*specs, s)
 		if len(errs) > 0 {
 			err := errs[0]
@@ -70,7 +70,7 @@ func fast(start StartFunc) Options {
 
 func TestSelfTestPicksKVMWhenTheGuestBoots(t *testing.T) {
 	p := &fakeProbe{console: fixture(t, "booted.console"), after: 3}
-	var specs []virt.ProbeSpec
+	var specs []virt.BootTestSpec
 	o := fast(starter(p, &specs))
 	o.Timeout = time.Minute
 	r, err := SelfTest(t.Context(), o)
@@ -80,7 +80,7 @@ func TestSelfTestPicksKVMWhenTheGuestBoots(t *testing.T) {
 	if r.Accel != KVM || r.MSRWorkaround || !p.stopped {
 		t.Errorf("result %+v, stopped %v; want kvm, no workaround, probe stopped", r, p.stopped)
 	}
-	if len(specs) != 1 || specs[0].Accel != virt.AccelKVM || !specs[0].PlainPassthrough || !strings.HasPrefix(specs[0].Name, ProbeNamePrefix) || specs[0].Disk != "/base.qcow2" {
+	if len(specs) != 1 || specs[0].Accel != virt.AccelKVM || !specs[0].PlainPassthrough || !strings.HasPrefix(specs[0].Name, BootTestPrefix) || specs[0].Disk != "/base.qcow2" {
 		t.Errorf("started %+v, want one plain host-passthrough KVM probe of the base image", specs)
 	}
 	if r.Took >= time.Minute {
@@ -90,7 +90,7 @@ func TestSelfTestPicksKVMWhenTheGuestBoots(t *testing.T) {
 
 func TestSelfTestPicksTCGWhenTheGuestIsSilent(t *testing.T) {
 	p := &fakeProbe{}
-	var specs []virt.ProbeSpec
+	var specs []virt.BootTestSpec
 	r, err := SelfTest(t.Context(), fast(starter(p, &specs)))
 	if err != nil {
 		t.Fatal(err)
@@ -102,7 +102,7 @@ func TestSelfTestPicksTCGWhenTheGuestIsSilent(t *testing.T) {
 
 func TestSelfTestPicksTCGWhenQEMUPausesTheGuest(t *testing.T) {
 	p := &fakeProbe{console: fixture(t, "stalled.console"), after: 2, state: virt.StatePaused}
-	var specs []virt.ProbeSpec
+	var specs []virt.BootTestSpec
 	o := fast(starter(p, &specs))
 	o.Timeout = time.Minute
 	r, err := SelfTest(t.Context(), o)
@@ -116,7 +116,7 @@ func TestSelfTestPicksTCGWhenQEMUPausesTheGuest(t *testing.T) {
 
 func TestSelfTestWorksAroundTheMSRFailure(t *testing.T) {
 	p := &fakeProbe{console: fixture(t, "booted.console"), after: 1}
-	var specs []virt.ProbeSpec
+	var specs []virt.BootTestSpec
 	msr := errors.New("internal error: process exited while connecting to monitor: error: failed to set MSR 0x10a to 0x2000000e1")
 	r, err := SelfTest(t.Context(), fast(starter(p, &specs, msr)))
 	if err != nil {
@@ -131,7 +131,7 @@ func TestSelfTestWorksAroundTheMSRFailure(t *testing.T) {
 }
 
 func TestSelfTestPicksTCGWhenLibvirtCannotStartKVM(t *testing.T) {
-	var specs []virt.ProbeSpec
+	var specs []virt.BootTestSpec
 	r, err := SelfTest(t.Context(), fast(starter(nil, &specs, errors.New("unsupported configuration: domain type 'kvm' is not supported"))))
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func TestSelfTestPicksTCGWhenLibvirtCannotStartKVM(t *testing.T) {
 
 func TestSelfTestStopsWhenCancelled(t *testing.T) {
 	p := &fakeProbe{}
-	var specs []virt.ProbeSpec
+	var specs []virt.BootTestSpec
 	ctx, cancel := context.WithCancel(t.Context())
 	o := fast(starter(p, &specs))
 	o.Timeout = time.Minute
@@ -157,12 +157,12 @@ func TestSelfTestStopsWhenCancelled(t *testing.T) {
 }
 
 func TestProbeNamesAreTheRunsOwn(t *testing.T) {
-	a, b := ProbeName(), ProbeName()
-	want := fmt.Sprintf("%s%d-", ProbeNamePrefix, os.Getpid())
+	a, b := BootTestName(), BootTestName()
+	want := fmt.Sprintf("%s%d-", BootTestPrefix, os.Getpid())
 	if !strings.HasPrefix(a, want) || a == b {
 		t.Fatalf("ProbeName() = %q, %q; want distinct names starting %q", a, b, want)
 	}
-	if _, err := virt.ProbeXML(virt.ProbeSpec{Name: a, Accel: virt.AccelKVM, Disk: "/base.qcow2"}); err != nil {
+	if _, err := virt.BootTestXML(virt.BootTestSpec{Name: a, Accel: virt.AccelKVM, Disk: "/base.qcow2"}); err != nil {
 		t.Fatalf("ProbeXML refuses the name: %v", err)
 	}
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/kthw-lab/lab/lab/wait"
 )
 
-// ProbePrefix is where Quorum writes its probe keys; each probe deletes its
+// QuorumKeyPrefix is where Quorum writes its probe keys; each probe deletes its
 // key again.
-const ProbePrefix = "/lab/probe/"
+const QuorumKeyPrefix = "/lab/probe/"
 
 // Quorum checks that the cluster is what the lab built and can serve writes:
 // the members are exactly expectedNames and all started, every endpoint
@@ -100,7 +100,7 @@ func (c *Client) probe(ctx context.Context) error {
 	defer cancel()
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	key, value := ProbePrefix+hex.EncodeToString(b[:]), "probe "+hex.EncodeToString(b[:])
+	key, value := QuorumKeyPrefix+hex.EncodeToString(b[:]), "probe "+hex.EncodeToString(b[:])
 	if _, err := c.cli.Put(ctx, key, value); err != nil {
 		return fmt.Errorf("writing etcd probe key %s: %w", key, err)
 	}

@@ -171,7 +171,7 @@ func removeLeftovers(c conn, lab string) {
 // sideConn is every call virt finds by type assertion beyond conn.
 type sideConn interface {
 	conn
-	probeConn
+	bootTestConn
 	hostConn
 	kvmConn
 	nodeConn

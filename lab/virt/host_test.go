@@ -110,7 +110,7 @@ func TestProbeLifecycle(t *testing.T) {
 	const boot = "Linux version 6.1.0\nRun /init as init process\n"
 	f.SetConsole("kvm", []byte(boot))
 	var console syncBuffer
-	pr, err := p.StartProbe(t.Context(), ProbeSpec{Name: "lab-kvm-selftest-1", Accel: AccelKVM, Disk: "/cache/disk.qcow2"}, &console)
+	pr, err := p.StartBootTest(t.Context(), BootTestSpec{Name: "lab-kvm-selftest-1", Accel: AccelKVM, Disk: "/cache/disk.qcow2"}, &console)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestProbeLifecycle(t *testing.T) {
 func TestProbeEndsOnItsOwn(t *testing.T) {
 	p, f := newFake(t)
 	f.AddFile("/cache/disk.qcow2", nil)
-	pr, err := p.StartProbe(t.Context(), ProbeSpec{Name: "lab-kvm-selftest-2", Accel: AccelKVM, Disk: "/cache/disk.qcow2"}, &syncBuffer{})
+	pr, err := p.StartBootTest(t.Context(), BootTestSpec{Name: "lab-kvm-selftest-2", Accel: AccelKVM, Disk: "/cache/disk.qcow2"}, &syncBuffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,18 +156,18 @@ func TestProbeRefusals(t *testing.T) {
 	p, f := newFake(t)
 	f.AddFile("/cache/disk.qcow2", nil)
 	f.AddDomain(`<domain type="kvm"><name>lab-kvm-selftest-3</name><memory unit="MiB">64</memory><os><type arch="x86_64">hvm</type></os></domain>`, true)
-	_, err := p.StartProbe(t.Context(), ProbeSpec{Name: "lab-kvm-selftest-3", Accel: AccelKVM, Disk: "/cache/disk.qcow2"}, &syncBuffer{})
-	wantErr(t, err, ErrProbeExists, `"lab-kvm-selftest-3"`, "left alone")
+	_, err := p.StartBootTest(t.Context(), BootTestSpec{Name: "lab-kvm-selftest-3", Accel: AccelKVM, Disk: "/cache/disk.qcow2"}, &syncBuffer{})
+	wantErr(t, err, ErrBootTestExists, `"lab-kvm-selftest-3"`, "left alone")
 	if _, st, ok := f.Domain("lab-kvm-selftest-3"); !ok || st != libvirt.DomainRunning {
 		t.Errorf("the existing domain was touched: %v, state %d", ok, st)
 	}
 
-	_, err = p.StartProbe(t.Context(), ProbeSpec{Name: "lab-kvm-selftest-4", Accel: AccelKVM, Disk: "/cache/missing.qcow2"}, &syncBuffer{})
-	wantErr(t, err, nil, "starting boot probe", "Cannot access storage file '/cache/missing.qcow2'")
+	_, err = p.StartBootTest(t.Context(), BootTestSpec{Name: "lab-kvm-selftest-4", Accel: AccelKVM, Disk: "/cache/missing.qcow2"}, &syncBuffer{})
+	wantErr(t, err, nil, "starting boot test", "Cannot access storage file '/cache/missing.qcow2'")
 
 	f.FailOn("DomainResume", 1, nil)
-	_, err = p.StartProbe(t.Context(), ProbeSpec{Name: "lab-kvm-selftest-5", Accel: AccelKVM, Disk: "/cache/disk.qcow2"}, &syncBuffer{})
-	wantErr(t, err, nil, "resuming boot probe")
+	_, err = p.StartBootTest(t.Context(), BootTestSpec{Name: "lab-kvm-selftest-5", Accel: AccelKVM, Disk: "/cache/disk.qcow2"}, &syncBuffer{})
+	wantErr(t, err, nil, "resuming boot test")
 	wantObjects(t, f, "domain:lab-kvm-selftest-3")
 }
 

@@ -74,9 +74,9 @@ func TestIsNotFound(t *testing.T) {
 }
 
 // The fake answers every call virt finds by type assertion, so Host,
-// HasKVM, Size and the boot probe run in unit tests.
+// HasKVM, Size and the boot test run in unit tests.
 var (
-	_ probeConn = (*virttest.Fake)(nil)
+	_ bootTestConn = (*virttest.Fake)(nil)
 	_ hostConn  = (*virttest.Fake)(nil)
 	_ kvmConn   = (*virttest.Fake)(nil)
 	_ nodeConn  = (*virttest.Fake)(nil)

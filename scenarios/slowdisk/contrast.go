@@ -78,9 +78,9 @@ func ElectionTrouble(a report.Arm) error {
 		a.TimeToFirstLeader, a.TimeToFirstLeader/max(a.Election, 1))
 }
 
-// Shown says in words what a report that passed Contrast showed, naming
+// ContrastShown says in words what a report that passed Contrast showed, naming
 // only the arms that ran.
-func Shown(r report.Report) string {
+func ContrastShown(r report.Report) string {
 	says := map[string]string{
 		"ssd":       "ssd keeps one leader",
 		"hdd":       "hdd struggles to elect one and logs slow fsyncs",

@@ -29,7 +29,7 @@ func TestContrast(t *testing.T) {
 	if err := Contrast(story); err != nil {
 		t.Fatalf("the story's report: %v", err)
 	}
-	if got := Shown(report.Report{Arms: story.Arms[:2]}); got != "ssd keeps one leader; hdd struggles to elect one and logs slow fsyncs" {
+	if got := ContrastShown(report.Report{Arms: story.Arms[:2]}); got != "ssd keeps one leader; hdd struggles to elect one and logs slow fsyncs" {
 		t.Errorf("Shown(ssd, hdd) = %q", got)
 	}
 	never := story
@@ -87,7 +87,7 @@ func TestContrastStoryGeneration(t *testing.T) {
 	if err := Contrast(report.Report{Arms: arms}); err != nil {
 		t.Fatalf("the story with 3.4: %v", err)
 	}
-	if got := Shown(report.Report{Arms: arms[3:]}); got != "hdd on etcd v3.4.23 struggles to elect one and logs slow fsyncs; hdd-tuned on etcd v3.4.23 elects one" {
+	if got := ContrastShown(report.Report{Arms: arms[3:]}); got != "hdd on etcd v3.4.23 struggles to elect one and logs slow fsyncs; hdd-tuned on etcd v3.4.23 elects one" {
 		t.Errorf("Shown = %q", got)
 	}
 	calm := append([]report.Arm(nil), arms...)

@@ -19,7 +19,7 @@ func Print(w io.Writer, rep report.Report, dir string) error {
 	if err := Contrast(rep); err != nil {
 		fmt.Fprintf(w, "\nThe story's contrast did not show: %v\n", err)
 	} else {
-		fmt.Fprintf(w, "\nThe contrast shows: %s.\n", Shown(rep))
+		fmt.Fprintf(w, "\nThe contrast shows: %s.\n", ContrastShown(rep))
 	}
 	fmt.Fprintf(w, "Report: %s\n\n", filepath.Join(dir, report.MarkdownFile))
 	for _, line := range report.Headline(rep) {

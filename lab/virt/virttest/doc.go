@@ -13,7 +13,7 @@
 //
 // It also answers the calls virt finds by type assertion: the host's name,
 // versions, capabilities, KVM and size (SetHost; DefaultHost by default),
-// and boot probes, transient domains whose serial console prints what
+// and boot tests, transient domains whose serial console prints what
 // SetConsole gave their domain type and ends when they stop. A contract
 // test in package virt runs the same calls against the real daemon.
 package virttest

@@ -115,7 +115,7 @@ func TestCluster(t *testing.T) {
 		if err := c.Quorum(t.Context(), names); err != nil {
 			t.Fatalf("Quorum: %v", err)
 		}
-		left, err := c.V3().Get(t.Context(), etcd.ProbePrefix, clientv3.WithPrefix())
+		left, err := c.V3().Get(t.Context(), etcd.QuorumKeyPrefix, clientv3.WithPrefix())
 		if err != nil || len(left.Kvs) != 0 {
 			t.Errorf("probe keys left behind: %v, %v", left, err)
 		}

@@ -12,15 +12,15 @@ import (
 	"libvirt.org/go/libvirtxml"
 )
 
-// ProbeLab is the owner written into a boot probe's marker: probes belong to
+// BootTestLab is the owner written into a boot test's marker: probes belong to
 // no lab. A probe is transient and started with autodestroy, so libvirt
 // removes it when the connection of the process that made it closes,
 // killed or not: nothing is ever left for another run to clean up.
-const ProbeLab = "lab-boot-probe"
+const BootTestLab = "lab-boot-probe"
 
-// ProbeSpec is a short-lived guest that boots the base image to see whether
+// BootTestSpec is a short-lived guest that boots the base image to see whether
 // an accelerator runs it: no network, no writes, nothing left behind.
-type ProbeSpec struct {
+type BootTestSpec struct {
 	Name      string // libvirt domain name
 	Accel     string // AccelKVM or AccelTCG
 	MemoryMiB uint
@@ -32,14 +32,14 @@ type ProbeSpec struct {
 	PlainPassthrough bool
 }
 
-// ProbeXML returns the transient domain definition for s: one vCPU, the
+// BootTestXML returns the transient domain definition for s: one vCPU, the
 // serial console as a pty (read through libvirt), a read-only disk.
-func ProbeXML(s ProbeSpec) (string, error) {
+func BootTestXML(s BootTestSpec) (string, error) {
 	if !validName(s.Name) {
-		return "", fmt.Errorf("invalid probe domain name %q", s.Name)
+		return "", fmt.Errorf("invalid boot test domain name %q", s.Name)
 	}
 	if s.Boot.Kernel == "" && s.Disk == "" {
-		return "", fmt.Errorf("probe %q: neither a kernel nor a disk to boot", s.Name)
+		return "", fmt.Errorf("boot test %q: neither a kernel nor a disk to boot", s.Name)
 	}
 	zero := uint(0)
 	cpu := domainCPU(s.Accel)
@@ -49,14 +49,14 @@ func ProbeXML(s ProbeSpec) (string, error) {
 	def := &libvirtxml.Domain{
 		Type:     "kvm",
 		Name:     s.Name,
-		Metadata: &libvirtxml.DomainMetadata{XML: metadataXML(ProbeLab, "")},
+		Metadata: &libvirtxml.DomainMetadata{XML: metadataXML(BootTestLab, "")},
 		Memory:   &libvirtxml.DomainMemory{Value: max(s.MemoryMiB, 256), Unit: "MiB"},
 		VCPU:     &libvirtxml.DomainVCPU{Value: 1},
 		OS:       domainOS(s.Boot),
 		Features: &libvirtxml.DomainFeatureList{ACPI: &libvirtxml.DomainFeature{}, APIC: &libvirtxml.DomainFeatureAPIC{}},
 		CPU:      cpu,
 		Clock:    &libvirtxml.DomainClock{Offset: "utc"},
-		// A probe that reboots or powers off is finished.
+		// A boot test that reboots or powers off is finished.
 		OnPoweroff: "destroy",
 		OnReboot:   "destroy",
 		OnCrash:    "destroy",
@@ -82,88 +82,88 @@ func ProbeXML(s ProbeSpec) (string, error) {
 	return def.Marshal()
 }
 
-// probeConn is what a boot probe needs beyond conn. *libvirt.Libvirt and
+// bootTestConn is what a boot test needs beyond conn. *libvirt.Libvirt and
 // virttest.Fake have it, as they have hostConn, kvmConn and nodeConn; a
 // conn without them makes these methods return ErrNoProbes.
-type probeConn interface {
+type bootTestConn interface {
 	DomainCreateXML(xml string, flags libvirt.DomainCreateFlags) (libvirt.Domain, error)
 	DomainOpenConsole(dom libvirt.Domain, dev libvirt.OptString, w io.Writer, flags uint32) error
 	DomainResume(dom libvirt.Domain) error
 }
 
-var _ probeConn = (*libvirt.Libvirt)(nil)
+var _ bootTestConn = (*libvirt.Libvirt)(nil)
 
-// ErrNoProbes is returned by StartProbe on a connection that cannot run one.
-var ErrNoProbes = errors.New("this libvirt connection cannot run boot probes")
+// ErrNoBootTests is returned by StartBootTest on a connection that cannot run one.
+var ErrNoBootTests = errors.New("this libvirt connection cannot run boot tests")
 
-// ErrProbeExists is returned by StartProbe when its domain name is taken.
-var ErrProbeExists = errors.New("boot probe name in use")
+// ErrBootTestExists is returned by StartBootTest when its domain name is taken.
+var ErrBootTestExists = errors.New("boot test name in use")
 
-// Probe is a running boot probe.
-type Probe struct {
+// BootTest is a running boot test.
+type BootTest struct {
 	p       *Provider
 	dom     libvirt.Domain
 	console chan error // the console stream's end
 	once    sync.Once
 }
 
-// StartProbe creates s as a transient domain, paused, attaches console to
+// StartBootTest creates s as a transient domain, paused, attaches console to
 // its serial console and then lets it run, so not a byte of the boot is
 // missed. A domain of that name that exists already is never touched: it
 // is another run's probe (each run names its own, see accel.ProbeName) or
-// not lab's at all, and StartProbe returns an error naming it.
+// not lab's at all, and StartBootTest returns an error naming it.
 // Stop the probe with Stop; a transient domain leaves nothing behind.
-func (p *Provider) StartProbe(ctx context.Context, s ProbeSpec, console io.Writer) (*Probe, error) {
-	pc, ok := p.c.(probeConn)
+func (p *Provider) StartBootTest(ctx context.Context, s BootTestSpec, console io.Writer) (*BootTest, error) {
+	pc, ok := p.c.(bootTestConn)
 	if !ok {
-		return nil, ErrNoProbes
+		return nil, ErrNoBootTests
 	}
-	doc, err := ProbeXML(s)
+	doc, err := BootTestXML(s)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := p.c.DomainLookupByName(s.Name); err == nil {
-		return nil, fmt.Errorf("starting boot probe %q: a domain of that name exists (another run's probe, or not lab's); it is left alone: %w", s.Name, ErrProbeExists)
+		return nil, fmt.Errorf("starting boot test %q: a domain of that name exists (another run's probe, or not lab's); it is left alone: %w", s.Name, ErrBootTestExists)
 	} else if !isNotFound(err) {
 		return nil, fmt.Errorf("looking up domain %q: %w", s.Name, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("starting boot probe %q: %w", s.Name, err)
+		return nil, fmt.Errorf("starting boot test %q: %w", s.Name, err)
 	}
 	dom, err := pc.DomainCreateXML(doc, libvirt.DomainStartPaused|libvirt.DomainStartAutodestroy)
 	if err != nil {
-		return nil, fmt.Errorf("starting boot probe %q: %w", s.Name, err)
+		return nil, fmt.Errorf("starting boot test %q: %w", s.Name, err)
 	}
-	pr := &Probe{p: p, dom: dom, console: make(chan error, 1)}
+	pr := &BootTest{p: p, dom: dom, console: make(chan error, 1)}
 	go func() {
 		pr.console <- pc.DomainOpenConsole(dom, nil, console, uint32(libvirt.DomainConsoleForce))
 	}()
 	if err := pc.DomainResume(dom); err != nil {
 		pr.Stop()
-		return nil, fmt.Errorf("resuming boot probe %q: %w", s.Name, err)
+		return nil, fmt.Errorf("resuming boot test %q: %w", s.Name, err)
 	}
 	return pr, nil
 }
 
 // State returns the probe's state and libvirt's reason code for it.
-func (pr *Probe) State() (State, int32, error) {
+func (pr *BootTest) State() (State, int32, error) {
 	st, reason, err := pr.p.c.DomainGetState(pr.dom, 0)
 	if isNotFound(err) {
 		return StateAbsent, 0, nil
 	}
 	if err != nil {
-		return StateNoState, 0, fmt.Errorf("reading state of boot probe %q: %w", pr.dom.Name, err)
+		return StateNoState, 0, fmt.Errorf("reading state of boot test %q: %w", pr.dom.Name, err)
 	}
 	return stateOf(libvirt.DomainState(st)), reason, nil
 }
 
 // Stop destroys the probe (a transient domain vanishes with it) and waits
 // for its console stream to end. It may be called more than once.
-func (pr *Probe) Stop() error {
+func (pr *BootTest) Stop() error {
 	var err error
 	pr.once.Do(func() {
 		if e := pr.p.c.DomainDestroy(pr.dom); e != nil && !isNotFound(e) && !hasCode(e, libvirt.ErrOperationInvalid) {
-			err = fmt.Errorf("stopping boot probe %q: %w", pr.dom.Name, e)
+			err = fmt.Errorf("stopping boot test %q: %w", pr.dom.Name, e)
 		}
 		select {
 		case <-pr.console:
@@ -198,7 +198,7 @@ var _ kvmConn = (*libvirt.Libvirt)(nil)
 func (p *Provider) HasKVM(ctx context.Context) (bool, string, error) {
 	kc, ok := p.c.(kvmConn)
 	if !ok {
-		return false, "", ErrNoProbes
+		return false, "", ErrNoBootTests
 	}
 	if err := ctx.Err(); err != nil {
 		return false, "", fmt.Errorf("asking libvirt for KVM: %w", err)
@@ -224,7 +224,7 @@ type HostInfo struct {
 }
 
 // Identity is what decides whether guests run under KVM there, as far as
-// libvirt tells: results of boot probes are cached under it.
+// libvirt tells: results of boot tests are cached under it.
 func (h HostInfo) Identity() string {
 	return fmt.Sprintf("%s libvirt %s qemu %s cpu %s", h.Name, h.Libvirt, h.QEMU, h.CPU)
 }
@@ -233,7 +233,7 @@ func (h HostInfo) Identity() string {
 func (p *Provider) Host(ctx context.Context) (HostInfo, error) {
 	hc, ok := p.c.(hostConn)
 	if !ok {
-		return HostInfo{}, ErrNoProbes
+		return HostInfo{}, ErrNoBootTests
 	}
 	if err := ctx.Err(); err != nil {
 		return HostInfo{}, fmt.Errorf("asking the libvirt host: %w", err)
@@ -290,7 +290,7 @@ var _ nodeConn = (*libvirt.Libvirt)(nil)
 func (p *Provider) Size(ctx context.Context) (cpus, memoryMiB int, err error) {
 	nc, ok := p.c.(nodeConn)
 	if !ok {
-		return 0, 0, ErrNoProbes
+		return 0, 0, ErrNoBootTests
 	}
 	if err := ctx.Err(); err != nil {
 		return 0, 0, fmt.Errorf("asking the libvirt host its size: %w", err)

@@ -16,8 +16,8 @@ import (
 )
 
 // TestIntegrationProbeLeavesOthersAlone defines (without starting: nothing
-// boots) a domain that looks like another run's boot probe, with the probe
-// marker, and checks that StartProbe of that name refuses and leaves it
+// boots) a domain that looks like another run's boot test, with the probe
+// marker, and checks that StartBootTest of that name refuses and leaves it
 // exactly as it was: a concurrent run's probe is never destroyed.
 func TestIntegrationProbeLeavesOthersAlone(t *testing.T) {
 	ctx := t.Context()
@@ -28,7 +28,7 @@ func TestIntegrationProbeLeavesOthersAlone(t *testing.T) {
 	t.Cleanup(func() { p.Close() })
 	name := fmt.Sprintf("lab-kvm-selftest-itest-%d", os.Getpid())
 	doc := fmt.Sprintf(`<domain type="qemu"><name>%s</name><metadata>%s</metadata><memory unit="MiB">64</memory>`+
-		`<os><type arch="x86_64">hvm</type></os></domain>`, name, metadataXML(ProbeLab, ""))
+		`<os><type arch="x86_64">hvm</type></os></domain>`, name, metadataXML(BootTestLab, ""))
 	dom, err := p.c.DomainDefineXMLFlags(doc, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -42,9 +42,9 @@ func TestIntegrationProbeLeavesOthersAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = p.StartProbe(ctx, ProbeSpec{Name: name, Accel: AccelTCG, Disk: "/nonexistent.qcow2"}, nil)
-	if !errors.Is(err, ErrProbeExists) {
-		t.Fatalf("StartProbe over another run's probe = %v, want ErrProbeExists", err)
+	_, err = p.StartBootTest(ctx, BootTestSpec{Name: name, Accel: AccelTCG, Disk: "/nonexistent.qcow2"}, nil)
+	if !errors.Is(err, ErrBootTestExists) {
+		t.Fatalf("StartBootTest over another run's probe = %v, want ErrBootTestExists", err)
 	}
 	after, err := p.c.DomainGetXMLDesc(dom, 0)
 	if err != nil {

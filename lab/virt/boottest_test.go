@@ -9,12 +9,12 @@ import (
 
 func TestProbeXMLGolden(t *testing.T) {
 	kernel := Boot{Kernel: "/cache/vmlinuz", Initrd: "/cache/initrd.img", Cmdline: "root=/dev/vda ro console=ttyS0,115200n8 panic=-1"}
-	for name, s := range map[string]ProbeSpec{
+	for name, s := range map[string]BootTestSpec{
 		"probe-kvm-plain-kernel": {Name: "lab-kvm-selftest", Accel: AccelKVM, Boot: kernel, Disk: "/cache/disk.qcow2", PlainPassthrough: true},
 		"probe-kvm-msr-disk":     {Name: "lab-kvm-selftest", Accel: AccelKVM, Disk: "/cache/disk.qcow2", MemoryMiB: 512},
 	} {
 		t.Run(name, func(t *testing.T) {
-			doc, err := ProbeXML(s)
+			doc, err := BootTestXML(s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -26,8 +26,8 @@ func TestProbeXMLGolden(t *testing.T) {
 // TestProbeXMLSemantics pins what makes a probe harmless: a read-only
 // disk, no network, destroyed on reboot or crash, and the ownership marker
 // that lets a later run replace one left behind.
-func TestProbeXMLSemantics(t *testing.T) {
-	doc, err := ProbeXML(ProbeSpec{Name: "lab-kvm-selftest", Accel: AccelKVM, Disk: "/cache/disk.qcow2"})
+func TestBootTestXMLSemantics(t *testing.T) {
+	doc, err := BootTestXML(BootTestSpec{Name: "lab-kvm-selftest", Accel: AccelKVM, Disk: "/cache/disk.qcow2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,20 +41,20 @@ func TestProbeXMLSemantics(t *testing.T) {
 	if d.OnReboot != "destroy" || d.OnCrash != "destroy" {
 		t.Errorf("on_reboot %q, on_crash %q; want destroy", d.OnReboot, d.OnCrash)
 	}
-	if m, ok := parseMarker(d.Metadata.XML); !ok || m.Lab != ProbeLab {
-		t.Errorf("marker %+v, %v; want lab %q", m, ok, ProbeLab)
+	if m, ok := parseMarker(d.Metadata.XML); !ok || m.Lab != BootTestLab {
+		t.Errorf("marker %+v, %v; want lab %q", m, ok, BootTestLab)
 	}
 	if f := d.CPU.Features; len(f) != 1 || f[0].Name != "arch-capabilities" || f[0].Policy != "disable" {
 		t.Errorf("without PlainPassthrough the CPU features are %+v, want arch-capabilities disabled", f)
 	}
-	for _, bad := range []ProbeSpec{
+	for _, bad := range []BootTestSpec{
 		{Name: "bad/name", Accel: AccelKVM, Disk: "/d"},
 		{Name: "lab-kvm-selftest", Accel: AccelKVM},
 	} {
-		if _, err := ProbeXML(bad); err == nil {
-			t.Errorf("ProbeXML(%+v) succeeded", bad)
-		} else if !strings.Contains(err.Error(), "probe") {
-			t.Errorf("error %q does not say it is about the probe", err)
+		if _, err := BootTestXML(bad); err == nil {
+			t.Errorf("BootTestXML(%+v) succeeded", bad)
+		} else if !strings.Contains(err.Error(), "boot test") {
+			t.Errorf("error %q does not say it is about the boot test", err)
 		}
 	}
 }
