@@ -77,7 +77,7 @@ func TestIsNotFound(t *testing.T) {
 // HasKVM, Size and the boot test run in unit tests.
 var (
 	_ bootTestConn = (*virttest.Fake)(nil)
-	_ hostConn  = (*virttest.Fake)(nil)
-	_ kvmConn   = (*virttest.Fake)(nil)
-	_ nodeConn  = (*virttest.Fake)(nil)
+	_ hostConn     = (*virttest.Fake)(nil)
+	_ kvmConn      = (*virttest.Fake)(nil)
+	_ nodeConn     = (*virttest.Fake)(nil)
 )
