@@ -102,7 +102,7 @@ func TestRemote(t *testing.T) {
 	if err != nil {
 		t.Fatalf("lab status: %v\n%s", err, out)
 	}
-	var rep lab.Report
+	var rep lab.Overview
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("lab status JSON: %v\n%s", err, out)
 	}

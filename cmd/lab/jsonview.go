@@ -139,7 +139,7 @@ type nodeStatusJSON struct {
 	Error    string `json:"error,omitempty"`
 }
 
-func newStatusJSON(r *lab.Report, verbose bool) statusJSON {
+func newStatusJSON(r *lab.Overview, verbose bool) statusJSON {
 	v := statusJSON{Lab: r.Lab, Phase: string(r.Phase), Accel: r.Accel, Etcd: r.Etcd,
 		Nodes: []nodeStatusJSON{}, Degraded: orEmpty(r.Degraded)}
 	for _, n := range r.Nodes {

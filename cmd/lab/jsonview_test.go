@@ -46,17 +46,17 @@ func jsonOutputs(t *testing.T) map[string]any {
 		"disk_probe": newProbeJSON([]disk.ProbeResult{
 			{Node: "k8smaster0", Writes: 2200, P50: 1500 * time.Microsecond, P99: 4 * time.Millisecond, Max: 9 * time.Millisecond, Verdict: "good for etcd: p99 4.00ms < 10ms", Good: true},
 			{Node: "k8smaster1", Writes: 40, P50: 1020 * time.Millisecond, P99: 1100 * time.Millisecond, Max: 1200 * time.Millisecond, Verdict: "too slow for etcd"}}),
-		"status_verbose": newStatusJSON(&lab.Report{Lab: "kthw", Phase: "ready", Accel: "tcg", Etcd: "v3.6.16",
-			Nodes: []lab.NodeStatus{{Node: "k8smaster0", Domain: "kthw-k8smaster0", State: "running", Address: "192.168.199.200", DataPool: "ssd", Member: 1, Leader: true, Term: 2, Healthy: true}},
+		"status_verbose": newStatusJSON(&lab.Overview{Lab: "kthw", Phase: "ready", Accel: "tcg", Etcd: "v3.6.16",
+			Nodes: []lab.NodeOverview{{Node: "k8smaster0", Domain: "kthw-k8smaster0", State: "running", Address: "192.168.199.200", DataPool: "ssd", Member: 1, Leader: true, Term: 2, Healthy: true}},
 			Boot: &lab.BootTimeline{Started: created, Quorum: 83600 * time.Millisecond,
 				Nodes: []lab.NodeBoot{{Node: "k8smaster0", Ready: 61 * time.Second, SSH: 70500 * time.Millisecond, CloudInit: 74 * time.Second}}}}, true),
-		"status": newStatusJSON(&lab.Report{Lab: "kthw", Phase: "ready", Accel: "tcg", Etcd: "v3.6.16",
-			Nodes: []lab.NodeStatus{
+		"status": newStatusJSON(&lab.Overview{Lab: "kthw", Phase: "ready", Accel: "tcg", Etcd: "v3.6.16",
+			Nodes: []lab.NodeOverview{
 				{Node: "k8smaster0", Domain: "kthw-k8smaster0", State: "running", Address: "192.168.199.200", DataPool: "ssd", Member: 0x8e9e05c52164694d, Leader: true, Term: 2, Healthy: true},
 				{Node: "k8smaster1", Domain: "kthw-k8smaster1", State: "shutoff", Address: "192.168.199.201", DataPool: "hdd", Error: "dial tcp 192.168.199.201:2379: connect: no route to host"}},
 			Degraded: []string{"k8smaster1: domain shutoff"}}, false),
-		"status_healthy": newStatusJSON(&lab.Report{Lab: "kthw", Phase: "ready", Accel: "kvm", Etcd: "v3.6.16",
-			Nodes: []lab.NodeStatus{{Node: "k8smaster0", Domain: "kthw-k8smaster0", State: "running", Address: "192.168.199.200", DataPool: "ssd", Member: 1, Leader: true, Term: 2, Healthy: true}}}, false),
+		"status_healthy": newStatusJSON(&lab.Overview{Lab: "kthw", Phase: "ready", Accel: "kvm", Etcd: "v3.6.16",
+			Nodes: []lab.NodeOverview{{Node: "k8smaster0", Domain: "kthw-k8smaster0", State: "running", Address: "192.168.199.200", DataPool: "ssd", Member: 1, Leader: true, Term: 2, Healthy: true}}}, false),
 		"create_members": newMembersJSON([]etcd.Member{{ID: 0x8e9e05c52164694d, Name: "k8smaster0", PeerURLs: []string{"https://192.168.199.200:2380"},
 			ClientURLs: []string{"https://192.168.199.200:2379"}, Status: "started"}}),
 		"etcd_build":      newBinariesJSON(bins),

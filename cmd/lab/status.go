@@ -28,7 +28,7 @@ the JSON's "degraded" list:
 			if err != nil {
 				return err
 			}
-			r, err := l.Status(c.Context)
+			r, err := l.Overview(c.Context)
 			if err != nil {
 				return err
 			}
@@ -44,7 +44,7 @@ the JSON's "degraded" list:
 	}
 }
 
-func (g *globals) printStatus(r *lab.Report) error {
+func (g *globals) printStatus(r *lab.Overview) error {
 	if g.json() {
 		return g.printJSON(newStatusJSON(r, g.Verbose))
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/kthw-lab/lab/lab/virt"
 )
 
-// NodeStatus is one row of `lab status`.
-type NodeStatus struct {
+// NodeOverview is one row of `lab status`.
+type NodeOverview struct {
 	Node     string        `json:"node"`
 	Domain   string        `json:"domain"`
 	State    virt.State    `json:"state"`
@@ -23,13 +23,13 @@ type NodeStatus struct {
 	Error    string        `json:"error,omitempty"`
 }
 
-// Report is what `lab status` shows: the lab and each node.
-type Report struct {
+// Overview is what `lab status` shows: the lab and each node.
+type Overview struct {
 	Lab   string       `json:"lab"`
 	Phase Phase        `json:"phase"`
 	Accel string       `json:"accel"`
 	Etcd  string       `json:"etcd"`
-	Nodes []NodeStatus `json:"nodes"`
+	Nodes []NodeOverview `json:"nodes"`
 	// Degraded lists why the lab is not healthy: a node whose domain does
 	// not run or whose member is unhealthy, or a cluster without a leader.
 	// Empty (and `lab status` exits 0) when every member is healthy and
@@ -41,7 +41,7 @@ type Report struct {
 }
 
 // degraded is Report.Degraded, from the rows.
-func (r *Report) degraded() []string {
+func (r *Overview) degraded() []string {
 	reasons := []string{}
 	leaders := 0
 	for _, n := range r.Nodes {
@@ -68,26 +68,26 @@ func suffix(err string) string {
 	return ": " + err
 }
 
-// Status reads the domains from libvirt and each member's view from etcd
+// Overview reads the domains from libvirt and each member's view from etcd
 // over mTLS. Unreachable members are reported in their row, not as an error.
-func (l *Lab) Status(ctx context.Context) (*Report, error) {
-	r, err := l.status(ctx)
+func (l *Lab) Overview(ctx context.Context) (*Overview, error) {
+	r, err := l.overview(ctx)
 	if r != nil {
 		r.Degraded = r.degraded()
 	}
 	return r, err
 }
 
-func (l *Lab) status(ctx context.Context) (*Report, error) {
+func (l *Lab) overview(ctx context.Context) (*Overview, error) {
 	st := l.State
 	p, err := l.Libvirt(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Lab: st.Name, Phase: st.Phase, Accel: st.Accel, Etcd: st.Etcd.Version, Boot: st.Boot}
+	r := &Overview{Lab: st.Name, Phase: st.Phase, Accel: st.Accel, Etcd: st.Etcd.Version, Boot: st.Boot}
 	for _, n := range st.Plan.Nodes {
 		state, err := p.DomainState(ctx, n.Domain)
-		ns := NodeStatus{Node: n.Name, Domain: n.Domain, State: state, Address: n.IP.String(), DataPool: n.DataPool}
+		ns := NodeOverview{Node: n.Name, Domain: n.Domain, State: state, Address: n.IP.String(), DataPool: n.DataPool}
 		if err != nil {
 			ns.Error = err.Error()
 		}
