@@ -148,6 +148,7 @@ func TestLab(t *testing.T) {
 			t.Fatalf("create's member table lacks %s started:\n%s", node, out)
 		}
 	}
+	checkBootTimeline(t, ctx, state, time.Since(start))
 
 	// The cluster answers over mTLS with the lab's certificates ...
 	envOut, err := runLab(t, ctx, state, "--output", "json", "env")
@@ -286,4 +287,44 @@ func assertNothingLeft(t *testing.T, lv *libvirt.Libvirt, name string) {
 			t.Errorf("pool directory %s is left", dir)
 		}
 	}
+}
+
+// checkBootTimeline asserts what `lab status -v -o json` says of the boot
+// create just waited for: every node's steps in order (console ready,
+// SSH, cloud-init), all before quorum, and quorum within create's own
+// wall time.
+func checkBootTimeline(t *testing.T, ctx context.Context, state string, create time.Duration) {
+	t.Helper()
+	out, err := runLab(t, ctx, state, "status", "-v", "-o", "json")
+	if err != nil {
+		t.Fatalf("lab status -v -o json: %v\n%s", err, out)
+	}
+	var st struct {
+		Boot *struct {
+			Quorum float64 `json:"quorum_s"`
+			Nodes  []struct {
+				Node      string   `json:"node"`
+				Ready     *float64 `json:"ready_s"`
+				SSH       float64  `json:"ssh_s"`
+				CloudInit float64  `json:"cloud_init_s"`
+			} `json:"nodes"`
+		} `json:"boot"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("lab status -v -o json: %v\n%s", err, out)
+	}
+	b := st.Boot
+	if b == nil || len(b.Nodes) != 3 {
+		t.Fatalf("lab status -v shows no boot timeline of three nodes:\n%s", out)
+	}
+	if b.Quorum <= 0 || b.Quorum > create.Seconds() {
+		t.Errorf("quorum at %.1f s, want within create's %s", b.Quorum, create.Round(time.Second))
+	}
+	for _, n := range b.Nodes {
+		if n.Ready == nil || *n.Ready <= 0 || *n.Ready > n.SSH || n.SSH > n.CloudInit || n.CloudInit > b.Quorum {
+			t.Errorf("%s: ready %v, ssh %.1f, cloud-init %.1f, quorum %.1f: want 0 < ready ≤ ssh ≤ cloud-init ≤ quorum",
+				n.Node, n.Ready, n.SSH, n.CloudInit, b.Quorum)
+		}
+	}
+	t.Logf("boot timeline (s after the domains started): %s", strings.TrimSpace(out[strings.Index(out, `"boot"`):]))
 }
