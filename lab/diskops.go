@@ -90,7 +90,17 @@ func checkTable(node, out string, p disk.Profile) error {
 
 // ProbeDisks runs the fdatasync probe on each node's data disk, in
 // parallel: nodes that share a host disk contend, as etcd's members do.
+// The probe is the lab binary o.Binary (this program by default), carried
+// to each node that does not have it yet.
 func ProbeDisks(ctx context.Context, store Store, nodes []spec.Node, o disk.ProbeOptions, status *progress.Status) ([]disk.ProbeResult, error) {
+	probe := o.Probe()
+	if err := probe.Validate(); err != nil {
+		return nil, err
+	}
+	bin, err := carried(o.Binary)
+	if err != nil {
+		return nil, err
+	}
 	keys, err := pki.Load(store.PKIDir())
 	if err != nil {
 		return nil, err
@@ -98,7 +108,7 @@ func ProbeDisks(ctx context.Context, store Store, nodes []spec.Node, o disk.Prob
 	results := make([]disk.ProbeResult, len(nodes))
 	err = eachNodeIndexed(nodes, func(i int, n spec.Node) error {
 		end := status.Start("probing fdatasync on %s", n.Name)
-		out, err := RunAsRoot(ctx, keys, n, o.Script())
+		out, err := runProbe(ctx, keys, n, bin, probe)
 		if err == nil {
 			results[i], err = disk.ParseProbe(n.Name, out)
 		}
