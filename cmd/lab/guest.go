@@ -15,7 +15,7 @@ import (
 // scenario. Hidden: people run those, not this.
 func guestCommand(g *globals) *cli.Command {
 	return &cli.Command{
-		Name:        "guest",
+		Name:        guest.GroupCommand,
 		Hidden:      true,
 		Usage:       "commands the lab runs inside its VMs",
 		Subcommands: []*cli.Command{guestFsyncProbeCommand(g)},
@@ -26,7 +26,7 @@ func guestFsyncProbeCommand(g *globals) *cli.Command {
 	d := disk.DefaultProbe()
 	p := guest.FsyncProbe{Dir: d.Dir, Count: d.Count, MaxTime: d.MaxTime, Bytes: disk.ProbeWriteSize}
 	return &cli.Command{
-		Name:   "fsync-probe",
+		Name:   guest.ProbeCommand,
 		Hidden: true,
 		Usage:  "write and fdatasync in DIR, printing each fdatasync's latency in microseconds, one a line",
 		Flags: []cli.Flag{

@@ -27,10 +27,11 @@ type FsyncProbe struct {
 // probeFile is the probe's file in Dir, removed when it ends.
 const probeFile = ".lab-fsync-probe"
 
-// The hidden command that runs the probe on a node (cmd/lab/guest.go)
-// and its flags; Args builds its command line.
+// The hidden command that runs the probe on a node (cmd/lab/guest.go:
+// lab guest fsync-probe) and its flags; Args builds its command line.
 const (
-	ProbeCommand = "guest fsync-probe"
+	GroupCommand = "guest"
+	ProbeCommand = "fsync-probe"
 	FlagDir      = "dir"
 	FlagCount    = "count"
 	FlagMaxTime  = "max-time"
@@ -94,7 +95,7 @@ func (p FsyncProbe) Run(ctx context.Context, each func(time.Duration) error) (er
 // Args is the probe's command line after the program's name: the hidden
 // command and its flags.
 func (p FsyncProbe) Args() []string {
-	return []string{"guest", "fsync-probe",
+	return []string{GroupCommand, ProbeCommand,
 		"--" + FlagDir, p.Dir,
 		"--" + FlagCount, strconv.Itoa(p.Count),
 		"--" + FlagMaxTime, p.MaxTime.String(),
