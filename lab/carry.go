@@ -43,9 +43,9 @@ func runProbe(ctx context.Context, keys *pki.PKI, n spec.Node, bin guest.Carried
 		return "", fmt.Errorf("checking %s on %s: %w", guest.LabBinary, n.Name, err)
 	}
 	if strings.TrimSpace(string(out)) != guest.Current {
-		f, err := os.Open(bin.Path)
+		f, err := bin.Open()
 		if err != nil {
-			return "", fmt.Errorf("reading the lab binary to carry to %s: %w", n.Name, err)
+			return "", err
 		}
 		_, _, err = c.RunInput(ctx, asRoot(bin.InstallScript()), f)
 		f.Close()

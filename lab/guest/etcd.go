@@ -40,16 +40,17 @@ func ResetScript(o ResetOptions) string {
 // first time. The copy must have sha256 sum (hex) before it replaces
 // anything. etcd must be stopped.
 func InstallEtcdScript(sum string) string {
-	return installScript(EtcdBinary, ".arm", sum, "test -e "+LabEtcdBinary+" || cp -p "+EtcdBinary+" "+LabEtcdBinary+"\n")
+	return installScript(EtcdBinary, ".arm", sum, "test -e "+LabEtcdBinary+" || cp -p "+EtcdBinary+" "+LabEtcdBinary+"\n", "cat")
 }
 
-// installScript writes standard input to dest+suffix, checks its sha256
-// and renames it to dest, after running before.
-func installScript(dest, suffix, sum, before string) string {
+// installScript writes standard input, through filter (cat, gzip -dc), to
+// dest+suffix, checks its sha256 and renames it to dest, after running
+// before.
+func installScript(dest, suffix, sum, before, filter string) string {
 	tmp := dest + suffix
 	return "set -e\n" + before +
 		"mkdir -p " + path.Dir(dest) + "\n" +
-		"cat > " + tmp + "\nchmod 0755 " + tmp + "\n" +
+		filter + " > " + tmp + "\nchmod 0755 " + tmp + "\n" +
 		"echo '" + sum + "  " + tmp + "' | sha256sum -c --quiet\n" +
 		"mv " + tmp + " " + dest + "\n"
 }
