@@ -9,7 +9,6 @@ import (
 	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
-	labssh "github.com/kthw-lab/lab/lab/ssh"
 )
 
 // carried returns the lab binary to carry to the nodes, checked and
@@ -29,11 +28,7 @@ func carried(path string) (guest.Carried, error) {
 // it first uploads to guest.LabBinary unless the node has it already (same
 // sha256), and returns what the probe printed.
 func runProbe(ctx context.Context, keys *pki.PKI, n spec.Node, bin guest.Carried, probe guest.FsyncProbe) (string, error) {
-	cfg, err := SSHConfig(keys, n)
-	if err != nil {
-		return "", err
-	}
-	c, err := labssh.DialRetry(ctx, cfg, labssh.DefaultDialAttempts)
+	c, err := dialNode(ctx, keys, n)
 	if err != nil {
 		return "", err
 	}

@@ -33,19 +33,24 @@ func (st *State) Nodes(names []string) ([]spec.Node, error) {
 
 // RunAsRoot runs a shell script on node n with sudo and returns its output.
 func RunAsRoot(ctx context.Context, keys *pki.PKI, n spec.Node, script string) (string, error) {
-	cfg, err := SSHConfig(keys, n)
-	if err != nil {
-		return "", err
-	}
-	// Dialing twice is harmless (nothing ran yet); running twice may not
-	// be, so only the dial is retried.
-	c, err := labssh.DialRetry(ctx, cfg, labssh.DefaultDialAttempts)
+	c, err := dialNode(ctx, keys, n)
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	out, _, err := c.Run(ctx, "sudo sh -c "+shellQuote(script))
+	out, _, err := c.Run(ctx, asRoot(script))
 	return string(out), err
+}
+
+// dialNode opens the lab's SSH connection to node n. Dialing twice is
+// harmless (nothing ran yet); running twice may not be, so only the dial
+// is retried.
+func dialNode(ctx context.Context, keys *pki.PKI, n spec.Node) (*labssh.Client, error) {
+	cfg, err := SSHConfig(keys, n)
+	if err != nil {
+		return nil, err
+	}
+	return labssh.DialRetry(ctx, cfg, labssh.DefaultDialAttempts)
 }
 
 // shellQuote quotes s for a POSIX shell.
