@@ -81,11 +81,21 @@ func checkTable(node, out string, p disk.Profile) error {
 
 // ProbeDisks runs the fdatasync probe on each node's data disk, in
 // parallel: nodes that share a host disk contend, as etcd's members do.
+// The probe is the lab binary o.Binary (this program by default), carried
+// to each node that does not have it yet.
 func (l *Lab) ProbeDisks(ctx context.Context, nodes []spec.Node, o disk.ProbeOptions) ([]disk.ProbeResult, error) {
+	probe := o.Probe()
+	if err := probe.Validate(); err != nil {
+		return nil, err
+	}
+	bin, err := carried(o.Binary)
+	if err != nil {
+		return nil, err
+	}
 	results := make([]disk.ProbeResult, len(nodes))
-	err := eachNodeIndexed(nodes, func(i int, n spec.Node) error {
+	err = eachNodeIndexed(nodes, func(i int, n spec.Node) error {
 		end := l.progress().Start("probing fdatasync on %s", n.Name)
-		out, err := l.RunAsRoot(ctx, n, o.Script())
+		out, err := l.runProbe(ctx, n, bin, probe)
 		if err == nil {
 			results[i], err = disk.ParseProbe(n.Name, out)
 		}

@@ -128,7 +128,7 @@ func (l *Lab) RunAsRoot(ctx context.Context, n spec.Node, script string) (string
 		return "", err
 	}
 	defer c.Close()
-	out, _, err := c.Run(ctx, "sudo sh -c "+shellQuote(script))
+	out, _, err := c.Run(ctx, asRoot(script))
 	return string(out), err
 }
 

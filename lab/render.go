@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/netip"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"time"
@@ -16,20 +17,14 @@ import (
 	"github.com/kthw-lab/lab/cloudinit"
 	"github.com/kthw-lab/lab/images/etcdbin"
 	"github.com/kthw-lab/lab/lab/atomicfile"
-	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
 )
 
 // User is the login the lab's SSH key opens on every node.
 const User = "lab"
-
-// dataDevice is the etcd file system's device: the delay device over vdb.
-const dataDevice = "/dev/mapper/" + disk.DeviceName
-
-// seedMount is where the runcmd mounts the seed ISO to install binaries.
-const seedMount = "/run/lab-seed"
 
 // Inputs are everything a node's seed is made from. The same inputs give
 // the same bytes, which is how `lab render` shows exactly what create sends.
@@ -118,17 +113,18 @@ func userData(in Inputs, n spec.Node, unit []byte) (cloudinit.CloudConfig, map[s
 	if !ok {
 		return cloudinit.CloudConfig{}, nil, fmt.Errorf("the lab's PKI has no SSH host key for %s", n.Name)
 	}
-	installs := []cloudinit.Install{{Name: "etcd", SHA256: in.Etcd.SHA256[etcdbin.EtcdFile], Dest: "/usr/local/bin/etcd", Mode: 0o755}}
+	installs := []cloudinit.Install{{Name: "etcd", SHA256: in.Etcd.SHA256[etcdbin.EtcdFile], Dest: guest.EtcdBinary, Mode: 0o755}}
 	extra := map[string]string{"etcd": in.Etcd.Etcd}
 	if in.Etcd.Etcdctl != "" {
-		installs = append(installs, cloudinit.Install{Name: "etcdctl", SHA256: in.Etcd.SHA256[etcdbin.EtcdctlFile], Dest: "/usr/local/bin/etcdctl", Mode: 0o755})
+		installs = append(installs, cloudinit.Install{Name: "etcdctl", SHA256: in.Etcd.SHA256[etcdbin.EtcdctlFile], Dest: guest.EtcdctlBinary, Mode: 0o755})
 		extra["etcdctl"] = in.Etcd.Etcdctl
 	}
-	install, err := cloudinit.InstallCommands(seedMount, installs...)
+	install, err := cloudinit.InstallCommands(guest.SeedMount, installs...)
 	if err != nil {
 		return cloudinit.CloudConfig{}, nil, err
 	}
 	yes := true
+	boot, fs, mount := guest.DataStorage()
 	cfg := cloudinit.CloudConfig{
 		Hostname:       n.Name,
 		ManageEtcHosts: true,
@@ -148,18 +144,13 @@ func userData(in Inputs, n spec.Node, unit []byte) (cloudinit.CloudConfig, map[s
 		},
 		// The data disk sits under a device-mapper delay device (no delay
 		// until a disk profile says otherwise) so the slow-disk profile can
-		// change live; bootcmd runs before fs_setup and mounts.
-		BootCmd: []cloudinit.Command{cloudinit.Shell(disk.CreateScript())},
-		FSSetup: []cloudinit.Filesystem{{Label: "etcd-data", Filesystem: "ext4", Device: dataDevice, Partition: "auto"}},
-		Mounts:  []cloudinit.Mount{{Device: dataDevice, Dir: etcd.DefaultDataDir, Type: "ext4", Options: cloudinit.DefaultMountOptions, PassNo: 2}},
-		WriteFiles: []cloudinit.File{
-			{Path: "/etc/etcd/" + etcd.CAFileName, Content: string(in.PKI.CACertPEM), Permissions: 0o644},
-			{Path: "/etc/etcd/" + etcd.CertFileName, Content: string(in.PKI.CertPEM), Permissions: 0o600},
-			{Path: "/etc/etcd/" + etcd.KeyFileName, Content: string(in.PKI.KeyPEM), Permissions: 0o600},
-			{Path: "/etc/systemd/system/etcd.service", Content: string(unit), Permissions: 0o644},
-		},
+		// change live.
+		BootCmd:    []cloudinit.Command{boot},
+		FSSetup:    []cloudinit.Filesystem{fs},
+		Mounts:     []cloudinit.Mount{mount},
+		WriteFiles: append(guest.CertFiles(in.PKI.CACertPEM, in.PKI.CertPEM, in.PKI.KeyPEM), guest.UnitFile(unit)),
 		RunCmd: append(append([]cloudinit.Command{
-			cloudinit.Exec("chmod", "0700", etcd.DefaultDataDir)},
+			cloudinit.Exec("chmod", "0700", guest.DataDir)},
 			install...),
 			cloudinit.Exec("systemctl", "daemon-reload"),
 			// --no-block: every member must start before any can finish
@@ -238,9 +229,9 @@ func WriteRender(dir string, in Inputs, seeds []NodeSeed, force bool) error {
 		data []byte
 		mode os.FileMode
 	}{
-		{"ca.pem", in.PKI.CACertPEM, 0o644},
-		{"kubernetes.pem", in.PKI.CertPEM, 0o644},
-		{"kubernetes-key.pem", in.PKI.KeyPEM, 0o600},
+		{guest.CAFile, in.PKI.CACertPEM, 0o644},
+		{guest.CertFile, in.PKI.CertPEM, 0o644},
+		{guest.KeyFile, in.PKI.KeyPEM, 0o600},
 	} {
 		if err := atomicfile.Write(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
 			return err
@@ -254,7 +245,7 @@ func WriteRender(dir string, in Inputs, seeds []NodeSeed, force bool) error {
 		if err := writeSeedFiles(nodeDir, s.Seed); err != nil {
 			return fmt.Errorf("writing the seed of %s: %w", s.Node.Name, err)
 		}
-		if err := atomicfile.Write(filepath.Join(nodeDir, "etcd.service"), s.Unit, 0o644); err != nil {
+		if err := atomicfile.Write(filepath.Join(nodeDir, path.Base(guest.UnitPath)), s.Unit, 0o644); err != nil {
 			return fmt.Errorf("writing etcd.service of %s: %w", s.Node.Name, err)
 		}
 		if err := writeISO(filepath.Join(nodeDir, "seed.iso"), s.Seed); err != nil {

@@ -122,6 +122,7 @@ func commands(g *globals) []*cli.Command {
 		destroyCommand(g),
 		versionCommand(g),
 		completionCommand(g),
+		guestCommand(g),
 	}
 }
 

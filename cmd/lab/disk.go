@@ -22,7 +22,9 @@ takes about --fsync-latency, 1s by default: the story's "sync duration of
 1.04s") and caps its IOPS and bandwidth on the host like a 5400 rpm disk;
 '--profile ssd' removes both. Nothing restarts. 'lab disk probe' measures what
 etcd would see: 2300-byte writes each followed by fdatasync, as etcd's docs
-recommend, judged against etcd's guidance (p99 below 10 ms).`,
+recommend, judged against etcd's guidance (p99 below 10 ms). The probe is this
+lab binary (static: make build), copied to each node that lacks it as
+/usr/local/lib/lab/lab and run there.`,
 		Subcommands: []*cli.Command{diskSetCommand(g), diskProbeCommand(g)},
 	}
 }

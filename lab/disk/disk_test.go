@@ -9,8 +9,11 @@ import (
 	"syscall"
 	"testing"
 
-	"golang.org/x/sys/unix"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/kthw-lab/lab/lab/guest"
 )
 
 func TestProfiles(t *testing.T) {
@@ -70,7 +73,7 @@ func TestTableRoundTrip(t *testing.T) {
 
 func TestScriptsAreValidShell(t *testing.T) {
 	hdd, _ := ForName(HDD, 0)
-	for name, script := range map[string]string{"apply": hdd.ApplyScript(), "create": CreateScript(), "probe": DefaultProbe().Script()} {
+	for name, script := range map[string]string{"apply": hdd.ApplyScript(), "create": guest.CreateDelayScript(), "probe": DefaultProbe().Probe().Command()} {
 		if out, err := exec.Command("sh", "-n", "-c", script).CombinedOutput(); err != nil {
 			t.Errorf("%s script is not valid sh: %v\n%s\n%s", name, err, out, script)
 		}
@@ -95,18 +98,19 @@ func TestSummarise(t *testing.T) {
 	}
 }
 
-// TestProbeScriptRunsHere runs the real probe on this machine's disk, as
-// the guests run it, and checks what it prints parses.
-func TestProbeScriptRunsHere(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Fatalf("python3 is needed to run the probe script (the guests have it): %v", err)
-	}
+// TestProbeRunsHere runs the real probe (the Go function the guests run
+// through 'lab guest fsync-probe') on this machine's disk, prints what it
+// measures as the guests do, and checks that it parses.
+func TestProbeRunsHere(t *testing.T) {
 	o := ProbeOptions{Count: 50, MaxTime: 5 * time.Second, Dir: t.TempDir()}
-	out, err := exec.Command("sh", "-c", o.Script()).CombinedOutput()
-	if err != nil {
-		t.Fatalf("probe: %v\n%s", err, out)
+	var out strings.Builder
+	if err := o.Probe().Run(t.Context(), func(d time.Duration) error {
+		out.WriteString(guest.FormatLatency(d))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
-	r, err := ParseProbe("host", string(out))
+	r, err := ParseProbe("host", out.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +123,46 @@ func TestProbeScriptRunsHere(t *testing.T) {
 	}
 	if _, err := ParseProbe("host", "12\nabc\n"); err == nil {
 		t.Fatal("garbage parsed")
+	}
+}
+
+// TestScriptsLoadTheTable runs the create and apply scripts with stand-ins
+// for blockdev and dmsetup that record what they are given: the table they
+// load must be, byte for byte, the profile's Table for that disk size.
+func TestScriptsLoadTheTable(t *testing.T) {
+	const sectors = 8388608
+	bin := t.TempDir()
+	log := filepath.Join(t.TempDir(), "dmsetup.log")
+	stubs := map[string]string{
+		"blockdev": "#!/bin/sh\n[ \"$1 $2\" = \"--getsz " + guest.DataDisk + "\" ] || exit 1\necho " + fmt.Sprint(sectors) + "\n",
+		// dmsetup records --table's argument, and prints it for table.
+		"dmsetup": "#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ \"$1\" = --table ]; then printf '%s\\n' \"$2\" >> " + log +
+			"; fi; shift; done\n[ -f " + log + " ] && tail -n 1 " + log + "\nexit 0\n",
+	}
+	for name, text := range stubs {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(text), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(script string) string {
+		t.Helper()
+		cmd := exec.Command("sh", "-c", script)
+		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v\n%s\n%s", err, out, script)
+		}
+		loaded, _ := os.ReadFile(log)
+		os.Remove(log)
+		return strings.TrimSpace(string(loaded))
+	}
+	ssd, _ := ForName(SSD, 0)
+	if got, want := run(guest.CreateDelayScript()), ssd.Table(sectors); got != want {
+		t.Errorf("create loads %q, want %q", got, want)
+	}
+	hdd, _ := ForName(HDD, 0)
+	if got, want := run(hdd.ApplyScript()), hdd.Table(sectors); got != want {
+		t.Errorf("apply loads %q, want %q", got, want)
 	}
 }
 

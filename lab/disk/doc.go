@@ -4,7 +4,7 @@
 // etcd's documentation recommends for judging a disk.
 //
 // The hdd profile works on two levels. Inside the guest the data disk sits
-// under a device-mapper delay target (DeviceName), whose write and flush
+// under a device-mapper delay target (guest.DelayDevice), whose write and flush
 // delays change live with dmsetup suspend/load/resume: QEMU's throttling
 // does not slow flushes, and an fsync is what etcd waits for. On the host,
 // libvirt's block I/O caps add the IOPS and bandwidth of a 5400 rpm disk.

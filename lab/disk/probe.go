@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kthw-lab/lab/lab/guest"
 )
 
 // etcd's guidance (its hardware documentation and `etcdctl check perf`'s
@@ -27,35 +29,20 @@ type ProbeOptions struct {
 	MaxTime time.Duration
 	// Dir is where the probe file goes: the data disk's mount point.
 	Dir string
+	// Binary is the static lab binary carried to the nodes to run the
+	// probe (guest.LabBinary); "" is the running program (os.Executable),
+	// which is right for bin/lab and wrong under go test.
+	Binary string
 }
 
 // DefaultProbe is etcd's 22 MiB in 2300-byte writes, cut at 20 s.
 func DefaultProbe() ProbeOptions {
-	return ProbeOptions{Count: ProbeBytes / ProbeWriteSize, MaxTime: 20 * time.Second, Dir: "/var/lib/etcd"}
+	return ProbeOptions{Count: ProbeBytes / ProbeWriteSize, MaxTime: 20 * time.Second, Dir: guest.DataDir}
 }
 
-// Script is the guest program that runs the probe and prints one fdatasync
-// latency in microseconds per line. It uses the guest's python3 (cloud-init
-// brings it), so nothing is installed.
-func (o ProbeOptions) Script() string {
-	return fmt.Sprintf(`python3 - <<'EOF'
-import os, time
-path = os.path.join(%q, ".lab-fsync-probe")
-buf = b"x" * %d
-fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-try:
-    end = time.monotonic() + %f
-    for _ in range(%d):
-        os.write(fd, buf)
-        t = time.monotonic()
-        os.fdatasync(fd)
-        print(int((time.monotonic() - t) * 1e6), flush=True)
-        if time.monotonic() > end:
-            break
-finally:
-    os.close(fd)
-    os.unlink(path)
-EOF`, o.Dir, ProbeWriteSize, o.MaxTime.Seconds(), o.Count)
+// Probe is the run on a node: etcd's write size, these bounds.
+func (o ProbeOptions) Probe() guest.FsyncProbe {
+	return guest.FsyncProbe{Dir: o.Dir, Count: o.Count, MaxTime: o.MaxTime, Bytes: ProbeWriteSize}
 }
 
 // ProbeResult summarises one node's fdatasync latencies.
@@ -69,7 +56,8 @@ type ProbeResult struct {
 	Good    bool          `json:"good"`
 }
 
-// ParseProbe reads the script's output and computes the result.
+// ParseProbe reads the probe's output (guest.FormatLatency lines) and
+// computes the result.
 func ParseProbe(node, out string) (ProbeResult, error) {
 	var lat []time.Duration
 	sc := bufio.NewScanner(strings.NewReader(out))

@@ -2,21 +2,15 @@ package disk
 
 import (
 	"fmt"
-	"strings"
+	"strconv"
 	"time"
 
+	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/lab/virt"
 )
 
-// DeviceName is the device-mapper device that sits between the data disk
-// and the file system mounted at /var/lib/etcd.
-const DeviceName = "etcd-data"
-
-// DataDisk is the guest's raw data disk under the delay device.
-const DataDisk = "/dev/vdb"
-
 // DataTarget is the data disk's target in the domain, for host-side caps.
-const DataTarget = "vdb"
+const DataTarget = guest.DataTarget
 
 // Profile names.
 const (
@@ -74,44 +68,20 @@ func ForName(name string, fsync time.Duration) (Profile, error) {
 
 // Table is the device-mapper table of the delay device over a disk of
 // sectors 512-byte sectors: reads, writes and flushes each with its delay
-// (the flush part needs Linux 4.19 or later).
+// (the flush part needs Linux 4.19 or later). It is the table ApplyScript
+// loads, with the disk's size read on the node.
 func (p Profile) Table(sectors uint64) string {
-	return fmt.Sprintf("0 %d delay %[2]s 0 0 %[2]s 0 %[3]d %[2]s 0 %[4]d", sectors,
-		DataDisk, p.WriteDelay.Milliseconds(), p.FlushDelay.Milliseconds())
+	return guest.DelayTable(strconv.FormatUint(sectors, 10), p.WriteDelay, p.FlushDelay)
 }
 
-// ApplyScript is the guest shell script that loads the profile's table
-// into the live delay device: suspend (in-flight I/O completes), load,
-// resume. The mounted file system stays mounted and etcd keeps running.
+// ApplyScript is the guest shell script that loads the profile's Table
+// into the live delay device (guest.LoadDelayScript); it prints the table
+// in force last, for ParseTable.
 func (p Profile) ApplyScript() string {
-	return fmt.Sprintf(`set -e
-sectors=$(blockdev --getsz %[1]s)
-dmsetup suspend %[2]s
-dmsetup load %[2]s --table "0 $sectors delay %[1]s 0 0 %[1]s 0 %[3]d %[1]s 0 %[4]d"
-dmsetup resume %[2]s
-dmsetup table %[2]s`, DataDisk, DeviceName, p.WriteDelay.Milliseconds(), p.FlushDelay.Milliseconds())
-}
-
-// CreateScript is the boot command that creates the delay device, with no
-// delay, when it does not exist yet; the file system goes on top of it.
-func CreateScript() string {
-	return fmt.Sprintf(`[ -e /dev/mapper/%[2]s ] || dmsetup create %[2]s --table "0 $(blockdev --getsz %[1]s) delay %[1]s 0 0 %[1]s 0 0 %[1]s 0 0"`,
-		DataDisk, DeviceName)
+	return guest.LoadDelayScript(p.WriteDelay, p.FlushDelay)
 }
 
 // ParseTable reads the write and flush delays back from `dmsetup table`.
 func ParseTable(line string) (write, flush time.Duration, err error) {
-	f := strings.Fields(line)
-	// start length delay rdev roff rdelay wdev woff wdelay fdev foff fdelay
-	if len(f) != 12 || f[2] != "delay" {
-		return 0, 0, fmt.Errorf("not a delay table with a flush part: %q", line)
-	}
-	var w, fl int64
-	if _, err := fmt.Sscan(f[8], &w); err != nil {
-		return 0, 0, fmt.Errorf("reading the write delay of %q: %w", line, err)
-	}
-	if _, err := fmt.Sscan(f[11], &fl); err != nil {
-		return 0, 0, fmt.Errorf("reading the flush delay of %q: %w", line, err)
-	}
-	return time.Duration(w) * time.Millisecond, time.Duration(fl) * time.Millisecond, nil
+	return guest.ParseDelayTable(line)
 }

@@ -11,14 +11,16 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kthw-lab/lab/lab/guest"
 )
 
-// Where Kubernetes the hard way puts etcd's files on a node; a zero
-// UnitOptions field takes these.
+// Where Kubernetes the hard way puts etcd's files on a node (lab/guest
+// owns them); a zero UnitOptions field takes these.
 const (
-	DefaultDataDir           = "/var/lib/etcd"
-	DefaultCertDir           = "/etc/etcd"
-	DefaultBinary            = "/usr/local/bin/etcd"
+	DefaultDataDir           = guest.DataDir
+	DefaultCertDir           = guest.CertDir
+	DefaultBinary            = guest.EtcdBinary
 	DefaultHeartbeatInterval = 100 * time.Millisecond
 	DefaultElectionTimeout   = 1000 * time.Millisecond
 )
@@ -26,9 +28,9 @@ const (
 // The certificate files under the unit's CertDir: the CA and the
 // "kubernetes" key pair that etcd serves, peers and authenticates with.
 const (
-	CAFileName   = "ca.pem"
-	CertFileName = "kubernetes.pem"
-	KeyFileName  = "kubernetes-key.pem"
+	CAFileName   = guest.CAFile
+	CertFileName = guest.CertFile
+	KeyFileName  = guest.KeyFile
 )
 
 // MaxElectionTimeout is the longest election timeout etcd accepts

@@ -9,15 +9,17 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/kthw-lab/lab/lab/guest"
 )
 
 // File names inside the PKI directory, as the guests' /etc/etcd names them
 // and as `lab env` exports them for etcdctl.
 const (
-	CACertFile  = "ca.pem"
+	CACertFile  = guest.CAFile
 	CAKeyFile   = "ca-key.pem"
-	CertFile    = "kubernetes.pem"
-	KeyFile     = "kubernetes-key.pem"
+	CertFile    = guest.CertFile
+	KeyFile     = guest.KeyFile
 	UserKeyFile = "ssh/id_ed25519"
 	UserPubFile = "ssh/id_ed25519.pub"
 	HostKeysDir = "ssh/hostkeys"

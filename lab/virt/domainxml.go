@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"libvirt.org/go/libvirtxml"
+
+	"github.com/kthw-lab/lab/lab/guest"
 )
 
 // Accelerators.
@@ -190,7 +192,7 @@ func domainDevices(s DomainSpec) *libvirtxml.DomainDeviceList {
 		}
 		// cache='none' opens the file with O_DIRECT and passes the guest's
 		// flushes to the host disk, so fsync latency is the disk's own.
-		d.Disks = append(d.Disks, fileDisk(s.DataDisk, format, "vdb", &libvirtxml.DomainDiskDriver{Cache: "none", IO: "native"}))
+		d.Disks = append(d.Disks, fileDisk(s.DataDisk, format, guest.DataTarget, &libvirtxml.DomainDiskDriver{Cache: "none", IO: "native"}))
 	}
 	if s.SeedISO != "" {
 		// The Debian cloud kernel has no AHCI driver: the CD-ROM sits on

@@ -34,10 +34,11 @@ type Arm struct {
 
 // Arms of the slow-disk scenario, in the order they run.
 var Arms = []Arm{
-	{Name: "ssd", Description: "data disks on the ssd profile, heartbeat 100 ms, election 1000 ms (etcd's defaults)",
-		Profile: disk.SSD, Heartbeat: 100 * time.Millisecond, Election: time.Second, Expect: "stable"},
+	{Name: "ssd", Description: fmt.Sprintf("data disks on the ssd profile, heartbeat %d ms, election %d ms (etcd's defaults)",
+		etcd.DefaultHeartbeatInterval.Milliseconds(), etcd.DefaultElectionTimeout.Milliseconds()),
+		Profile: disk.SSD, Heartbeat: etcd.DefaultHeartbeatInterval, Election: etcd.DefaultElectionTimeout, Expect: "stable"},
 	{Name: "hdd", Description: "a laptop hard disk shared by the three VMs (fsync ≈ 1 s), etcd's default timeouts: the story's failure",
-		Profile: disk.HDD, Heartbeat: 100 * time.Millisecond, Election: time.Second},
+		Profile: disk.HDD, Heartbeat: etcd.DefaultHeartbeatInterval, Election: etcd.DefaultElectionTimeout},
 	{Name: "hdd-tuned", Description: "the same hard disk with raft timeouts from etcd's tuning guide and the measured round trip",
 		Profile: disk.HDD, Tuned: true, Expect: "stable"},
 }
@@ -46,23 +47,29 @@ var Arms = []Arm{
 // own and cost an arm's time.
 var ExtraArms = []Arm{
 	{Name: "hdd-noprevote", Description: "the hard disk with etcd's default timeouts and pre-vote off (3.4's default): " +
-		"is pre-vote what saves a fresh 3.5+ cluster?", Profile: disk.HDD, Heartbeat: 100 * time.Millisecond, Election: time.Second,
-		NoPreVote: true},
+		"is pre-vote what saves a fresh 3.5+ cluster?", Profile: disk.HDD, Heartbeat: etcd.DefaultHeartbeatInterval,
+		Election: etcd.DefaultElectionTimeout, NoPreVote: true},
 }
 
-// TuneRule says how hdd-tuned derives its timeouts, and from where.
-const TuneRule = "heartbeat = the round trip including fsync (the probe's fsync p99 on the slowest node, at least " +
-	"100 writes or 30 s; the network's share is under a millisecond between these VMs), rounded up to 100 ms; " +
-	"election = 10 × heartbeat; within etcd's limits (election ≤ 50000 ms and ≥ 5 × heartbeat). " +
+// TuneRule says how hdd-tuned derives its timeouts, and from where; its
+// figures are Tune's constants and etcd's (lab/etcd).
+var TuneRule = fmt.Sprintf("heartbeat = the round trip including fsync (the probe's fsync p99 on the slowest node, at least "+
+	"100 writes or 30 s; the network's share is under a millisecond between these VMs), rounded up to %d ms; "+
+	"election = %d × heartbeat; within etcd's limits (election ≤ %d ms and ≥ %d × heartbeat). ",
+	tuneStep.Milliseconds(), tuneElectionRatio, etcd.MaxElectionTimeout.Milliseconds(), etcd.MinElectionHeartbeatRatio) +
 	"Source: etcd's tuning guide (https://etcd.io/docs/v3.5/tuning/): the heartbeat interval around the round-trip " +
 	"time between members, the election timeout at least 10 times it"
 
 // tuneElectionRatio is the tuning guide's election timeout in round trips.
 const tuneElectionRatio = 10
 
+// tuneStep is what the tuned heartbeat is rounded up to; it is never below
+// etcd's default.
+const tuneStep = 100 * time.Millisecond
+
 // Tune applies TuneRule to a measured round trip (the probe's fsync p99).
 func Tune(roundTrip time.Duration) (heartbeat, election time.Duration) {
-	heartbeat = max(100*time.Millisecond, (roundTrip + 99*time.Millisecond).Truncate(100*time.Millisecond))
+	heartbeat = max(etcd.DefaultHeartbeatInterval, (roundTrip + tuneStep - time.Millisecond).Truncate(tuneStep))
 	election = min(tuneElectionRatio*heartbeat, etcd.MaxElectionTimeout)
 	return min(heartbeat, election/etcd.MinElectionHeartbeatRatio), election
 }

@@ -1,18 +1,19 @@
 package slowdisk
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/kthw-lab/lab/lab"
+	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/lab/spec"
 	labssh "github.com/kthw-lab/lab/lab/ssh"
 	"github.com/kthw-lab/lab/scenarios/measure"
@@ -63,15 +64,6 @@ func (c *cluster) once(ctx context.Context, n spec.Node, script string) (string,
 	return c.lab.RunAsRoot(ctx, n, script)
 }
 
-// Where an arm's etcd goes on the guests: the lab's own binary is kept
-// beside it the first time another replaces it, and put back by every arm
-// that runs the lab's own (and by the restore).
-const (
-	guestEtcd    = "/usr/local/bin/etcd"
-	guestLabEtcd = "/usr/local/bin/etcd.lab"
-	armDropIn    = "/etc/systemd/system/etcd.service.d/lab-arm.conf"
-)
-
 // armEnv is what an arm changes on the guests beyond the unit's timeouts.
 type armEnv struct {
 	// OwnEtcd is true when the arm installs its own etcd after reset (so
@@ -83,25 +75,17 @@ type armEnv struct {
 
 // reset stops etcd everywhere, wipes its data and installs a unit with the
 // arm's timeouts and environment; etcd is left stopped, ready to bootstrap
-// afresh.
+// afresh. The unit is the one create renders (lab.UnitFor), installed as
+// the seed installs it (guest.ResetScript, guest.UnitFile).
 func (c *cluster) reset(ctx context.Context, heartbeat, election time.Duration, env armEnv) error {
+	script := guest.ResetScript(guest.ResetOptions{KeepEtcd: env.OwnEtcd, NoPreVote: env.NoPreVote})
 	return c.each(func(n spec.Node) error {
 		unit, err := lab.UnitFor(&c.st.Plan, n, heartbeat, election)
 		if err != nil {
 			return err
 		}
-		script := "set -e\nsystemctl stop etcd\nrm -rf /var/lib/etcd/member\n" +
-			"cat > /etc/systemd/system/etcd.service <<'LAB_UNIT_EOF'\n" + string(unit) + "LAB_UNIT_EOF\n" +
-			"rm -f " + armDropIn + "\n"
-		if env.NoPreVote {
-			// etcd reads every flag from ETCD_<FLAG> too (3.4 and later).
-			script += "mkdir -p " + path.Dir(armDropIn) + "\nprintf '[Service]\\nEnvironment=ETCD_PRE_VOTE=false\\n' > " + armDropIn + "\n"
-		}
-		if !env.OwnEtcd {
-			script += "if [ -e " + guestLabEtcd + " ]; then cp -p " + guestLabEtcd + " " + guestEtcd + "; fi\n"
-		}
-		script += "systemctl daemon-reload\n"
-		if _, err := c.run(ctx, n, script); err != nil {
+		err = c.send(ctx, n, script, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(unit)), nil })
+		if err != nil {
 			return fmt.Errorf("resetting etcd on %s: %w", n.Name, err)
 		}
 		return nil
@@ -180,40 +164,41 @@ func (c *cluster) cpu(ctx context.Context) (map[string]measure.CPUStat, error) {
 }
 
 // installEtcd puts the etcd binary at path (whose sha256 is sum) on every
-// guest in place of the lab's, which is kept as guestLabEtcd. etcd must be
+// guest in place of the lab's (guest.InstallEtcdScript). etcd must be
 // stopped. The copy is checked on the guest before it replaces anything.
 func (c *cluster) installEtcd(ctx context.Context, path, sum string) error {
-	script := "set -e\n" +
-		"test -e " + guestLabEtcd + " || cp -p " + guestEtcd + " " + guestLabEtcd + "\n" +
-		"cat > " + guestEtcd + ".arm\nchmod 0755 " + guestEtcd + ".arm\n" +
-		"echo '" + sum + "  " + guestEtcd + ".arm' | sha256sum -c --quiet\n" +
-		"mv " + guestEtcd + ".arm " + guestEtcd + "\n"
+	script := guest.InstallEtcdScript(sum)
 	return c.each(func(n spec.Node) error {
-		err := c.backoff.retry(ctx, "", func(ctx context.Context) error {
-			f, err := os.Open(path)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if c.upload != nil {
-				return c.upload(ctx, n, script, f)
-			}
-			cfg, err := c.lab.SSHConfig(n)
-			if err != nil {
-				return err
-			}
-			cl, err := labssh.Dial(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			_, _, err = cl.RunInput(ctx, "sudo sh -c "+shellQuote(script), f)
-			return err
-		})
-		if err != nil {
+		if err := c.send(ctx, n, script, func() (io.ReadCloser, error) { return os.Open(path) }); err != nil {
 			return fmt.Errorf("installing %s on %s: %w", path, n.Name, err)
 		}
 		return nil
+	})
+}
+
+// send runs script as root on n with open()'s content as its standard
+// input, retrying failed connections with the whole content again.
+func (c *cluster) send(ctx context.Context, n spec.Node, script string, open func() (io.ReadCloser, error)) error {
+	return c.backoff.retry(ctx, "", func(ctx context.Context) error {
+		f, err := open()
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if c.upload != nil {
+			return c.upload(ctx, n, script, f)
+		}
+		cfg, err := c.lab.SSHConfig(n)
+		if err != nil {
+			return err
+		}
+		cl, err := labssh.Dial(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		_, _, err = cl.RunInput(ctx, "sudo sh -c "+shellQuote(script), f)
+		return err
 	})
 }
 

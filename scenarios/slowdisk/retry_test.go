@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/lab"
+	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/lab/spec"
 	labssh "github.com/kthw-lab/lab/lab/ssh"
 	"github.com/kthw-lab/lab/scenarios/measure"
@@ -66,6 +67,8 @@ type flaky struct {
 	fails map[string]int
 	err   error
 	ran   map[string][]string
+	// sent is the standard input of each node's last upload.
+	sent map[string][]byte
 }
 
 func (f *flaky) exec(_ context.Context, n spec.Node, script string) (string, error) {
@@ -82,9 +85,28 @@ func (f *flaky) exec(_ context.Context, n spec.Node, script string) (string, err
 	return "", nil
 }
 
+// upload is exec for a script with standard input, which it records in
+// sent.
+func (f *flaky) upload(ctx context.Context, n spec.Node, script string, stdin io.Reader) error {
+	b, err := io.ReadAll(stdin)
+	if err != nil {
+		return err
+	}
+	if _, err := f.exec(ctx, n, script); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sent == nil {
+		f.sent = map[string][]byte{}
+	}
+	f.sent[n.Name] = b
+	return nil
+}
+
 func testCluster(f *flaky, b backoff) *cluster {
 	st := &lab.State{Plan: spec.Plan{Nodes: []spec.Node{{Name: "k8smaster0"}, {Name: "k8smaster1"}, {Name: "k8smaster2"}}}}
-	return &cluster{st: st, exec: f.exec, backoff: b}
+	return &cluster{st: st, exec: f.exec, upload: f.upload, backoff: b}
 }
 
 // TestDialFailsTwiceThenWorks: an SSH dial that fails twice (a handshake
@@ -256,9 +278,9 @@ func TestResetWritesTheArmsEnvironment(t *testing.T) {
 		env       armEnv
 		has, lack []string
 	}{
-		{armEnv{}, []string{"rm -f " + armDropIn, "cp -p " + guestLabEtcd + " " + guestEtcd}, []string{"ETCD_PRE_VOTE"}},
-		{armEnv{NoPreVote: true}, []string{"Environment=ETCD_PRE_VOTE=false", armDropIn}, nil},
-		{armEnv{OwnEtcd: true}, []string{"systemctl stop etcd"}, []string{guestLabEtcd}},
+		{armEnv{}, []string{"rm -f " + guest.ArmDropIn, "cp -p " + guest.LabEtcdBinary + " " + guest.EtcdBinary}, []string{"ETCD_PRE_VOTE"}},
+		{armEnv{NoPreVote: true}, []string{"Environment=ETCD_PRE_VOTE=false", guest.ArmDropIn}, nil},
+		{armEnv{OwnEtcd: true}, []string{"systemctl stop etcd"}, []string{guest.LabEtcdBinary}},
 	} {
 		f := &flaky{fails: map[string]int{}, ran: map[string][]string{}}
 		if err := planCluster(t, f).reset(t.Context(), 100*time.Millisecond, time.Second, tc.env); err != nil {

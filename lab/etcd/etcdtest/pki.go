@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/kthw-lab/lab/lab/guest"
 )
 
 // PKI is a throwaway CA and one key pair it signed for both serving and
@@ -69,9 +71,9 @@ func NewPKI(t testing.TB, dir string) *PKI {
 	}
 
 	p := &PKI{
-		CAFile:   filepath.Join(dir, "ca.pem"),
-		CertFile: filepath.Join(dir, "kubernetes.pem"),
-		KeyFile:  filepath.Join(dir, "kubernetes-key.pem"),
+		CAFile:   filepath.Join(dir, guest.CAFile),
+		CertFile: filepath.Join(dir, guest.CertFile),
+		KeyFile:  filepath.Join(dir, guest.KeyFile),
 		CA:       x509.NewCertPool(),
 	}
 	p.CA.AddCert(ca)
