@@ -231,9 +231,9 @@ func (c *creator) explain(err error) error {
 	return fmt.Errorf("creating lab %q: %w\n(the state is kept: 'lab destroy' removes what was made; the same 'lab create' retries)", c.st.Name, err)
 }
 
-// Keys returns the lab's PKI, made on first use and reused after, so that
+// EnsureKeys returns the lab's PKI, made on first use and reused after, so that
 // render and create send the same bytes.
-func Keys(store Store, plan *spec.Plan) (*pki.PKI, error) {
+func EnsureKeys(store Store, plan *spec.Plan) (*pki.PKI, error) {
 	req := pki.Request{Lab: plan.Spec.Name}
 	for _, n := range plan.Nodes {
 		req.Nodes = append(req.Nodes, pki.Node{Name: n.Name, IP: n.IP})
@@ -246,11 +246,11 @@ func Keys(store Store, plan *spec.Plan) (*pki.PKI, error) {
 }
 
 func (c *creator) seeds(context.Context) error {
-	keys, err := Keys(c.Store, c.Plan)
+	keys, err := EnsureKeys(c.Store, c.Plan)
 	if err != nil {
 		return err
 	}
-	seeds, err := Render(Inputs{Plan: c.Plan, PKI: keys, Etcd: c.Etcd})
+	seeds, err := Render(RenderInputs{Plan: c.Plan, PKI: keys, Etcd: c.Etcd})
 	if err != nil {
 		return err
 	}

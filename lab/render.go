@@ -26,9 +26,9 @@ import (
 // User is the login the lab's SSH key opens on every node.
 const User = "lab"
 
-// Inputs are everything a node's seed is made from. The same inputs give
+// RenderInputs are everything a node's seed is made from. The same inputs give
 // the same bytes, which is how `lab render` shows exactly what create sends.
-type Inputs struct {
+type RenderInputs struct {
 	Plan *spec.Plan
 	PKI  *pki.PKI
 	Etcd *etcdbin.Binaries
@@ -43,7 +43,7 @@ type NodeSeed struct {
 }
 
 // Render builds every node's seed.
-func Render(in Inputs) ([]NodeSeed, error) {
+func Render(in RenderInputs) ([]NodeSeed, error) {
 	if in.Etcd == nil || in.Etcd.Etcd == "" {
 		return nil, fmt.Errorf("rendering seeds: no etcd binary: run 'lab etcd build' or pass --etcd-binary PATH")
 	}
@@ -58,7 +58,7 @@ func Render(in Inputs) ([]NodeSeed, error) {
 	return seeds, nil
 }
 
-func renderNode(in Inputs, n spec.Node) (NodeSeed, error) {
+func renderNode(in RenderInputs, n spec.Node) (NodeSeed, error) {
 	p := in.Plan
 	unit, err := UnitFor(p, n, p.Etcd.HeartbeatInterval, p.Etcd.ElectionTimeout)
 	if err != nil {
@@ -103,12 +103,12 @@ func UnitFor(p *spec.Plan, n spec.Node, heartbeat, election time.Duration) ([]by
 
 // instanceID changes whenever the lab's PKI does, so a recreated lab's
 // nodes run cloud-init's per-instance modules again.
-func instanceID(in Inputs, n spec.Node) string {
+func instanceID(in RenderInputs, n spec.Node) string {
 	sum := sha256.Sum256(in.PKI.CACertPEM)
 	return n.Domain + "-" + hex.EncodeToString(sum[:4])
 }
 
-func userData(in Inputs, n spec.Node, unit []byte) (cloudinit.CloudConfig, map[string]string, error) {
+func userData(in RenderInputs, n spec.Node, unit []byte) (cloudinit.CloudConfig, map[string]string, error) {
 	host, ok := in.PKI.HostKeys[n.Name]
 	if !ok {
 		return cloudinit.CloudConfig{}, nil, fmt.Errorf("the lab's PKI has no SSH host key for %s", n.Name)
@@ -212,7 +212,7 @@ func CheckRenderDir(dir, name string, force bool) error {
 // an existing file's mode does not carry over and a symbolic link is
 // replaced, never followed. A directory that is not empty and is not an
 // earlier render of the same lab is refused unless force is set.
-func WriteRender(dir string, in Inputs, seeds []NodeSeed, force bool) error {
+func WriteRender(dir string, in RenderInputs, seeds []NodeSeed, force bool) error {
 	if err := CheckRenderDir(dir, in.Plan.Spec.Name, force); err != nil {
 		return err
 	}

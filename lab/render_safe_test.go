@@ -7,14 +7,14 @@ import (
 	"testing"
 )
 
-func renderFixture(t *testing.T) (*fixture, Inputs, []NodeSeed) {
+func renderFixture(t *testing.T) (*fixture, RenderInputs, []NodeSeed) {
 	t.Helper()
 	f := newFixture(t)
-	keys, err := Keys(f.store, f.opts.Plan)
+	keys, err := EnsureKeys(f.store, f.opts.Plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := Inputs{Plan: f.opts.Plan, PKI: keys, Etcd: f.opts.Etcd}
+	in := RenderInputs{Plan: f.opts.Plan, PKI: keys, Etcd: f.opts.Etcd}
 	seeds, err := Render(in)
 	if err != nil {
 		t.Fatal(err)

@@ -62,12 +62,12 @@ func TestRemoveOnlyWhatLabWrote(t *testing.T) {
 		t.Fatalf("Remove removed a directory without lab's marker: %v", err)
 	}
 	// A store that is not empty and has no marker is not taken over.
-	if _, err := Keys(f.store, f.opts.Plan); err == nil || !strings.Contains(err.Error(), "marker") {
+	if _, err := EnsureKeys(f.store, f.opts.Plan); err == nil || !strings.Contains(err.Error(), "marker") {
 		t.Fatalf("Keys into an unmarked, non-empty directory: %v", err)
 	}
 
 	g := newFixture(t)
-	if _, err := Keys(g.store, g.opts.Plan); err != nil {
+	if _, err := EnsureKeys(g.store, g.opts.Plan); err != nil {
 		t.Fatal(err)
 	}
 	theirs := filepath.Join(g.store.Dir, "notes.txt")

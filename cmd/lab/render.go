@@ -45,11 +45,11 @@ marker) is refused unless --force.`,
 			if err != nil {
 				return err
 			}
-			keys, err := lab.Keys(store, plan)
+			keys, err := lab.EnsureKeys(store, plan)
 			if err != nil {
 				return err
 			}
-			in := lab.Inputs{Plan: plan, PKI: keys, Etcd: bins}
+			in := lab.RenderInputs{Plan: plan, PKI: keys, Etcd: bins}
 			seeds, err := lab.Render(in)
 			if err != nil {
 				return err

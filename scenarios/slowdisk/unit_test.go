@@ -25,7 +25,7 @@ func seededUnits(t *testing.T, c *cluster) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := lab.Keys(store, &c.st.Plan)
+	keys, err := lab.EnsureKeys(store, &c.st.Plan)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func seededUnits(t *testing.T, c *cluster) map[string][]byte {
 	if err := os.WriteFile(bin, []byte("etcd"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	seeds, err := lab.Render(lab.Inputs{Plan: &c.st.Plan, PKI: keys,
+	seeds, err := lab.Render(lab.RenderInputs{Plan: &c.st.Plan, PKI: keys,
 		Etcd: &etcdbin.Binaries{Etcd: bin, SHA256: map[string]string{etcdbin.EtcdFile: strings.Repeat("0", 64)}}})
 	if err != nil {
 		t.Fatal(err)
