@@ -25,10 +25,10 @@ type NodeOverview struct {
 
 // Overview is what `lab status` shows: the lab and each node.
 type Overview struct {
-	Lab   string       `json:"lab"`
-	Phase Phase        `json:"phase"`
-	Accel string       `json:"accel"`
-	Etcd  string       `json:"etcd"`
+	Lab   string         `json:"lab"`
+	Phase Phase          `json:"phase"`
+	Accel string         `json:"accel"`
+	Etcd  string         `json:"etcd"`
 	Nodes []NodeOverview `json:"nodes"`
 	// Degraded lists why the lab is not healthy: a node whose domain does
 	// not run or whose member is unhealthy, or a cluster without a leader.
