@@ -24,7 +24,7 @@ func scenarioCommand(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:        "scenario",
 		Usage:       "run experiments on the lab and compare their arms",
-		Subcommands: []*cli.Command{scenarioListCommand(g), slowDiskCommand(g)},
+		Subcommands: []*cli.Command{scenarioListCommand(g), slowDiskCommand(g), thresholdMapCommand(g)},
 	}
 }
 

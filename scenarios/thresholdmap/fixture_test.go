@@ -15,7 +15,7 @@ func arm(c Cell, outcome string) report.Arm {
 	a := report.Arm{Name: c.ID(), Profile: "hdd", EtcdVersion: c.Version, PreVoteOff: c.PreVoteOff,
 		Heartbeat: c.Heartbeat, Election: c.Election, FsyncP99: c.Fsync + c.Fsync/10,
 		TimeToFirstLeader: 2 * time.Second, Elections: 1, MaxTerm: 2,
-		Phases: report.Phases{ObservationStart: 2 * time.Second, ObservationEnd: 32 * time.Second, End: 32 * time.Second},
+		Phases:   report.Phases{ObservationStart: 2 * time.Second, ObservationEnd: 32 * time.Second, End: 32 * time.Second},
 		PutCount: 150, PutP99: 3 * c.Fsync}
 	switch outcome {
 	case Unstable:
