@@ -187,3 +187,20 @@ func TestETA(t *testing.T) {
 		t.Errorf("ETA %s, want 1m10s", eta)
 	}
 }
+
+func TestOverhead(t *testing.T) {
+	g := smallGrid()
+	rs := []Result{
+		{Cell: g.Cells()[0], Wall: 50 * time.Second},
+		{Cell: g.Cells()[1], Wall: 70 * time.Second},
+	}
+	rs[0].Arm.Phases.ObservationEnd = 40 * time.Second // 10 s beyond
+	rs[1].Arm.Phases.ObservationEnd = 50 * time.Second // 20 s beyond
+	over, share := Overhead(rs, 30*time.Second)
+	if over != 15*time.Second || share != 0.5 {
+		t.Errorf("overhead %s (%.2f), want 15s (0.50)", over, share)
+	}
+	if o, s := Overhead(nil, time.Minute); o != 0 || s != 0 {
+		t.Errorf("no cells: %s %v", o, s)
+	}
+}

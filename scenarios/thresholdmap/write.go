@@ -152,6 +152,11 @@ func (m Map) WriteMarkdown(w io.Writer) error {
 			first, r.Arm.Elections, r.Arm.LeaderChanges, short(r.Arm.TimeWithoutLeader), short(r.Arm.PutP99), r.Arm.PutErrors,
 			short(r.Observed()), short(r.Wall))
 	}
+	if len(m.Results) > 0 {
+		over, share := Overhead(m.Results, m.Grid.CellDuration)
+		fmt.Fprintf(&b, "\nHarness overhead per cell (wall time beyond bootstrap and observation: reset, etcd install, profile, probe, collection): "+
+			"mean %s, %.0f %% of the %s observation window.\n", short(over), 100*share, m.Grid.CellDuration)
+	}
 	if len(m.Missing) > 0 {
 		b.WriteString("\n## Not measured\n\n")
 		for _, c := range m.Missing {
@@ -173,6 +178,21 @@ func (m Map) hosts() []string {
 		}
 	}
 	return out
+}
+
+// Overhead is the mean time a cell spent outside its bootstrap and
+// observation (Wall - Observed), and that as a share of window, the
+// cell's observation window.
+func Overhead(results []Result, window time.Duration) (time.Duration, float64) {
+	if len(results) == 0 || window <= 0 {
+		return 0, 0
+	}
+	var sum time.Duration
+	for _, r := range results {
+		sum += max(0, r.Wall-r.Observed())
+	}
+	mean := sum / time.Duration(len(results))
+	return mean, float64(mean) / float64(window)
 }
 
 // ETA estimates the time the remaining cells take from the wall times of
