@@ -134,7 +134,14 @@ func (m Map) Boundary(series string) []Edge {
 // edge); unstable reports whether any cell was not stable (when none was,
 // X is the smallest ratio measured, a bound rather than an edge).
 func (m Map) Ratio(series string) (x float64, ok, unstable bool) {
-	worst := -1.0
+	x, _, ok, unstable = m.ratios(series)
+	return x, ok, unstable
+}
+
+// ratios is Ratio and, beside it, the highest ratio of a cell that was not
+// stable (-1 when none): the edge lies between the two.
+func (m Map) ratios(series string) (x, worst float64, ok, unstable bool) {
+	worst = -1.0
 	var stable []float64
 	for _, row := range m.Points(series) {
 		for _, p := range row {
@@ -152,15 +159,15 @@ func (m Map) Ratio(series string) (x float64, ok, unstable bool) {
 	slices.Sort(stable)
 	for _, r := range stable {
 		if r > worst {
-			return r, true, worst >= 0
+			return r, worst, true, worst >= 0
 		}
 	}
-	return 0, false, worst >= 0
+	return 0, worst, false, worst >= 0
 }
 
 // Conclusion is the series' line: what election timeout it needed here.
 func (m Map) Conclusion(series string) string {
-	x, ok, unstable := m.Ratio(series)
+	x, worst, ok, unstable := m.ratios(series)
 	switch {
 	case !ok && !unstable:
 		return fmt.Sprintf("etcd %s: no cell measured yet", series)
@@ -169,7 +176,8 @@ func (m Map) Conclusion(series string) string {
 	case !unstable:
 		return fmt.Sprintf("etcd %s: stable in every cell, down to election = %s × fsync p99 (the grid did not find its edge)", series, ratio(x))
 	}
-	return fmt.Sprintf("on this host, etcd %s needs election ≥ %s × fsync p99 (etcd's guidance: 10 × the round trip)", series, ratio(x))
+	return fmt.Sprintf("on this host, etcd %s needs election ≥ %s × fsync p99: stable from there, not at %s × (the edge lies between; etcd's guidance: 10 × the round trip)",
+		series, ratio(x), ratio(worst))
 }
 
 func ratio(x float64) string {

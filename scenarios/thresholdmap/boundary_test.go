@@ -61,7 +61,7 @@ func TestRatioAndConclusion(t *testing.T) {
 	if !ok || !unstable || x < 45 || x > 46 {
 		t.Errorf("ratio %v (ok %t, unstable %t), want 45.5", x, ok, unstable)
 	}
-	if c := m.Conclusion("v3.6.16"); !strings.Contains(c, "needs election ≥ 45 × fsync p99") {
+	if c := m.Conclusion("v3.6.16"); !strings.Contains(c, "needs election ≥ 45 × fsync p99: stable from there, not at 9.1 ×") {
 		t.Errorf("conclusion %q", c)
 	}
 	all := mapOf(g, func(Cell) string { return Stable })
