@@ -118,6 +118,7 @@ func commands(g *globals) []*cli.Command {
 		envCommand(g),
 		diskCommand(g),
 		scenarioCommand(g),
+		reportCommand(g),
 		exportCommand(g),
 		destroyCommand(g),
 		versionCommand(g),

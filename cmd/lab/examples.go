@@ -29,10 +29,13 @@ var examples = map[string][]string{
 	"disk probe":         {"lab disk probe", "lab disk probe k8smaster0 --count 50 -o json"},
 	"scenario list":      {"lab scenario list"},
 	"scenario slow-disk": {"lab scenario slow-disk --create", "lab scenario slow-disk --arms ssd,hdd --duration short --out ./report"},
-	"export":             {"lab export lab-evidence", "lab export --lab ux /tmp/ux-evidence"},
-	"destroy":            {"lab destroy", "lab destroy --lab ux"},
-	"version":            {"lab version", "lab version -o json"},
-	"completion":         {`eval "$(lab completion bash)"`, "lab completion fish > ~/.config/fish/completions/lab.fish"},
+	"scenario threshold-map": {"lab scenario threshold-map --fsync 10ms,1s --election 1s,10s --versions v3.6.16 --cell-duration 30s",
+		"lab scenario threshold-map --shard 2/4 --out ./map-2"},
+	"report merge": {"lab report merge --out ./map ./map-1 ./map-2 ./map-3 ./map-4"},
+	"export":       {"lab export lab-evidence", "lab export --lab ux /tmp/ux-evidence"},
+	"destroy":      {"lab destroy", "lab destroy --lab ux"},
+	"version":      {"lab version", "lab version -o json"},
+	"completion":   {`eval "$(lab completion bash)"`, "lab completion fish > ~/.config/fish/completions/lab.fish"},
 }
 
 // addExamples appends the examples of every command under prefix ("" for

@@ -20,7 +20,7 @@ func scenarioCommand(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:        "scenario",
 		Usage:       "run experiments on the lab and compare their arms",
-		Subcommands: []*cli.Command{scenarioListCommand(g), slowDiskCommand(g)},
+		Subcommands: []*cli.Command{scenarioListCommand(g), slowDiskCommand(g), thresholdMapCommand(g)},
 	}
 }
 
@@ -123,7 +123,7 @@ func (opts *slowDiskFlags) check(g *globals, c *cli.Context) (slowdisk.Options, 
 	if err != nil {
 		return slowdisk.Options{}, err
 	}
-	binaries, err := slowdisk.Binaries(g.CacheDir, arms)
+	binaries, err := slowdisk.ArmBinaries(g.CacheDir, arms)
 	if err != nil {
 		return slowdisk.Options{}, err
 	}
