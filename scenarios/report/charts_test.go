@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/scenarios/measure"
+	"github.com/kthw-lab/lab/scenarios/svg"
 )
 
 // odd reports are the shapes a runner can produce besides the story: no
@@ -49,7 +50,7 @@ func TestChartsWellFormedForAnyReport(t *testing.T) {
 					t.Errorf("%s chart has a non-finite coordinate", chart)
 				}
 				for _, a := range r.Arms {
-					if !bytes.Contains(doc, []byte(esc(a.Name))) {
+					if !bytes.Contains(doc, []byte(svg.Esc(a.Name))) {
 						t.Errorf("%s chart does not name arm %q", chart, a.Name)
 					}
 				}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/kthw-lab/lab/scenarios/svg"
 )
 
 // Layout of the fsync chart, in pixels.
@@ -36,11 +38,11 @@ var etcdFsyncBounds = func() []float64 {
 func FsyncSVG(r Report) []byte {
 	panelH := fsPanelTitle + fsPlot + fsPanelGap
 	height := fsHeader + float64(max(len(r.Arms), 1))*panelH + fsFooter
-	d := newSVG(chartWidth, height, "WAL fsync latency per arm")
+	d := svg.New(chartWidth, height, "WAL fsync latency per arm")
 
-	d.text(marginLeft, 30, "start", fmt.Sprintf(`font-size="%d" font-weight="bold"`, titleFontSize),
+	d.Text(marginLeft, 30, "start", fmt.Sprintf(`font-size="%d" font-weight="bold"`, titleFontSize),
 		titleFor(r, "WAL fsync latency per arm"))
-	d.text(marginLeft, 50, "start", `fill="`+colourMuted+`"`,
+	d.Text(marginLeft, 50, "start", `fill="`+colourMuted+`"`,
 		"Share of each arm's WAL fsyncs (etcd_disk_wal_fsync_duration_seconds, all members) per histogram bucket.")
 
 	bounds, inf := fsyncBounds(r)
@@ -67,20 +69,20 @@ func FsyncSVG(r Report) []byte {
 	}
 	lx := marginLeft
 	for _, ref := range refs {
-		d.line(lx, 72, lx+24, 72, ref.stroke())
-		d.text(lx+30, 76, "start", "", ref.label)
+		d.Line(lx, 72, lx+24, 72, ref.stroke())
+		d.Text(lx+30, 76, "start", "", ref.label)
 		lx += 30 + textWidth(ref.label, 12) + 24
 	}
-	d.line(lx, 72, lx+24, 72, electionStroke)
-	d.text(lx+30, 76, "start", "", "election timeout of the arm")
+	d.Line(lx, 72, lx+24, 72, electionStroke)
+	d.Text(lx+30, 76, "start", "", "election timeout of the arm")
 
 	for i, a := range r.Arms {
 		top := fsHeader + float64(i)*panelH
 		fsyncPanel(d, a, i, top, bounds, inf, shareTicks, refs, x)
 	}
-	d.text(marginLeft+plotWidth/2, height-12, "middle", `fill="`+colourMuted+`"`,
+	d.Text(marginLeft+plotWidth/2, height-12, "middle", `fill="`+colourMuted+`"`,
 		"WAL fsync latency (log scale; each bar is one histogram bucket, up to its bound)")
-	return d.bytes()
+	return d.Bytes()
 }
 
 // reference is a latency marked across every panel.
@@ -133,7 +135,7 @@ func shares(buckets []Bucket) []float64 {
 	return out
 }
 
-func fsyncPanel(d *svgDoc, a Arm, i int, top float64, bounds []float64, inf bool, shareTicks []float64, refs []reference, x func(float64) float64) {
+func fsyncPanel(d *svg.Doc, a Arm, i int, top float64, bounds []float64, inf bool, shareTicks []float64, refs []reference, x func(float64) float64) {
 	plotTop := top + fsPanelTitle
 	plotBottom := plotTop + fsPlot
 	shareTop := shareTicks[len(shareTicks)-1]
@@ -149,24 +151,24 @@ func fsyncPanel(d *svgDoc, a Arm, i int, top float64, bounds []float64, inf bool
 
 	for _, t := range shareTicks {
 		yy := plotBottom - t/shareTop*fsPlot
-		d.line(marginLeft, yy, marginLeft+plotWidth, yy, `stroke="`+colourGrid+`"`)
-		d.text(marginLeft-8, yy+4, "end", `fill="`+colourMuted+`" font-size="11"`, tickLabel(t)+" %")
+		d.Line(marginLeft, yy, marginLeft+plotWidth, yy, `stroke="`+colourGrid+`"`)
+		d.Text(marginLeft-8, yy+4, "end", `fill="`+colourMuted+`" font-size="11"`, tickLabel(t)+" %")
 	}
 
 	left := math.Pow(2, math.Log2(bounds[0])-1)
 	for _, b := range bounds {
 		xx := x(b)
-		d.line(xx, plotBottom, xx, plotBottom+5, `stroke="`+colourAxis+`"`)
-		d.text(xx, plotBottom+18, "middle", `fill="`+colourMuted+`" font-size="11"`, boundLabel(b))
+		d.Line(xx, plotBottom, xx, plotBottom+5, `stroke="`+colourAxis+`"`)
+		d.Text(xx, plotBottom+18, "middle", `fill="`+colourMuted+`" font-size="11"`, boundLabel(b))
 	}
 	if inf {
 		last := bounds[len(bounds)-1]
 		// At the plot's end, clear of the last bound's label.
-		d.text(x(last*2), plotBottom+18, "end", `fill="`+colourMuted+`" font-size="11"`, "> "+boundLabel(last))
+		d.Text(x(last*2), plotBottom+18, "end", `fill="`+colourMuted+`" font-size="11"`, "> "+boundLabel(last))
 	}
 
 	if total == 0 {
-		d.text(marginLeft+plotWidth/2, plotTop+fsPlot/2, "middle", `fill="`+colourMuted+`"`, "no WAL fsyncs recorded")
+		d.Text(marginLeft+plotWidth/2, plotTop+fsPlot/2, "middle", `fill="`+colourMuted+`"`, "no WAL fsyncs recorded")
 	}
 	prev := 0.0
 	for j, b := range a.FsyncBuckets {
@@ -187,26 +189,26 @@ func fsyncPanel(d *svgDoc, a Arm, i int, top float64, bounds []float64, inf bool
 		share := counts[j] / total
 		h := share * 100 / shareTop * fsPlot
 		x0, x1 := x(from)+3, x(to)-3
-		d.rectTitled(x0, plotBottom-h, x1-x0, h, `fill="`+armColour(i)+`"`,
+		d.RectTitled(x0, plotBottom-h, x1-x0, h, `fill="`+armColour(i)+`"`,
 			fmt.Sprintf("%s: %s fsyncs in %s (%s %%)", a.Name, significantCount(counts[j]), bucketRange(j, a.FsyncBuckets), significant(share*100)))
 		if share >= 0.01 {
-			d.text((x0+x1)/2, plotBottom-h-4, "middle", `font-size="11"`, shareLabel(share))
+			d.Text((x0+x1)/2, plotBottom-h-4, "middle", `font-size="11"`, shareLabel(share))
 		}
 	}
 
 	for _, ref := range refs {
-		d.line(x(ref.seconds), plotTop, x(ref.seconds), plotBottom, ref.stroke())
+		d.Line(x(ref.seconds), plotTop, x(ref.seconds), plotBottom, ref.stroke())
 	}
 	if a.Election > 0 {
 		xx := x(a.Election.Seconds())
 		if xx > marginLeft && xx < marginLeft+plotWidth {
-			d.line(xx, plotTop, xx, plotBottom, electionStroke)
-			d.path(fmt.Sprintf("M%s %sh10l-5 7z", num(xx-5), num(plotTop)), `fill="`+colourText+`"`)
+			d.Line(xx, plotTop, xx, plotBottom, electionStroke)
+			d.Path(fmt.Sprintf("M%s %sh10l-5 7z", svg.Num(xx-5), svg.Num(plotTop)), `fill="`+colourText+`"`)
 			sideLabel(d, xx, plotTop+10, "election timeout "+formatTimeout(a.Election))
 		}
 	}
-	d.line(marginLeft, plotBottom, marginLeft+plotWidth, plotBottom, `stroke="`+colourAxis+`"`)
-	d.line(marginLeft, plotTop, marginLeft, plotBottom, `stroke="`+colourAxis+`"`)
+	d.Line(marginLeft, plotBottom, marginLeft+plotWidth, plotBottom, `stroke="`+colourAxis+`"`)
+	d.Line(marginLeft, plotTop, marginLeft, plotBottom, `stroke="`+colourAxis+`"`)
 }
 
 // boundLabel names a bucket bound the way etcd's documentation does

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/scenarios/measure"
+	"github.com/kthw-lab/lab/scenarios/svg"
 )
 
 // Layout of the leadership chart, in pixels.
@@ -22,10 +23,10 @@ const (
 // lengths of time share the axis, so their stories line up.
 func LeadershipSVG(r Report) []byte {
 	height := lsHeader + float64(len(r.Arms))*lsRow + lsFooter
-	d := newSVG(chartWidth, height, "Leadership per arm")
-	d.text(marginLeft, 30, "start", fmt.Sprintf(`font-size="%d" font-weight="bold"`, titleFontSize),
+	d := svg.New(chartWidth, height, "Leadership per arm")
+	d.Text(marginLeft, 30, "start", fmt.Sprintf(`font-size="%d" font-weight="bold"`, titleFontSize),
 		titleFor(r, "Leadership per arm, on one time axis"))
-	d.text(marginLeft, 50, "start", `fill="`+colourMuted+`"`,
+	d.Text(marginLeft, 50, "start", `fill="`+colourMuted+`"`,
 		"Each row is an arm: bootstrap until its first leader, then a leader (green) or none (red); check perf shaded at the end.")
 	legend := []struct {
 		label, attrs string
@@ -37,8 +38,8 @@ func LeadershipSVG(r Report) []byte {
 	}
 	x0 := marginLeft
 	for _, l := range legend {
-		d.rect(x0, 64, 22, 14, l.attrs)
-		d.text(x0+28, 76, "start", "", l.label)
+		d.Rect(x0, 64, 22, 14, l.attrs)
+		d.Text(x0+28, 76, "start", "", l.label)
 		x0 += 28 + textWidth(l.label, 12) + 24
 	}
 
@@ -52,24 +53,24 @@ func LeadershipSVG(r Report) []byte {
 	bottom := lsHeader + float64(len(r.Arms))*lsRow
 	for _, t := range ticks {
 		xx := x(measure.Seconds(t * float64(time.Second)))
-		d.line(xx, lsHeader, xx, bottom, `stroke="`+colourGrid+`"`)
-		d.text(xx, bottom+16, "middle", `fill="`+colourMuted+`" font-size="11"`, tickLabel(t))
+		d.Line(xx, lsHeader, xx, bottom, `stroke="`+colourGrid+`"`)
+		d.Text(xx, bottom+16, "middle", `fill="`+colourMuted+`" font-size="11"`, tickLabel(t))
 	}
 	for i, a := range r.Arms {
 		top := lsHeader + float64(i)*lsRow
 		leadershipRow(d, a, controlArm(r), top+16, x)
 	}
-	d.text(marginLeft+plotWidth/2, height-10, "middle", `fill="`+colourMuted+`"`, "seconds since the arm started its members")
-	return d.bytes()
+	d.Text(marginLeft+plotWidth/2, height-10, "middle", `fill="`+colourMuted+`"`, "seconds since the arm started its members")
+	return d.Bytes()
 }
 
-func leadershipRow(d *svgDoc, a Arm, control *Arm, y float64, x func(measure.Seconds) float64) {
+func leadershipRow(d *svg.Doc, a Arm, control *Arm, y float64, x func(measure.Seconds) float64) {
 	lead, _ := Leadership(a, control)
-	d.raw(`<text x="%s" y="%s" text-anchor="start"><tspan font-weight="bold">%s</tspan><tspan dx="8" fill="%s">%s</tspan><tspan dx="8" fill="%s" font-size="11">%s</tspan></text>`,
-		num(marginLeft), num(y-4), esc(a.Name), outcomeColour(a), esc(lead), colourMuted, esc(armSetting(a)))
+	d.Raw(`<text x="%s" y="%s" text-anchor="start"><tspan font-weight="bold">%s</tspan><tspan dx="8" fill="%s">%s</tspan><tspan dx="8" fill="%s" font-size="11">%s</tspan></text>`,
+		svg.Num(marginLeft), svg.Num(y-4), svg.Esc(a.Name), outcomeColour(a), svg.Esc(lead), colourMuted, svg.Esc(armSetting(a)))
 	band := func(from, to measure.Seconds, attrs, title string) {
 		if to > from {
-			d.rectTitled(x(from), y, x(to)-x(from), lsBand, attrs, title)
+			d.RectTitled(x(from), y, x(to)-x(from), lsBand, attrs, title)
 		}
 	}
 	obsEnd := a.Phases.ObservationEnd

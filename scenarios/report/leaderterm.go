@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/scenarios/measure"
+	"github.com/kthw-lab/lab/scenarios/svg"
 )
 
 // Layout of the leader/term chart, in pixels.
@@ -27,11 +28,11 @@ func LeaderTermSVG(r Report) []byte {
 	header := ltHeader + 18*float64(len(entries)-1)
 	panelH := ltPanelTitle + ltPlot + ltPanelGap
 	height := header + float64(len(r.Arms))*panelH + ltFooter
-	d := newSVG(chartWidth, height, "Raft term and leader over time")
+	d := svg.New(chartWidth, height, "Raft term and leader over time")
 
-	d.text(marginLeft, 30, "start", fmt.Sprintf(`font-size="%d" font-weight="bold"`, titleFontSize),
+	d.Text(marginLeft, 30, "start", fmt.Sprintf(`font-size="%d" font-weight="bold"`, titleFontSize),
 		titleFor(r, "Raft term and leader over time"))
-	d.text(marginLeft, 50, "start", `fill="`+colourMuted+`"`,
+	d.Text(marginLeft, 50, "start", `fill="`+colourMuted+`"`,
 		"One step line per member: its raft term. Every election raises the term; a stable cluster stays flat.")
 
 	for row, line := range entries {
@@ -48,8 +49,8 @@ func LeaderTermSVG(r Report) []byte {
 		top := header + float64(i)*panelH
 		leaderTermPanel(d, a, members, top, ticks, x)
 	}
-	d.text(marginLeft+plotWidth/2, height-12, "middle", `fill="`+colourMuted+`"`, "seconds since the arm started its members")
-	return d.bytes()
+	d.Text(marginLeft+plotWidth/2, height-12, "middle", `fill="`+colourMuted+`"`, "seconds since the arm started its members")
+	return d.Bytes()
 }
 
 // titleFor prefixes a chart's title with the scenario's name.
@@ -74,19 +75,19 @@ func reportMembers(r Report) []string {
 // (every member at the same term, as in a healthy cluster) all stay visible.
 func memberStroke(i int) string {
 	width := max(5.5-2*float64(i), 1.5)
-	return fmt.Sprintf(`fill="none" stroke="%s" stroke-width="%s" stroke-linejoin="round"`, memberColour(i), num(width))
+	return fmt.Sprintf(`fill="none" stroke="%s" stroke-width="%s" stroke-linejoin="round"`, memberColour(i), svg.Num(width))
 }
 
 // legendEntry is one swatch and its label, placed at x.
 type legendEntry struct {
 	x      float64
 	label  string
-	swatch func(d *svgDoc, x, y float64)
+	swatch func(d *svg.Doc, x, y float64)
 }
 
-func (e legendEntry) draw(d *svgDoc, y float64) {
+func (e legendEntry) draw(d *svg.Doc, y float64) {
 	e.swatch(d, e.x, y)
-	d.text(e.x+28, y, "start", "", e.label)
+	d.Text(e.x+28, y, "start", "", e.label)
 }
 
 // legendEntries lays out the legend: each member's line, the shading and
@@ -94,18 +95,18 @@ func (e legendEntry) draw(d *svgDoc, y float64) {
 func legendEntries(members []string) [][]legendEntry {
 	var all []legendEntry
 	for i, m := range members {
-		all = append(all, legendEntry{label: m, swatch: func(d *svgDoc, x, y float64) {
-			d.line(x, y-4, x+22, y-4, memberStroke(i))
+		all = append(all, legendEntry{label: m, swatch: func(d *svg.Doc, x, y float64) {
+			d.Line(x, y-4, x+22, y-4, memberStroke(i))
 		}})
 	}
 	all = append(all,
-		legendEntry{label: "bootstrap (before the first leader)", swatch: func(d *svgDoc, x, y float64) {
-			d.rect(x, y-12, 22, 14, `fill="`+colourBoot+`"`)
+		legendEntry{label: "bootstrap (before the first leader)", swatch: func(d *svg.Doc, x, y float64) {
+			d.Rect(x, y-12, 22, 14, `fill="`+colourBoot+`"`)
 		}},
-		legendEntry{label: "no leader (after the first, or never elected)", swatch: func(d *svgDoc, x, y float64) {
-			d.rect(x, y-12, 22, 14, `fill="`+colourNoLead+`"`)
+		legendEntry{label: "no leader (after the first, or never elected)", swatch: func(d *svg.Doc, x, y float64) {
+			d.Rect(x, y-12, 22, 14, `fill="`+colourNoLead+`"`)
 		}},
-		legendEntry{label: "new leader (named)", swatch: func(d *svgDoc, x, y float64) {
+		legendEntry{label: "new leader (named)", swatch: func(d *svg.Doc, x, y float64) {
 			diamond(d, x+11, y-5, "")
 		}})
 	rows := [][]legendEntry{nil}
@@ -124,16 +125,16 @@ func legendEntries(members []string) [][]legendEntry {
 }
 
 // diamond marks a new leader; title, when set, is its tooltip.
-func diamond(d *svgDoc, x, y float64, title string) {
-	p := fmt.Sprintf("M%s %sl5 5l-5 5l-5 -5z", num(x), num(y-5))
+func diamond(d *svg.Doc, x, y float64, title string) {
+	p := fmt.Sprintf("M%s %sl5 5l-5 5l-5 -5z", svg.Num(x), svg.Num(y-5))
 	if title == "" {
-		d.path(p, `fill="`+colourText+`"`)
+		d.Path(p, `fill="`+colourText+`"`)
 		return
 	}
-	d.raw(`<path d="%s" fill="%s"><title>%s</title></path>`, p, colourText, esc(title))
+	d.Raw(`<path d="%s" fill="%s"><title>%s</title></path>`, p, colourText, svg.Esc(title))
 }
 
-func leaderTermPanel(d *svgDoc, a Arm, members []string, top float64, ticks []float64, x func(measure.Seconds) float64) {
+func leaderTermPanel(d *svg.Doc, a Arm, members []string, top float64, ticks []float64, x func(measure.Seconds) float64) {
 	plotTop := top + ltPanelTitle
 	plotBottom := plotTop + ltPlot
 
@@ -149,36 +150,36 @@ func leaderTermPanel(d *svgDoc, a Arm, members []string, top float64, ticks []fl
 		// The bootstrap is its own phase: the table's time without a
 		// leader does not count it, so neither does this shade.
 		if a.Elected() && s.to <= a.TimeToFirstLeader {
-			d.rectTitled(x(s.from), plotTop, x(s.to)-x(s.from), ltPlot, `fill="`+colourBoot+`" fill-opacity="0.8"`,
+			d.RectTitled(x(s.from), plotTop, x(s.to)-x(s.from), ltPlot, `fill="`+colourBoot+`" fill-opacity="0.8"`,
 				fmt.Sprintf("bootstrap: no leader yet from %s to %s", formatDuration(s.from), formatDuration(s.to)))
 			continue
 		}
-		d.rectTitled(x(s.from), plotTop, x(s.to)-x(s.from), ltPlot, `fill="`+colourNoLead+`" fill-opacity="0.7"`,
+		d.RectTitled(x(s.from), plotTop, x(s.to)-x(s.from), ltPlot, `fill="`+colourNoLead+`" fill-opacity="0.7"`,
 			fmt.Sprintf("no leader from %s to %s", formatDuration(s.from), formatDuration(s.to)))
 	}
 	// Check perf's window, shaded: the status rounds go on through it.
 	if p := a.Phases; p.End > p.ObservationEnd && p.ObservationEnd > 0 {
-		d.rectTitled(x(p.ObservationEnd), plotTop, x(p.End)-x(p.ObservationEnd), ltPlot, `fill="`+colourGrid+`" fill-opacity="0.6"`,
+		d.RectTitled(x(p.ObservationEnd), plotTop, x(p.End)-x(p.ObservationEnd), ltPlot, `fill="`+colourGrid+`" fill-opacity="0.6"`,
 			fmt.Sprintf("check perf from %s to %s", formatDuration(p.ObservationEnd), formatDuration(p.End)))
-		d.text(x(p.ObservationEnd)+4, plotBottom-6, "start", `fill="`+colourMuted+`" font-size="10"`, "check perf")
+		d.Text(x(p.ObservationEnd)+4, plotBottom-6, "start", `fill="`+colourMuted+`" font-size="10"`, "check perf")
 	}
 	for _, t := range termTicks {
 		yy := plotBottom - t/termTop*ltPlot
-		d.line(marginLeft, yy, marginLeft+plotWidth, yy, `stroke="`+colourGrid+`"`)
-		d.text(marginLeft-8, yy+4, "end", `fill="`+colourMuted+`" font-size="11"`, tickLabel(t))
+		d.Line(marginLeft, yy, marginLeft+plotWidth, yy, `stroke="`+colourGrid+`"`)
+		d.Text(marginLeft-8, yy+4, "end", `fill="`+colourMuted+`" font-size="11"`, tickLabel(t))
 	}
 	for _, t := range ticks {
 		xx := x(measure.Seconds(t * float64(time.Second)))
-		d.line(xx, plotBottom, xx, plotBottom+5, `stroke="`+colourAxis+`"`)
-		d.text(xx, plotBottom+18, "middle", `fill="`+colourMuted+`" font-size="11"`, tickLabel(t))
+		d.Line(xx, plotBottom, xx, plotBottom+5, `stroke="`+colourAxis+`"`)
+		d.Text(xx, plotBottom+18, "middle", `fill="`+colourMuted+`" font-size="11"`, tickLabel(t))
 	}
-	d.raw(`<text x="%s" y="%s" text-anchor="middle" transform="rotate(-90 %s %s)" fill="%s" font-size="11">term</text>`,
-		num(marginLeft-40), num(plotTop+ltPlot/2), num(marginLeft-40), num(plotTop+ltPlot/2), colourMuted)
-	d.line(marginLeft, plotBottom, marginLeft+plotWidth, plotBottom, `stroke="`+colourAxis+`"`)
-	d.line(marginLeft, plotTop, marginLeft, plotBottom, `stroke="`+colourAxis+`"`)
+	d.Raw(`<text x="%s" y="%s" text-anchor="middle" transform="rotate(-90 %s %s)" fill="%s" font-size="11">term</text>`,
+		svg.Num(marginLeft-40), svg.Num(plotTop+ltPlot/2), svg.Num(marginLeft-40), svg.Num(plotTop+ltPlot/2), colourMuted)
+	d.Line(marginLeft, plotBottom, marginLeft+plotWidth, plotBottom, `stroke="`+colourAxis+`"`)
+	d.Line(marginLeft, plotTop, marginLeft, plotBottom, `stroke="`+colourAxis+`"`)
 
 	if len(a.Samples) == 0 {
-		d.text(marginLeft+plotWidth/2, plotTop+ltPlot/2, "middle", `fill="`+colourMuted+`"`, "no samples")
+		d.Text(marginLeft+plotWidth/2, plotTop+ltPlot/2, "middle", `fill="`+colourMuted+`"`, "no samples")
 		return
 	}
 
@@ -192,11 +193,11 @@ func leaderTermPanel(d *svgDoc, a Arm, members []string, top float64, ticks []fl
 			continue
 		}
 		var p strings.Builder
-		fmt.Fprintf(&p, "M%s %s", num(x(ss[0].At)), num(y(ss[0].Term)))
+		fmt.Fprintf(&p, "M%s %s", svg.Num(x(ss[0].At)), svg.Num(y(ss[0].Term)))
 		for _, s := range ss[1:] {
-			fmt.Fprintf(&p, "H%sV%s", num(x(s.At)), num(y(s.Term)))
+			fmt.Fprintf(&p, "H%sV%s", svg.Num(x(s.At)), svg.Num(y(s.Term)))
 		}
-		d.path(p.String(), memberStroke(i))
+		d.Path(p.String(), memberStroke(i))
 	}
 
 	// Labels take the upper of two rows when it is free, else the lower, so
@@ -204,7 +205,7 @@ func leaderTermPanel(d *svgDoc, a Arm, members []string, top float64, ticks []fl
 	rowEnd := []float64{0, 0}
 	for _, e := range elections {
 		xx := x(e.at)
-		d.line(xx, plotTop, xx, plotBottom, `stroke="`+colourText+`" stroke-opacity="0.55" stroke-dasharray="3 3"`)
+		d.Line(xx, plotTop, xx, plotBottom, `stroke="`+colourText+`" stroke-opacity="0.55" stroke-dasharray="3 3"`)
 		diamond(d, xx, plotTop+6, fmt.Sprintf("%s leader at %s, term %d", e.leader, formatDuration(e.at), e.term))
 		label := e.leader
 		width := textWidth(label, 11)
@@ -214,7 +215,7 @@ func leaderTermPanel(d *svgDoc, a Arm, members []string, top float64, ticks []fl
 		}
 		for row, end := range rowEnd {
 			if from > end {
-				d.text(lx, plotTop+15+float64(row)*14, anchor, `font-size="11" stroke="#ffffff" stroke-width="3" paint-order="stroke"`, label)
+				d.Text(lx, plotTop+15+float64(row)*14, anchor, `font-size="11" stroke="#ffffff" stroke-width="3" paint-order="stroke"`, label)
 				rowEnd[row] = from + width + 6
 				break
 			}
@@ -224,10 +225,10 @@ func leaderTermPanel(d *svgDoc, a Arm, members []string, top float64, ticks []fl
 
 // panelTitle writes the two lines above a panel: the arm's name and a
 // remark in colour, then the arm's settings.
-func panelTitle(d *svgDoc, top float64, name, nameColour, remark, remarkColour, setting string) {
-	d.raw(`<text x="%s" y="%s" text-anchor="start"><tspan font-weight="bold" font-size="14" fill="%s">%s</tspan><tspan dx="10" font-weight="bold" fill="%s">%s</tspan></text>`,
-		num(marginLeft), num(top+16), nameColour, esc(name), remarkColour, esc(remark))
-	d.text(marginLeft, top+32, "start", `fill="`+colourMuted+`" font-size="11.5"`, setting)
+func panelTitle(d *svg.Doc, top float64, name, nameColour, remark, remarkColour, setting string) {
+	d.Raw(`<text x="%s" y="%s" text-anchor="start"><tspan font-weight="bold" font-size="14" fill="%s">%s</tspan><tspan dx="10" font-weight="bold" fill="%s">%s</tspan></text>`,
+		svg.Num(marginLeft), svg.Num(top+16), nameColour, svg.Esc(name), remarkColour, svg.Esc(remark))
+	d.Text(marginLeft, top+32, "start", `fill="`+colourMuted+`" font-size="11.5"`, setting)
 }
 
 // textWidth estimates the width of s in the chart's font (DejaVu Sans
@@ -238,12 +239,12 @@ func textWidth(s string, size float64) float64 {
 
 // sideLabel writes a small haloed label beside a vertical mark at xx: to its
 // right, or to its left when it would run past the plot.
-func sideLabel(d *svgDoc, xx, y float64, label string) {
+func sideLabel(d *svg.Doc, xx, y float64, label string) {
 	anchor, lx := "start", xx+8
 	if lx+textWidth(label, 11) > marginLeft+plotWidth {
 		anchor, lx = "end", xx-8
 	}
-	d.text(lx, y, anchor, `font-size="11" stroke="#ffffff" stroke-width="3" paint-order="stroke"`, label)
+	d.Text(lx, y, anchor, `font-size="11" stroke="#ffffff" stroke-width="3" paint-order="stroke"`, label)
 }
 
 // armSetting describes an arm's configuration in a few words, leaving out

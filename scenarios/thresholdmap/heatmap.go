@@ -1,7 +1,6 @@
 package thresholdmap
 
 import (
-	"encoding/xml"
 	"fmt"
 	"math"
 	"slices"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/scenarios/measure"
+	"github.com/kthw-lab/lab/scenarios/svg"
 )
 
 // The heatmap is SVG written by hand, as scenarios/report writes its
@@ -25,9 +25,7 @@ const (
 	ColourMissing  = "#e4e4e4"
 	colourGuide    = "#0072B2"
 	colourEdge     = "#222222"
-	colourText     = "#222222"
 	colourMuted    = "#666666"
-	fontFamily     = "DejaVu Sans, Verdana, Helvetica, Arial, sans-serif"
 )
 
 // OutcomeColour is the fill of a cell with the outcome ("" for none).
@@ -77,60 +75,60 @@ func (m Map) Heatmap(series string) []byte {
 	cellW := plotW / float64(max(1, cols))
 	plotH := hmRowH * float64(len(election))
 	height := hmTop + plotH + hmBottom
-	d := newSVG(hmWidth, height, "Threshold map, etcd "+series)
-	d.text(hmLeft, 30, "start", `font-size="18" font-weight="bold"`, "Where etcd "+series+" keeps its leader: fsync latency × election timeout")
-	d.text(hmLeft, 50, "start", `fill="`+colourMuted+`"`, fmt.Sprintf(
+	d := svg.New(hmWidth, height, "Threshold map, etcd "+series)
+	d.Text(hmLeft, 30, "start", `font-size="18" font-weight="bold"`, "Where etcd "+series+" keeps its leader: fsync latency × election timeout")
+	d.Text(hmLeft, 50, "start", `fill="`+colourMuted+`"`, fmt.Sprintf(
 		"Each cell: a fresh 3-member cluster on the slow disk, heartbeat = election / %d, observed %s after its first leader.",
 		m.Grid.HeartbeatRatio, m.Grid.CellDuration))
 	x0 := hmLeft
 	for _, l := range []struct{ label, colour string }{{"stable", ColourStable}, {"unstable", ColourUnstable},
 		{"never elected", ColourNever}, {"not measured", ColourMissing}} {
-		d.rect(x0, 64, 22, 14, `fill="`+l.colour+`"`)
-		d.text(x0+28, 76, "start", "", l.label)
+		d.Rect(x0, 64, 22, 14, `fill="`+l.colour+`"`)
+		d.Text(x0+28, 76, "start", "", l.label)
 		x0 += 28 + 7*float64(len(l.label)) + 20
 	}
-	d.line(hmLeft, 93, hmLeft+28, 93, `stroke="`+colourGuide+`" stroke-width="3"`)
-	d.text(hmLeft+34, 98, "start", "", "etcd's guidance: election = 10 × fsync")
+	d.Line(hmLeft, 93, hmLeft+28, 93, `stroke="`+colourGuide+`" stroke-width="3"`)
+	d.Text(hmLeft+34, 98, "start", "", "etcd's guidance: election = 10 × fsync")
 	x0 = hmLeft + 34 + 7*38 + 20
-	d.line(x0, 93, x0+28, 93, `stroke="`+colourEdge+`" stroke-width="2.5" stroke-dasharray="6 4"`)
-	d.text(x0+34, 98, "start", "", "measured edge: stable above it")
+	d.Line(x0, 93, x0+28, 93, `stroke="`+colourEdge+`" stroke-width="2.5" stroke-dasharray="6 4"`)
+	d.Text(x0+34, 98, "start", "", "measured edge: stable above it")
 
 	top := func(i int) float64 { return hmTop + plotH - float64(i+1)*hmRowH } // row i from the bottom
 	for i, row := range rows {
 		y := top(i)
-		d.text(hmLeft-10, y+hmRowH/2+4, "end", "", election[i].String())
+		d.Text(hmLeft-10, y+hmRowH/2+4, "end", "", election[i].String())
 		for j, p := range row {
 			x := hmLeft + float64(j)*cellW
 			o := p.Outcome()
-			d.raw(`<rect x="%s" y="%s" width="%s" height="%s" fill="%s" stroke="#ffffff" stroke-width="2" data-election="%s" data-fsync="%s" data-outcome="%s"><title>%s</title></rect>`,
-				num(x), num(y), num(cellW), num(hmRowH), OutcomeColour(o), p.Election, p.Fsync, esc(o), esc(cellTitle(p)))
+			d.Raw(`<rect x="%s" y="%s" width="%s" height="%s" fill="%s" stroke="#ffffff" stroke-width="2" data-election="%s" data-fsync="%s" data-outcome="%s"><title>%s</title></rect>`,
+				svg.Num(x), svg.Num(y), svg.Num(cellW), svg.Num(hmRowH), OutcomeColour(o), p.Election, p.Fsync, svg.Esc(o), svg.Esc(cellTitle(p)))
 			for k, line := range cellLabel(p) {
 				attrs := `fill="#ffffff" font-size="12"`
 				if o == "" {
 					attrs = `fill="` + colourMuted + `" font-size="12"`
 				}
-				d.text(x+cellW/2, y+hmRowH/2-4+float64(k)*16, "middle", attrs, line)
+				d.Text(x+cellW/2, y+hmRowH/2-4+float64(k)*16, "middle", attrs, line)
 			}
 		}
 	}
 	for j, f := range fsync {
-		d.text(hmLeft+(float64(j)+0.5)*cellW, hmTop+plotH+18, "middle", "", f.String())
+		d.Text(hmLeft+(float64(j)+0.5)*cellW, hmTop+plotH+18, "middle", "", f.String())
 	}
-	d.text(hmLeft+plotW/2, height-14, "middle", `fill="`+colourMuted+`"`, "fsync latency of the hdd profile (the probe's p99 in each cell's tooltip)")
-	d.raw(`<text x="18" y="%s" text-anchor="middle" fill="%s" transform="rotate(-90 18 %s)">election timeout</text>`,
-		num(hmTop+plotH/2), colourMuted, num(hmTop+plotH/2))
+	d.Text(hmLeft+plotW/2, height-14, "middle", `fill="`+colourMuted+`"`, "fsync latency of the hdd profile (the probe's p99 in each cell's tooltip)")
+	d.Raw(`<text x="18" y="%s" text-anchor="middle" fill="%s" transform="rotate(-90 18 %s)">election timeout</text>`,
+		svg.Num(hmTop+plotH/2), colourMuted, svg.Num(hmTop+plotH/2))
 
 	// The guidance line on log scales through the cells' centres.
 	xs := logScale(fsync, hmLeft, cellW)
 	ys := logScale(election, hmTop+plotH, -hmRowH)
-	d.raw(`<clipPath id="plot"><rect x="%s" y="%s" width="%s" height="%s"/></clipPath>`, num(hmLeft), num(hmTop), num(plotW), num(plotH))
+	d.Raw(`<clipPath id="plot"><rect x="%s" y="%s" width="%s" height="%s"/></clipPath>`, svg.Num(hmLeft), svg.Num(hmTop), svg.Num(plotW), svg.Num(plotH))
 	var guide []string
 	for k := 0; k <= 4*cols; k++ {
 		px := hmLeft + float64(k)*cellW/4
 		f := xs.inverse(px)
-		guide = append(guide, num(px)+" "+num(ys.at(f+math.Log10(guidanceRatio))))
+		guide = append(guide, svg.Num(px)+" "+svg.Num(ys.at(f+math.Log10(guidanceRatio))))
 	}
-	d.raw(`<path d="M%s" fill="none" stroke="%s" stroke-width="3" clip-path="url(#plot)" data-line="guidance"/>`, strings.Join(guide, " L"), colourGuide)
+	d.Raw(`<path d="M%s" fill="none" stroke="%s" stroke-width="3" clip-path="url(#plot)" data-line="guidance"/>`, strings.Join(guide, " L"), colourGuide)
 
 	// The measured edge: in each column, under the lowest row from which
 	// every measured cell up to the top was stable.
@@ -148,12 +146,12 @@ func (m Map) Heatmap(series string) []byte {
 			lowest = i
 		}
 		y := top(lowest) + hmRowH // the bottom of row lowest; the top edge when none
-		edge = append(edge, num(hmLeft+float64(j)*cellW)+" "+num(y), num(hmLeft+float64(j+1)*cellW)+" "+num(y))
+		edge = append(edge, svg.Num(hmLeft+float64(j)*cellW)+" "+svg.Num(y), svg.Num(hmLeft+float64(j+1)*cellW)+" "+svg.Num(y))
 	}
 	if len(edge) > 0 {
-		d.raw(`<path d="M%s" fill="none" stroke="%s" stroke-width="2.5" stroke-dasharray="6 4" data-line="edge"/>`, strings.Join(edge, " L"), colourEdge)
+		d.Raw(`<path d="M%s" fill="none" stroke="%s" stroke-width="2.5" stroke-dasharray="6 4" data-line="edge"/>`, strings.Join(edge, " L"), colourEdge)
 	}
-	return d.bytes()
+	return d.Bytes()
 }
 
 // cellLabel is the text in a cell: time to first leader and elections,
@@ -255,58 +253,6 @@ func interp(xs, ys []float64, x float64) float64 {
 		k++
 	}
 	return ys[k] + (x-xs[k])*(ys[k+1]-ys[k])/(xs[k+1]-xs[k])
-}
-
-// svgDoc accumulates one SVG document.
-type svgDoc struct{ b strings.Builder }
-
-func newSVG(width, height float64, title string) *svgDoc {
-	d := &svgDoc{}
-	fmt.Fprintf(&d.b, `<svg xmlns="http://www.w3.org/2000/svg" width="%s" height="%s" viewBox="0 0 %s %s" font-family="%s" font-size="12" fill="%s">`+"\n",
-		num(width), num(height), num(width), num(height), fontFamily, colourText)
-	fmt.Fprintf(&d.b, "<title>%s</title>\n", esc(title))
-	d.rect(0, 0, width, height, `fill="#ffffff"`)
-	return d
-}
-
-func (d *svgDoc) bytes() []byte {
-	d.b.WriteString("</svg>\n")
-	return []byte(d.b.String())
-}
-
-func (d *svgDoc) raw(format string, args ...any) {
-	fmt.Fprintf(&d.b, format, args...)
-	d.b.WriteString("\n")
-}
-
-func (d *svgDoc) rect(x, y, w, h float64, attrs string) {
-	d.raw(`<rect x="%s" y="%s" width="%s" height="%s" %s/>`, num(x), num(y), num(w), num(h), attrs)
-}
-
-func (d *svgDoc) line(x1, y1, x2, y2 float64, attrs string) {
-	d.raw(`<line x1="%s" y1="%s" x2="%s" y2="%s" %s/>`, num(x1), num(y1), num(x2), num(y2), attrs)
-}
-
-func (d *svgDoc) text(x, y float64, anchor, attrs, s string) {
-	if attrs != "" {
-		attrs = " " + attrs
-	}
-	d.raw(`<text x="%s" y="%s" text-anchor="%s"%s>%s</text>`, num(x), num(y), anchor, attrs, esc(s))
-}
-
-// num writes a coordinate with at most one decimal.
-func num(v float64) string {
-	v = math.Round(v*10) / 10
-	if v == 0 {
-		return "0"
-	}
-	return strconv.FormatFloat(v, 'f', -1, 64)
-}
-
-func esc(s string) string {
-	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
 }
 
 // figure is short for a measured figure, "–" for one that does not exist
