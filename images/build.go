@@ -34,7 +34,7 @@ type BuildOptions struct {
 	// same inputs, and replaces it.
 	Force bool
 	// Status receives one line per step; nil discards them.
-	Status *progress.Status
+	Status *progress.Printer
 	// Logger receives the output of the programs; nil discards it.
 	Logger *slog.Logger
 	// Runner runs the programs; nil means HostRunner.
@@ -46,7 +46,7 @@ type builder struct {
 	opts    BuildOptions
 	cache   *cache.Cache
 	inputs  buildInputs
-	status  *progress.Status
+	status  *progress.Printer
 	run     Runner
 	geteuid func() int
 	hostFS  fs.FS // the host's root, for the apt sources

@@ -91,7 +91,7 @@ type FetchOptions struct {
 	// mirror of the cloud images (and for tests).
 	BaseURL string
 	// Status receives progress; nil discards it.
-	Status *progress.Status
+	Status *progress.Printer
 	// Client makes the requests; nil means http.DefaultClient.
 	Client *http.Client
 }

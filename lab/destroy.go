@@ -24,7 +24,7 @@ import (
 // markers alone are enough. Destroy succeeds when the lab is already gone,
 // never touches an object without the lab's marker, and keeps the state
 // when anything could not be removed, so it can be repeated.
-func Destroy(ctx context.Context, store Store, p *virt.Provider, status *progress.Status) error {
+func Destroy(ctx context.Context, store Store, p *virt.Provider, status *progress.Printer) error {
 	lab := store.name()
 	if _, err := os.Lstat(store.Dir); err == nil && store.Owned() {
 		unlock, err := store.Lock()
@@ -103,7 +103,7 @@ func Destroy(ctx context.Context, store Store, p *virt.Provider, status *progres
 // noteUnmarked says which pools and networks the state records that exist
 // without the lab's marker: an older lab made pools without the UUID
 // marker, or someone else's object holds the name. They are left alone.
-func noteUnmarked(ctx context.Context, p *virt.Provider, st *State, objs []virt.LabObject, status *progress.Status) error {
+func noteUnmarked(ctx context.Context, p *virt.Provider, st *State, objs []virt.LabObject, status *progress.Printer) error {
 	marked := func(kind, name string) bool {
 		return slices.ContainsFunc(objs, func(o virt.LabObject) bool { return o.Kind == kind && o.Name == name })
 	}
@@ -130,7 +130,7 @@ func noteUnmarked(ctx context.Context, p *virt.Provider, st *State, objs []virt.
 }
 
 // removeStore removes what lab wrote in the store and says what it left.
-func removeStore(store Store, status *progress.Status) error {
+func removeStore(store Store, status *progress.Printer) error {
 	if _, err := os.Lstat(store.Dir); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

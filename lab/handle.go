@@ -24,7 +24,7 @@ type Lab struct {
 	State *State
 	Store Store
 	// Progress receives the lines of long steps; progress.Discard when nil.
-	Progress *progress.Status
+	Progress *progress.Printer
 
 	host *Host
 	keys *pki.PKI
@@ -64,7 +64,7 @@ func (l *Lab) Libvirt(ctx context.Context) (*virt.Provider, error) {
 	return l.host.Libvirt(ctx)
 }
 
-func (l *Lab) progress() *progress.Status {
+func (l *Lab) progress() *progress.Printer {
 	if l.Progress == nil {
 		return progress.Discard
 	}

@@ -34,7 +34,7 @@ const (
 
 // NodeWaiter waits for real VMs: each a named condition with a deadline.
 type NodeWaiter struct {
-	Status *progress.Status
+	Status *progress.Printer
 }
 
 // Wait waits for the domains to run, then per node (in parallel) for the

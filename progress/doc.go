@@ -8,6 +8,6 @@
 // line at most every 30 s with no attempt's error: the error is shown once,
 // in the end line, when the wait fails.
 //
-// The library packages take a *Status instead of printing, so the CLI decides
+// The library packages take a *Printer instead of printing, so the CLI decides
 // where the lines go and whether they are drawn or quiet.
 package progress

@@ -16,14 +16,14 @@ import (
 // that a VM's minutes of booting are a few lines, not sixty.
 const StillWaitingEvery = 30 * time.Second
 
-// Status writes progress for long steps. On a terminal every running step,
+// Printer writes progress for long steps. On a terminal every running step,
 // download and count is a live line (mpb) with its elapsed time, and a bar
 // and ETA where the total is known; finished steps stay as one line above
 // them. Off a terminal (a pipe, a CI log) it writes one line when a step
 // starts and one when it ends, and nothing that redraws. The zero value
-// and a nil *Status discard everything, so library code can call it
+// and a nil *Printer discard everything, so library code can call it
 // unconditionally.
-type Status struct {
+type Printer struct {
 	mu       sync.Mutex
 	out      io.Writer
 	terminal bool
@@ -35,18 +35,18 @@ type Status struct {
 	live int
 }
 
-// New returns a Status writing to out. terminal selects live lines instead
+// New returns a Printer writing to out. terminal selects live lines instead
 // of plain ones, and colour unless NO_COLOR is set (https://no-color.org).
-func New(out io.Writer, terminal bool) *Status {
-	return &Status{out: out, terminal: terminal, color: terminal && os.Getenv("NO_COLOR") == "", now: time.Now}
+func New(out io.Writer, terminal bool) *Printer {
+	return &Printer{out: out, terminal: terminal, color: terminal && os.Getenv("NO_COLOR") == "", now: time.Now}
 }
 
-// Discard is a Status that prints nothing.
-var Discard = &Status{}
+// Discard is a Printer that prints nothing.
+var Discard = &Printer{}
 
-func (s *Status) enabled() bool { return s != nil && s.out != nil }
+func (s *Printer) enabled() bool { return s != nil && s.out != nil }
 
-func (s *Status) clock() time.Time {
+func (s *Printer) clock() time.Time {
 	if s == nil || s.now == nil {
 		return time.Now()
 	}
@@ -54,7 +54,7 @@ func (s *Status) clock() time.Time {
 }
 
 // Printf writes one line; on a terminal, above the live lines.
-func (s *Status) Printf(format string, args ...any) {
+func (s *Printer) Printf(format string, args ...any) {
 	if !s.enabled() {
 		return
 	}
@@ -68,8 +68,8 @@ func (s *Status) Printf(format string, args ...any) {
 	_, _ = io.WriteString(s.out, line)
 }
 
-// paint wraps text in an ANSI colour when the Status may use colour.
-func (s *Status) paint(code, text string) string {
+// paint wraps text in an ANSI colour when the Printer may use colour.
+func (s *Printer) paint(code, text string) string {
 	if s == nil || !s.color {
 		return text
 	}
@@ -82,7 +82,7 @@ const (
 )
 
 // addBar starts a live line, and the pool that draws it if none runs.
-func (s *Status) addBar(total int64, filler mpb.BarFillerBuilder, opts ...mpb.BarOption) *mpb.Bar {
+func (s *Printer) addBar(total int64, filler mpb.BarFillerBuilder, opts ...mpb.BarOption) *mpb.Bar {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.pool == nil {
@@ -96,7 +96,7 @@ func (s *Status) addBar(total int64, filler mpb.BarFillerBuilder, opts ...mpb.Ba
 
 // doneBar completes a live line; the pool stops with the last one, so
 // later plain lines go straight to out.
-func (s *Status) doneBar(b *mpb.Bar) {
+func (s *Printer) doneBar(b *mpb.Bar) {
 	b.SetTotal(-1, true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -111,7 +111,7 @@ func (s *Status) doneBar(b *mpb.Bar) {
 // terminal it prints "• step ..." now and "✓ step (1.2s)" or
 // "✗ step (1.2s): err" at the end; on a terminal the step is a live line
 // with a spinner and its elapsed time until then.
-func (s *Status) Start(format string, args ...any) (end func(err error)) {
+func (s *Printer) Start(format string, args ...any) (end func(err error)) {
 	step := fmt.Sprintf(format, args...)
 	begin := s.clock()
 	var bar *mpb.Bar
@@ -145,7 +145,7 @@ func (s *Status) Start(format string, args ...any) (end func(err error)) {
 // is alive at most every StillWaitingEvery, and the last error appears
 // only in the end line, when the task fails.
 type Task struct {
-	s     *Status
+	s     *Printer
 	name  string
 	begin time.Time
 	shown time.Time
@@ -154,7 +154,7 @@ type Task struct {
 }
 
 // Task starts a retrying step: "waiting for ssh on k8smaster0".
-func (s *Status) Task(format string, args ...any) *Task {
+func (s *Printer) Task(format string, args ...any) *Task {
 	now := s.clock()
 	return &Task{s: s, name: fmt.Sprintf(format, args...), begin: now, shown: now, end: s.Start(format, args...)}
 }
@@ -183,7 +183,7 @@ func (t *Task) End(err error) { t.end(err) }
 // (-1 when unknown). On a terminal it is a live bar with size, speed and
 // ETA; otherwise it prints a plain line at every 10 % (or every 16 MiB
 // when the total is unknown). Close it when the transfer ends.
-func (s *Status) Counter(desc string, total int64) io.WriteCloser {
+func (s *Printer) Counter(desc string, total int64) io.WriteCloser {
 	if !s.enabled() {
 		return nopCounter{}
 	}
@@ -204,12 +204,12 @@ func (s *Status) Counter(desc string, total int64) io.WriteCloser {
 // perf's seconds): a live bar on a terminal, a line at every 10 % off it.
 type Count struct {
 	bar   *mpb.Bar
-	s     *Status
+	s     *Printer
 	lines *lineCounter
 }
 
 // Count starts counting toward total units, named unit in the plain lines.
-func (s *Status) Count(desc string, total int, unit string) *Count {
+func (s *Printer) Count(desc string, total int, unit string) *Count {
 	if !s.enabled() {
 		return &Count{}
 	}
@@ -249,7 +249,7 @@ func (nopCounter) Write(p []byte) (int, error) { return len(p), nil }
 func (nopCounter) Close() error                { return nil }
 
 type barCounter struct {
-	s    *Status
+	s    *Printer
 	bar  *mpb.Bar
 	once sync.Once
 }

@@ -28,7 +28,7 @@ func TestStartEnd(t *testing.T) {
 }
 
 func TestNilStatusDiscards(t *testing.T) {
-	var s *Status
+	var s *Printer
 	s.Printf("x")
 	s.Start("y")(nil)
 	w := s.Counter("z", 10)

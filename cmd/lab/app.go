@@ -40,7 +40,7 @@ type globals struct {
 	// hook, which cannot return it.
 	usageErr error
 	// progress is the run's one progress Status (see status).
-	progress *progress.Status
+	progress *progress.Printer
 }
 
 // run is the whole CLI: it parses args and runs one command. It never exits
@@ -222,7 +222,7 @@ func defaultStateDir() string {
 // status returns where progress lines go: stderr, drawn when stderr is a
 // terminal, nowhere with --quiet.
 // There is one per run: on a terminal its live lines share the screen.
-func (g *globals) status() *progress.Status {
+func (g *globals) status() *progress.Printer {
 	if g.Quiet {
 		return progress.Discard
 	}

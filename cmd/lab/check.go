@@ -120,7 +120,7 @@ func printPerf(w io.Writer, r *etcd.PerfResult) {
 // perfBar shows check perf's seconds through the one progress Status: a
 // live bar on a terminal, a line every 10 % otherwise, nothing with --quiet.
 type perfBar struct {
-	status *progress.Status
+	status *progress.Printer
 	count  *progress.Count
 }
 

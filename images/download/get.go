@@ -59,7 +59,7 @@ type Request struct {
 	// digest's length.
 	Algorithm Algorithm
 	// Status receives progress; nil discards it.
-	Status *progress.Status
+	Status *progress.Printer
 	// Client makes the requests; nil means http.DefaultClient.
 	Client *http.Client
 }

@@ -19,7 +19,7 @@ type transfer struct {
 	client *http.Client
 	url    string
 	part   *os.File
-	status *progress.Status
+	status *progress.Printer
 	hash   hash.Hash
 
 	// localFailure is set when the error was writing or reading the local

@@ -176,7 +176,7 @@ var originLabels = map[string]string{originBuilt: "built from Go modules", origi
 // fromCache returns the cached binaries of v from origin, nil when there
 // are none, and replace when the entry is damaged and must be made again
 // (redo says how: "building", "fetching").
-func fromCache(c *cache.Cache, v version, origin string, status *progress.Status, redo string) (b *Binaries, replace bool, err error) {
+func fromCache(c *cache.Cache, v version, origin string, status *progress.Printer, redo string) (b *Binaries, replace bool, err error) {
 	b, err = lookup(c, v, origin)
 	var damaged *damagedError
 	switch {

@@ -33,7 +33,7 @@ type BuildOptions struct {
 	// Force rebuilds even when the cache has the version.
 	Force bool
 	// Status and Logger report progress; both may be nil.
-	Status *progress.Status
+	Status *progress.Printer
 	Logger *slog.Logger
 	// GoBinary is the go command to use; empty means "go" from PATH.
 	GoBinary string

@@ -35,7 +35,7 @@ type FetchOptions struct {
 	// Force downloads again even when the cache has the release.
 	Force bool
 	// Status and Logger report progress; both may be nil.
-	Status *progress.Status
+	Status *progress.Printer
 	Logger *slog.Logger
 	// BaseURL replaces DefaultReleaseBaseURL (tests, mirrors).
 	BaseURL string

@@ -43,7 +43,7 @@ type Choice struct {
 	// and caches the new one.
 	Fresh bool
 	// Status receives the progress lines; nil prints nothing.
-	Status *progress.Status
+	Status *progress.Printer
 	// OpenKVM opens Device read-write and closes it again: an error means
 	// qemu cannot use KVM for this user. Nil opens the real device.
 	OpenKVM func() error
@@ -170,7 +170,7 @@ func osRelease() (string, error) {
 	return string(b), err
 }
 
-func (c Choice) status() *progress.Status {
+func (c Choice) status() *progress.Printer {
 	if c.Status == nil {
 		return progress.Discard
 	}

@@ -55,7 +55,7 @@ func (e *TimeoutError) Unwrap() []error {
 // attempts' errors (no route to host while a VM boots) are expected and
 // shown only in the end line of a wait that fails.
 // When ctx is cancelled (Ctrl-C) it returns promptly with ctx's error.
-func Until(ctx context.Context, status *progress.Status, c Condition, timeout, interval time.Duration) (err error) {
+func Until(ctx context.Context, status *progress.Printer, c Condition, timeout, interval time.Duration) (err error) {
 	task := status.Task("waiting for %s", c.Name)
 	defer func() { task.End(err) }()
 
@@ -114,7 +114,7 @@ func stopped(ctx context.Context, c Condition, timeout time.Duration, last error
 // returns the failures joined in the order the conditions were given. It does
 // not stop the other waits when one fails, so the error lists everything
 // that did not come up.
-func All(ctx context.Context, status *progress.Status, timeout time.Duration, conds ...Condition) error {
+func All(ctx context.Context, status *progress.Printer, timeout time.Duration, conds ...Condition) error {
 	errs := make([]error, len(conds))
 	var wg sync.WaitGroup
 	for i, c := range conds {

@@ -46,7 +46,7 @@ type Options struct {
 	// evidence.
 	OutDir string
 	Host   string
-	Status *progress.Status
+	Status *progress.Printer
 	Logger *slog.Logger
 }
 

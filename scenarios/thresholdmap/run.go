@@ -26,7 +26,7 @@ type Options struct {
 	Runner CellRunner
 	// Host describes the machine and lab, kept with every cell.
 	Host   string
-	Status *progress.Status
+	Status *progress.Printer
 }
 
 // Run measures the shard's cells that have no file yet, in order, writing
