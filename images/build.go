@@ -33,8 +33,8 @@ type BuildOptions struct {
 	// Force rebuilds even when the cache holds an image built from the
 	// same inputs, and replaces it.
 	Force bool
-	// Status receives one line per step; nil discards them.
-	Status *progress.Printer
+	// Progress receives one line per step; nil discards them.
+	Progress *progress.Printer
 	// Logger receives the output of the programs; nil discards it.
 	Logger *slog.Logger
 	// Runner runs the programs; nil means HostRunner.
@@ -76,7 +76,7 @@ func newBuilder(opts BuildOptions) (*builder, error) {
 		opts:    opts,
 		cache:   opts.Cache,
 		inputs:  buildInputs{Suite: suite, Arch: arch, Packages: Packages(arch), Boot: boot},
-		status:  opts.Status,
+		status:  opts.Progress,
 		run:     opts.Runner,
 		geteuid: os.Geteuid,
 		hostFS:  os.DirFS("/"),

@@ -22,7 +22,7 @@ import (
 func TestBuildReal(t *testing.T) {
 	c := &cache.Cache{Root: t.TempDir()}
 	var out bytes.Buffer
-	opts := BuildOptions{Cache: c, Status: progress.New(&out, false)}
+	opts := BuildOptions{Cache: c, Progress: progress.New(&out, false)}
 
 	start := time.Now()
 	img, err := Build(t.Context(), opts)

@@ -28,7 +28,7 @@ func testBuilder(t *testing.T, opts BuildOptions) (*builder, *fakeRunner, *bytes
 	if opts.Cache == nil {
 		opts.Cache = &cache.Cache{Root: t.TempDir()}
 	}
-	opts.Runner, opts.Status = run, progress.New(&out, false)
+	opts.Runner, opts.Progress = run, progress.New(&out, false)
 	b, err := newBuilder(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ func TestBuildDiskReal(t *testing.T) {
 	c := &cache.Cache{Root: t.TempDir()}
 	var out bytes.Buffer
 	start := time.Now()
-	img, err := Build(t.Context(), BuildOptions{Cache: c, Boot: BootDisk, Status: progress.New(&out, false)})
+	img, err := Build(t.Context(), BuildOptions{Cache: c, Boot: BootDisk, Progress: progress.New(&out, false)})
 	t.Logf("progress:\n%s", out.String())
 	if err != nil {
 		t.Fatal(err)

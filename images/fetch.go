@@ -90,8 +90,8 @@ type FetchOptions struct {
 	// BaseURL replaces the catalog's download directory, for a local
 	// mirror of the cloud images (and for tests).
 	BaseURL string
-	// Status receives progress; nil discards it.
-	Status *progress.Printer
+	// Progress receives progress; nil discards it.
+	Progress *progress.Printer
 	// Client makes the requests; nil means http.DefaultClient.
 	Client *http.Client
 }
@@ -124,7 +124,7 @@ func Fetch(ctx context.Context, opts FetchOptions) (*Image, error) {
 	sums, err := download.FetchChecksums(ctx, opts.Client, sumsURL)
 	if err != nil {
 		if cached, lerr := Resolve(c, name); lerr == nil {
-			opts.Status.Printf("could not check for a newer %s (%v); using the cached one", name, err)
+			opts.Progress.Printf("could not check for a newer %s (%v); using the cached one", name, err)
 			return cached, nil
 		}
 		return nil, fmt.Errorf("fetching image %s: %w", name, err)
@@ -135,7 +135,7 @@ func Fetch(ctx context.Context, opts FetchOptions) (*Image, error) {
 	}
 	key := name + "-" + digest[:16]
 	if e, err := c.Lookup(Kind, key); err == nil {
-		opts.Status.Printf("image %s is cached (%s)", name, e.Dir)
+		opts.Progress.Printf("image %s is cached (%s)", name, e.Dir)
 		return fromEntry(e)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("fetching image %s: %w", name, err)
@@ -165,9 +165,9 @@ func (p fetchPlan) fetchInto(ctx context.Context, c *cache.Cache, opts FetchOpti
 	if err != nil {
 		return nil, err
 	}
-	end := opts.Status.Start("downloading %s", p.url)
+	end := opts.Progress.Start("downloading %s", p.url)
 	err = download.Get(ctx, download.Request{URL: p.url, Dest: dest, Digest: p.digest, Algorithm: p.algo,
-		Status: opts.Status, Client: opts.Client})
+		Progress: opts.Progress, Client: opts.Client})
 	end(err)
 	if err != nil {
 		return nil, err
@@ -193,6 +193,6 @@ func (p fetchPlan) fetchInto(ctx context.Context, c *cache.Cache, opts FetchOpti
 	if err != nil {
 		return nil, err
 	}
-	opts.Status.Printf("image %s stored in %s", p.name, e.Dir)
+	opts.Progress.Printf("image %s stored in %s", p.name, e.Dir)
 	return e, nil
 }

@@ -89,7 +89,7 @@ func TestFetch(t *testing.T) {
 			c := &cache.Cache{Root: t.TempDir()}
 			var out bytes.Buffer
 			opts := m.opts(c, distro)
-			opts.Status = progress.New(&out, false)
+			opts.Progress = progress.New(&out, false)
 			img, err := Fetch(t.Context(), opts)
 			if err != nil {
 				t.Fatal(err)
@@ -210,7 +210,7 @@ func TestFetchOfflineUsesCached(t *testing.T) {
 	m.set(func() { m.down = true })
 	var out bytes.Buffer
 	opts := m.opts(c, "debian-12")
-	opts.Status = progress.New(&out, false)
+	opts.Progress = progress.New(&out, false)
 	img, err := Fetch(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)

@@ -56,7 +56,7 @@ type CreateOptions struct {
 	Image    *images.Image
 	Etcd     *etcdbin.Binaries
 	Waiter   Waiter
-	Status   *progress.Printer
+	Progress   *progress.Printer
 	Logger   *slog.Logger
 	// HostPrefixes are the host's own networks (interfaces and routes) the
 	// lab's subnet must not overlap; see Host.Prefixes.
@@ -74,7 +74,7 @@ func Create(ctx context.Context, o CreateOptions) (*State, error) {
 		return nil, err
 	}
 	o.Accel, err = accel.Choose(ctx, accel.Choice{Want: o.Accel, Provider: prov, Image: o.Image, CacheDir: o.CacheDir,
-		Connect: o.Host.URI(), Remote: o.Host.Remote(), Status: o.Status})
+		Connect: o.Host.URI(), Remote: o.Host.Remote(), Progress: o.Progress})
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func Create(ctx context.Context, o CreateOptions) (*State, error) {
 		{"starting domains", c.domains},
 	}
 	for _, s := range steps {
-		end := o.Status.Start("%s", s.name)
+		end := o.Progress.Start("%s", s.name)
 		err := s.run(ctx)
 		end(err)
 		if err != nil {
@@ -137,7 +137,7 @@ func (o CreateOptions) begin(ctx context.Context, prov *virt.Provider) (*State, 
 	case !reflect.DeepEqual(st.Plan, *o.Plan):
 		return nil, fmt.Errorf("lab %q has an interrupted create with other settings: run 'lab destroy' first, or repeat the same 'lab create' command to finish it", st.Name)
 	default:
-		o.Status.Printf("resuming the interrupted create of lab %q", st.Name)
+		o.Progress.Printf("resuming the interrupted create of lab %q", st.Name)
 		st.Accel, st.Image, st.Etcd = o.Accel, *o.Image, *o.Etcd
 	}
 	if err := o.checkSubnet(ctx, prov, st); err != nil {

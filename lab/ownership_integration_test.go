@@ -62,7 +62,7 @@ func realFixture(t *testing.T, name string) (CreateOptions, *virt.Provider) {
 		t.Fatal(err)
 	}
 	return CreateOptions{Store: store, Host: &Host{uri: "qemu:///system", prov: p}, Plan: plan, Accel: virt.AccelTCG,
-		Image: img, Etcd: fakeEtcd(t, dir), Status: progress.Discard}, p
+		Image: img, Etcd: fakeEtcd(t, dir), Progress: progress.Discard}, p
 }
 
 func virsh(t *testing.T, args ...string) string {
@@ -216,7 +216,7 @@ func TestIntegrationOrphanSweepWithoutBooting(t *testing.T) {
 	o, p := realFixture(t, name)
 	ctx, cancel := context.WithCancel(t.Context())
 	w := &cancelAt{prefix: "• starting domains", cancel: cancel}
-	o.Status = progress.New(w, false)
+	o.Progress = progress.New(w, false)
 	t.Cleanup(func() {
 		if err := Destroy(context.Background(), o.Store, p, progress.Discard); err != nil {
 			t.Errorf("cleanup destroy: %v", err)

@@ -34,7 +34,7 @@ const (
 
 // NodeWaiter waits for real VMs: each a named condition with a deadline.
 type NodeWaiter struct {
-	Status *progress.Printer
+	Progress *progress.Printer
 }
 
 // Wait waits for the domains to run, then per node (in parallel) for the
@@ -54,7 +54,7 @@ func (w NodeWaiter) Wait(ctx context.Context, l *Lab) error {
 	for _, n := range st.Plan.Nodes {
 		running = append(running, domainRunning(prov, n))
 	}
-	if err := wait.All(ctx, w.Status, DomainTimeout, running...); err != nil {
+	if err := wait.All(ctx, w.Progress, DomainTimeout, running...); err != nil {
 		return err
 	}
 	errs := make([]error, len(st.Plan.Nodes))
@@ -71,7 +71,7 @@ func (w NodeWaiter) Wait(ctx context.Context, l *Lab) error {
 		return err
 	}
 	cond := etcd.QuorumCondition(cfg, st.Plan.NodeNames())
-	if err := wait.Until(ctx, w.Status, cond, QuorumTimeout, time.Second); err != nil {
+	if err := wait.Until(ctx, w.Progress, cond, QuorumTimeout, time.Second); err != nil {
 		return err
 	}
 	boot.Quorum = time.Since(boot.Started).Round(time.Millisecond)
@@ -90,7 +90,7 @@ func (w NodeWaiter) waitNode(ctx context.Context, l *Lab, n spec.Node, started t
 	}
 	hint := consoleHint(l.State, l.Store, n)
 	if log := consoleLog(l.State, l.Store, n.Name); log != "" {
-		err := wait.Until(ctx, w.Status, nodeReady(log, n), ReadyTimeout, time.Second)
+		err := wait.Until(ctx, w.Progress, nodeReady(log, n), ReadyTimeout, time.Second)
 		if _, ok := errors.AsType[*wait.TimeoutError](err); ok {
 			return b, notReadyError(err, log)
 		}
@@ -99,11 +99,11 @@ func (w NodeWaiter) waitNode(ctx context.Context, l *Lab, n spec.Node, started t
 		}
 		b.Ready = since()
 	}
-	if err := wait.Until(ctx, w.Status, labssh.Condition(cfg), SSHTimeout, time.Second); err != nil {
+	if err := wait.Until(ctx, w.Progress, labssh.Condition(cfg), SSHTimeout, time.Second); err != nil {
 		return b, fmt.Errorf("%w%s", err, hint)
 	}
 	b.SSH = since()
-	if err := wait.Until(ctx, w.Status, seedApplied(cfg, n, hint), CloudInitTimeout, time.Second); err != nil {
+	if err := wait.Until(ctx, w.Progress, seedApplied(cfg, n, hint), CloudInitTimeout, time.Second); err != nil {
 		return b, err
 	}
 	b.CloudInit = since()

@@ -44,8 +44,8 @@ func (g *globals) create(c *cli.Context, f *specFlags) error {
 	if _, err := lab.Create(c.Context, lab.CreateOptions{
 		Store: store, Host: g.host, Plan: plan,
 		Accel: plan.Spec.Accel, CacheDir: g.CacheDir, Image: img, Etcd: pr.Etcd, HostPrefixes: pr.HostPrefixes,
-		Waiter: lab.NodeWaiter{Status: status},
-		Status: status, Logger: g.logger(),
+		Waiter: lab.NodeWaiter{Progress: status},
+		Progress: status, Logger: g.logger(),
 	}); err != nil {
 		return err
 	}

@@ -171,7 +171,7 @@ func (g *globals) runThresholdMap(ctx context.Context, l *lab.Lab, dir *threshol
 		return err
 	}
 	host, _ := os.Hostname()
-	m, err := thresholdmap.Run(ctx, thresholdmap.Options{Dir: dir, Status: status,
+	m, err := thresholdmap.Run(ctx, thresholdmap.Options{Dir: dir, Progress: status,
 		Host:   fmt.Sprintf("%s (lab %s, accel %s)", host, l.State.Name, l.State.Accel),
 		Runner: cellRunner{s: sess, grid: dir.Grid, labEtcd: l.State.Etcd.Version}})
 	if ctx.Err() == nil {

@@ -58,8 +58,8 @@ type Request struct {
 	// Algorithm is the digest's algorithm; empty means guess it from the
 	// digest's length.
 	Algorithm Algorithm
-	// Status receives progress; nil discards it.
-	Status *progress.Printer
+	// Progress receives progress; nil discards it.
+	Progress *progress.Printer
 	// Client makes the requests; nil means http.DefaultClient.
 	Client *http.Client
 }
@@ -107,7 +107,7 @@ func get(ctx context.Context, req Request) error {
 	}
 	defer part.Close()
 
-	t := &transfer{client: client, url: req.URL, part: part, status: req.Status, hash: h}
+	t := &transfer{client: client, url: req.URL, part: part, status: req.Progress, hash: h}
 	if err := t.run(ctx); err != nil {
 		if t.localFailure || isEmpty(part) {
 			os.Remove(part.Name())

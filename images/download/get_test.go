@@ -123,7 +123,7 @@ func TestGetGood(t *testing.T) {
 			dest := filepath.Join(t.TempDir(), "disk.qcow2")
 			var out bytes.Buffer
 			err := Get(t.Context(), Request{URL: srv.URL + "/file", Dest: dest, Digest: tc.digest,
-				Algorithm: tc.algo, Status: progress.New(&out, false)})
+				Algorithm: tc.algo, Progress: progress.New(&out, false)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,7 +182,7 @@ func TestGetTruncatedKeepsPartThenResumes(t *testing.T) {
 
 	srv.setMode("ranges")
 	var out bytes.Buffer
-	req.Status = progress.New(&out, false)
+	req.Progress = progress.New(&out, false)
 	if err := Get(t.Context(), req); err != nil {
 		t.Fatal(err)
 	}

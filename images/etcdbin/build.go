@@ -32,8 +32,8 @@ type BuildOptions struct {
 	Version string
 	// Force rebuilds even when the cache has the version.
 	Force bool
-	// Status and Logger report progress; both may be nil.
-	Status *progress.Printer
+	// Progress and Logger report progress; both may be nil.
+	Progress *progress.Printer
 	Logger *slog.Logger
 	// GoBinary is the go command to use; empty means "go" from PATH.
 	GoBinary string
@@ -65,7 +65,7 @@ func Build(ctx context.Context, opts BuildOptions) (*Binaries, error) {
 		return nil, errors.New("building etcd: no cache given")
 	}
 	if !opts.Force {
-		b, replace, err := fromCache(opts.Cache, v, originBuilt, opts.Status, "building")
+		b, replace, err := fromCache(opts.Cache, v, originBuilt, opts.Progress, "building")
 		if err != nil || b != nil {
 			return b, err
 		}
@@ -118,7 +118,7 @@ func build(ctx context.Context, v version, opts BuildOptions) (*Binaries, error)
 			[]string{"build", "-trimpath", "-o", filepath.Join(stage.Dir, EtcdctlFile), etcdctlModule}},
 	}
 	for _, s := range steps {
-		end := opts.Status.Start("%s", s.title)
+		end := opts.Progress.Start("%s", s.title)
 		_, err := g.output(ctx, work, s.env, s.args...)
 		end(err)
 		if err != nil {
@@ -151,7 +151,7 @@ func build(ctx context.Context, v version, opts BuildOptions) (*Binaries, error)
 	if err != nil {
 		return nil, err
 	}
-	opts.Status.Printf("etcd %s and etcdctl built with %s into %s", v, goVersion, e.Dir)
+	opts.Progress.Printf("etcd %s and etcdctl built with %s into %s", v, goVersion, e.Dir)
 	return fromEntry(e)
 }
 

@@ -30,7 +30,7 @@ func TestBuildPinnedVersionForReal(t *testing.T) {
 	c := &cache.Cache{Root: t.TempDir()}
 	opts := BuildOptions{
 		Cache:  c,
-		Status: progress.New(logWriter{t}, false),
+		Progress: progress.New(logWriter{t}, false),
 		Logger: slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	begin := time.Now()
@@ -105,7 +105,7 @@ func TestBuildOtherVersionsForReal(t *testing.T) {
 		t.Run(v, func(t *testing.T) {
 			c := &cache.Cache{Root: t.TempDir()}
 			begin := time.Now()
-			b, err := Build(t.Context(), BuildOptions{Cache: c, Version: v, Status: progress.New(logWriter{t}, false)})
+			b, err := Build(t.Context(), BuildOptions{Cache: c, Version: v, Progress: progress.New(logWriter{t}, false)})
 			if err != nil {
 				t.Fatal(err)
 			}

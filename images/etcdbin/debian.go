@@ -63,7 +63,7 @@ func FetchDebian(ctx context.Context, o DebianOptions) (*Binaries, error) {
 		return nil, errors.New("fetching etcd from Debian: no cache given")
 	}
 	if !o.Force {
-		b, replace, err := fromCache(o.Cache, v, originDebian, o.Status, "fetching")
+		b, replace, err := fromCache(o.Cache, v, originDebian, o.Progress, "fetching")
 		if err != nil || b != nil {
 			return b, err
 		}
@@ -122,7 +122,7 @@ func fetchDebian(ctx context.Context, v version, o DebianOptions) (*Binaries, er
 	}
 	pkgsURL := o.mirror() + "/dists/" + o.suite() + "/" + packagesPath
 	pkgsFile := filepath.Join(dl, "Packages.gz")
-	end := o.Status.Start("downloading %s", pkgsURL)
+	end := o.Progress.Start("downloading %s", pkgsURL)
 	err = download.Get(ctx, download.Request{URL: pkgsURL, Dest: pkgsFile, Digest: digest, Algorithm: download.SHA256, Client: o.Client})
 	end(err)
 	if err != nil {
@@ -138,8 +138,8 @@ func fetchDebian(ctx context.Context, v version, o DebianOptions) (*Binaries, er
 		p := pkgs[name]
 		url := o.mirror() + "/" + p.Filename
 		deb := filepath.Join(dl, filepath.Base(p.Filename))
-		end := o.Status.Start("downloading %s", url)
-		err := download.Get(ctx, download.Request{URL: url, Dest: deb, Digest: p.SHA256, Algorithm: download.SHA256, Status: o.Status, Client: o.Client})
+		end := o.Progress.Start("downloading %s", url)
+		err := download.Get(ctx, download.Request{URL: url, Dest: deb, Digest: p.SHA256, Algorithm: download.SHA256, Progress: o.Progress, Client: o.Client})
 		end(err)
 		if err != nil {
 			return nil, err
@@ -177,7 +177,7 @@ func fetchDebian(ctx context.Context, v version, o DebianOptions) (*Binaries, er
 	if err != nil {
 		return nil, err
 	}
-	o.Status.Printf("etcd %s from Debian %s (%s; Release %s) verified and unpacked into %s",
+	o.Progress.Printf("etcd %s from Debian %s (%s; Release %s) verified and unpacked into %s",
 		v, o.suite(), pkgs["etcd-server"].Version, signed, e.Dir)
 	return fromEntry(e)
 }
@@ -189,7 +189,7 @@ func fetchDebian(ctx context.Context, v version, o DebianOptions) (*Binaries, er
 // vouches for the first link). A signature gpgv rejects is an error.
 func (o DebianOptions) release(ctx context.Context, dir string) (text []byte, signed string, err error) {
 	url := o.mirror() + "/dists/" + o.suite() + "/InRelease"
-	end := o.Status.Start("downloading %s", url)
+	end := o.Progress.Start("downloading %s", url)
 	body, err := getSmall(ctx, o.Client, url)
 	end(err)
 	if err != nil {
@@ -206,7 +206,7 @@ func (o DebianOptions) release(ctx context.Context, dir string) (text []byte, si
 		if statErr == nil {
 			why = "no gpgv"
 		}
-		o.Status.Printf("warning: the Release signature is not checked (%s): the chain of checksums starts unverified", why)
+		o.Progress.Printf("warning: the Release signature is not checked (%s): the chain of checksums starts unverified", why)
 		text, err := clearsigned(body)
 		return text, "not verified: " + why, err
 	}

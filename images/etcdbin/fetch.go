@@ -34,8 +34,8 @@ type FetchOptions struct {
 	Version string
 	// Force downloads again even when the cache has the release.
 	Force bool
-	// Status and Logger report progress; both may be nil.
-	Status *progress.Printer
+	// Progress and Logger report progress; both may be nil.
+	Progress *progress.Printer
 	Logger *slog.Logger
 	// BaseURL replaces DefaultReleaseBaseURL (tests, mirrors).
 	BaseURL string
@@ -85,7 +85,7 @@ func Fetch(ctx context.Context, opts FetchOptions) (*Binaries, error) {
 		return nil, errors.New("fetching etcd: no cache given")
 	}
 	if !opts.Force {
-		b, replace, err := fromCache(opts.Cache, v, originRelease, opts.Status, "fetching")
+		b, replace, err := fromCache(opts.Cache, v, originRelease, opts.Progress, "fetching")
 		if err != nil || b != nil {
 			return b, err
 		}
@@ -99,7 +99,7 @@ func Fetch(ctx context.Context, opts FetchOptions) (*Binaries, error) {
 }
 
 func fetch(ctx context.Context, r release, opts FetchOptions) (*Binaries, error) {
-	end := opts.Status.Start("fetching checksums for etcd %s", r.version)
+	end := opts.Progress.Start("fetching checksums for etcd %s", r.version)
 	sums, err := download.FetchChecksums(ctx, opts.Client, r.sumsURL)
 	end(err)
 	if err != nil {
@@ -120,13 +120,13 @@ func fetch(ctx context.Context, r release, opts FetchOptions) (*Binaries, error)
 		return nil, fmt.Errorf("creating download directory: %w", err)
 	}
 	tarball := filepath.Join(dl, r.tarball)
-	end = opts.Status.Start("downloading %s", r.tarballURL)
+	end = opts.Progress.Start("downloading %s", r.tarballURL)
 	err = download.Get(ctx, download.Request{
 		URL:       r.tarballURL,
 		Dest:      tarball,
 		Digest:    digest,
 		Algorithm: download.SHA256,
-		Status:    opts.Status,
+		Progress:    opts.Progress,
 		Client:    opts.Client,
 	})
 	end(err)
@@ -167,7 +167,7 @@ func fetch(ctx context.Context, r release, opts FetchOptions) (*Binaries, error)
 	if err != nil {
 		return nil, err
 	}
-	opts.Status.Printf("etcd %s release verified and unpacked into %s", r.version, e.Dir)
+	opts.Progress.Printf("etcd %s release verified and unpacked into %s", r.version, e.Dir)
 	return fromEntry(e)
 }
 

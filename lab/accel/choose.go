@@ -42,8 +42,8 @@ type Choice struct {
 	// Fresh tests again instead of taking a cached verdict (lab doctor),
 	// and caches the new one.
 	Fresh bool
-	// Status receives the progress lines; nil prints nothing.
-	Status *progress.Printer
+	// Progress receives the progress lines; nil prints nothing.
+	Progress *progress.Printer
 	// OpenKVM opens Device read-write and closes it again: an error means
 	// qemu cannot use KVM for this user. Nil opens the real device.
 	OpenKVM func() error
@@ -171,10 +171,10 @@ func osRelease() (string, error) {
 }
 
 func (c Choice) status() *progress.Printer {
-	if c.Status == nil {
+	if c.Progress == nil {
 		return progress.Discard
 	}
-	return c.Status
+	return c.Progress
 }
 
 func orDefault(d, def time.Duration) time.Duration {

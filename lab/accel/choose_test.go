@@ -30,7 +30,7 @@ func chooser(t *testing.T, console []byte) (Choice, *virttest.Fake, *bytes.Buffe
 	var out bytes.Buffer
 	return Choice{
 		Want: Auto, Provider: virt.NewProvider(f), Image: img, CacheDir: t.TempDir(),
-		Connect: "qemu:///system", Status: progress.New(&out, false),
+		Connect: "qemu:///system", Progress: progress.New(&out, false),
 		OpenKVM:   func() error { return nil },
 		OSRelease: func() (string, error) { return "6.1.0-50-cloud-amd64\n", nil },
 		Timeout:   300 * time.Millisecond,

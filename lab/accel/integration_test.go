@@ -126,7 +126,7 @@ func TestIntegrationChoose(t *testing.T) {
 	}
 	var out bytes.Buffer
 	c := Choice{Want: Auto, Provider: p, Image: img, CacheDir: t.TempDir(), Connect: "qemu:///system",
-		Status: progress.New(&out, false), Fresh: true, Timeout: 30 * time.Second}
+		Progress: progress.New(&out, false), Fresh: true, Timeout: 30 * time.Second}
 	began := time.Now()
 	r, cached, err := Verdict(ctx, c)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 // resolves the base image to boot; a remote host is judged by its domain
 // capabilities and needs none.
 func KVMSelfTest(req Requirements, cacheDir string, status *progress.Printer, image func() (*images.Image, error)) func(ctx context.Context) (accel.Result, error) {
-	c := accel.Choice{CacheDir: cacheDir, Connect: req.ConnectURI, Remote: req.Remote, Status: status}
+	c := accel.Choice{CacheDir: cacheDir, Connect: req.ConnectURI, Remote: req.Remote, Progress: status}
 	return kvmSelfTest(c, image, virt.Dial)
 }
 

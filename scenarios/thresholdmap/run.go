@@ -26,7 +26,7 @@ type Options struct {
 	Runner CellRunner
 	// Host describes the machine and lab, kept with every cell.
 	Host   string
-	Status *progress.Printer
+	Progress *progress.Printer
 }
 
 // Run measures the shard's cells that have no file yet, in order, writing
@@ -43,13 +43,13 @@ func Run(ctx context.Context, o Options) (Map, error) {
 	shardCells := len(o.Dir.Shard.Of(o.Dir.Grid.Cells()))
 	finished := shardCells - len(todo)
 	if finished > 0 {
-		o.Status.Printf("resuming %s: %d of %d cells of shard %s already measured", o.Dir.Path, finished, shardCells, o.Dir.Shard)
+		o.Progress.Printf("resuming %s: %d of %d cells of shard %s already measured", o.Dir.Path, finished, shardCells, o.Dir.Shard)
 	}
 	var measured []Result
 	var failed []string
 	write := func() {
 		if err := Write(o.Dir.Path, Build(o.Dir.Grid, done)); err != nil {
-			o.Status.Printf("warning: %v", err)
+			o.Progress.Printf("warning: %v", err)
 		}
 	}
 	for k, c := range todo {
@@ -60,7 +60,7 @@ func Run(ctx context.Context, o Options) (Map, error) {
 		if d, ok := ETA(measured, todo[k:]); ok {
 			eta = "ETA " + d.Round(time.Second).String()
 		}
-		end := o.Status.Start("cell %d/%d: %s (%s)", finished+k+1, shardCells, c, eta)
+		end := o.Progress.Start("cell %d/%d: %s (%s)", finished+k+1, shardCells, c, eta)
 		start := time.Now()
 		arm, err := o.Runner.Run(ctx, c)
 		if err == nil && ctx.Err() != nil {
@@ -73,7 +73,7 @@ func Run(ctx context.Context, o Options) (Map, error) {
 		case err != nil:
 			failed = append(failed, fmt.Sprintf("%s (%v)", c.ID(), err))
 			if rerr := o.Runner.Reset(ctx); rerr != nil {
-				o.Status.Printf("warning: resetting the lab after cell %s: %v", c.ID(), rerr)
+				o.Progress.Printf("warning: resetting the lab after cell %s: %v", c.ID(), rerr)
 			}
 		default:
 			r := Result{Cell: c, Arm: arm, Wall: time.Since(start), Host: o.Host, Finished: time.Now()}
@@ -81,7 +81,7 @@ func Run(ctx context.Context, o Options) (Map, error) {
 				return Build(o.Dir.Grid, done), err
 			}
 			done[c.ID()], measured = r, append(measured, r)
-			o.Status.Printf("  %s: %s; first leader %s, %d elections, %d leader changes (observed %s of %s)",
+			o.Progress.Printf("  %s: %s; first leader %s, %d elections, %d leader changes (observed %s of %s)",
 				c.ID(), r.Outcome(), firstLeader(arm), arm.Elections, arm.LeaderChanges, short(r.Observed()), short(r.Wall))
 		}
 		write()
