@@ -56,7 +56,7 @@ type CreateOptions struct {
 	Image    *images.Image
 	Etcd     *etcdbin.Binaries
 	Waiter   Waiter
-	Progress   *progress.Printer
+	Progress *progress.Printer
 	Logger   *slog.Logger
 	// HostPrefixes are the host's own networks (interfaces and routes) the
 	// lab's subnet must not overlap; see Host.Prefixes.

@@ -44,7 +44,7 @@ func (g *globals) create(c *cli.Context, f *specFlags) error {
 	if _, err := lab.Create(c.Context, lab.CreateOptions{
 		Store: store, Host: g.host, Plan: plan,
 		Accel: plan.Spec.Accel, CacheDir: g.CacheDir, Image: img, Etcd: pr.Etcd, HostPrefixes: pr.HostPrefixes,
-		Waiter: lab.NodeWaiter{Progress: status},
+		Waiter:   lab.NodeWaiter{Progress: status},
 		Progress: status, Logger: g.logger(),
 	}); err != nil {
 		return err

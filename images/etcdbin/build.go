@@ -34,7 +34,7 @@ type BuildOptions struct {
 	Force bool
 	// Progress and Logger report progress; both may be nil.
 	Progress *progress.Printer
-	Logger *slog.Logger
+	Logger   *slog.Logger
 	// GoBinary is the go command to use; empty means "go" from PATH.
 	GoBinary string
 }

@@ -29,9 +29,9 @@ func (w logWriter) Write(p []byte) (int, error) {
 func TestBuildPinnedVersionForReal(t *testing.T) {
 	c := &cache.Cache{Root: t.TempDir()}
 	opts := BuildOptions{
-		Cache:  c,
+		Cache:    c,
 		Progress: progress.New(logWriter{t}, false),
-		Logger: slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:   slog.New(slog.NewTextHandler(logWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	begin := time.Now()
 	b, err := Build(t.Context(), opts)

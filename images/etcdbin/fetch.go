@@ -36,7 +36,7 @@ type FetchOptions struct {
 	Force bool
 	// Progress and Logger report progress; both may be nil.
 	Progress *progress.Printer
-	Logger *slog.Logger
+	Logger   *slog.Logger
 	// BaseURL replaces DefaultReleaseBaseURL (tests, mirrors).
 	BaseURL string
 	// Client makes the HTTP requests; nil means http.DefaultClient.
@@ -126,7 +126,7 @@ func fetch(ctx context.Context, r release, opts FetchOptions) (*Binaries, error)
 		Dest:      tarball,
 		Digest:    digest,
 		Algorithm: download.SHA256,
-		Progress:    opts.Progress,
+		Progress:  opts.Progress,
 		Client:    opts.Client,
 	})
 	end(err)

@@ -25,7 +25,7 @@ type Options struct {
 	Dir    *Dir
 	Runner CellRunner
 	// Host describes the machine and lab, kept with every cell.
-	Host   string
+	Host     string
 	Progress *progress.Printer
 }
 
