@@ -205,7 +205,7 @@ func (g *globals) open() (*lab.Lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.Progress = g.status()
+	l.Progress = g.printer()
 	return l, nil
 }
 
@@ -219,10 +219,10 @@ func defaultStateDir() string {
 	return filepath.Join(os.TempDir(), "lab")
 }
 
-// status returns where progress lines go: stderr, drawn when stderr is a
+// printer returns where progress lines go: stderr, drawn when stderr is a
 // terminal, nowhere with --quiet.
 // There is one per run: on a terminal its live lines share the screen.
-func (g *globals) status() *progress.Printer {
+func (g *globals) printer() *progress.Printer {
 	if g.Quiet {
 		return progress.Discard
 	}

@@ -87,7 +87,7 @@ func (g *globals) runCheckPerf(ctx context.Context, c *etcd.Client, name string,
 	if opts.Duration > 0 {
 		duration = opts.Duration
 	}
-	end := g.status().Start("check perf on lab %s: load %s, %d writes/s from %d clients for %s under %s",
+	end := g.printer().Start("check perf on lab %s: load %s, %d writes/s from %d clients for %s under %s",
 		name, load.Name, load.Limit, load.Clients, duration, opts.Prefix)
 	bar := g.perfProgress()
 	opts.Progress = bar.update
@@ -124,7 +124,7 @@ type perfBar struct {
 	count  *progress.Count
 }
 
-func (g *globals) perfProgress() *perfBar { return &perfBar{status: g.status()} }
+func (g *globals) perfProgress() *perfBar { return &perfBar{status: g.printer()} }
 
 func (b *perfBar) update(done, total int) {
 	if b.count == nil {

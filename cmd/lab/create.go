@@ -36,7 +36,7 @@ func (g *globals) create(c *cli.Context, f *specFlags) error {
 		return err
 	}
 	plan, img := pr.Plan, pr.Image
-	status := g.status()
+	status := g.printer()
 	store, err := g.store()
 	if err != nil {
 		return err
@@ -78,7 +78,7 @@ create or destroy of the lab runs. Succeeds when the lab is already gone.`,
 			if err != nil {
 				return err
 			}
-			if err := lab.Destroy(c.Context, store, p, g.status()); err != nil {
+			if err := lab.Destroy(c.Context, store, p, g.printer()); err != nil {
 				return err
 			}
 			if g.json() {

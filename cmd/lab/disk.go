@@ -64,7 +64,7 @@ func diskSetCommand(g *globals) *cli.Command {
 				var real []spec.Node
 				nodes, real = l.SplitRealHDD(nodes)
 				for _, n := range real {
-					g.status().Printf("%s: data disk is on a real HDD: no emulation (--emulate to add it anyway)", n.Name)
+					g.printer().Printf("%s: data disk is on a real HDD: no emulation (--emulate to add it anyway)", n.Name)
 				}
 			}
 			if len(nodes) > 0 {

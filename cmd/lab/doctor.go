@@ -37,7 +37,7 @@ run there.`,
 			lookups := doctor.DefaultLookups(g.describeImage, g.describeEtcd)
 			req := g.requirements()
 			req.Remote = g.host.Remote()
-			lookups.KVMGuests = doctor.KVMSelfTest(req, g.CacheDir, g.status(), g.baseImage)
+			lookups.KVMGuests = doctor.KVMSelfTest(req, g.CacheDir, g.printer(), g.baseImage)
 			checkup := doctor.Run(c.Context, lookups, req)
 			if g.json() {
 				if err := g.printJSON(checkup); err != nil {

@@ -43,7 +43,7 @@ func etcdBuildCommand(g *globals) *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			bins, err := etcdbin.Build(c.Context, etcdbin.BuildOptions{
-				Cache: images.OpenCache(g.CacheDir), Version: opts.version, Force: opts.force, Progress: g.status(), Logger: g.logger(),
+				Cache: images.OpenCache(g.CacheDir), Version: opts.version, Force: opts.force, Progress: g.printer(), Logger: g.logger(),
 			})
 			if err != nil {
 				return err
@@ -74,7 +74,7 @@ func etcdFetchCommand(g *globals) *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			fo := etcdbin.FetchOptions{
-				Cache: images.OpenCache(g.CacheDir), Version: opts.version, Force: opts.force, Progress: g.status(), Logger: g.logger(),
+				Cache: images.OpenCache(g.CacheDir), Version: opts.version, Force: opts.force, Progress: g.printer(), Logger: g.logger(),
 			}
 			if opts.from != etcdbin.SourceDebian {
 				for _, name := range []string{"debian-mirror", "debian-suite", "debian-keyring"} {

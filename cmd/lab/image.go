@@ -55,7 +55,7 @@ beside the default image; use it with 'lab create --image debian-12-disk'.`,
 		Action: func(c *cli.Context) error {
 			img, err := images.Build(c.Context, images.BuildOptions{
 				Cache: images.OpenCache(g.CacheDir), Mirror: opts.mirror, Suite: opts.suite, Boot: images.Boot(opts.boot), Force: opts.force,
-				Progress: g.status(), Logger: g.logger(),
+				Progress: g.printer(), Logger: g.logger(),
 			})
 			if err != nil {
 				return err
@@ -79,7 +79,7 @@ interrupted download resumes; a checksum mismatch deletes it. Distros: %s.`,
 				Usage: "which image: " + strings.Join(images.Distros(), " or ")},
 		},
 		Action: func(c *cli.Context) error {
-			img, err := images.Fetch(c.Context, images.FetchOptions{Cache: images.OpenCache(g.CacheDir), Distro: distro, Progress: g.status()})
+			img, err := images.Fetch(c.Context, images.FetchOptions{Cache: images.OpenCache(g.CacheDir), Distro: distro, Progress: g.printer()})
 			if err != nil {
 				return err
 			}

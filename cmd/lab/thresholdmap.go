@@ -164,7 +164,7 @@ func (r cellRunner) Run(ctx context.Context, c thresholdmap.Cell) (report.Arm, e
 func (r cellRunner) Reset(ctx context.Context) error { return r.s.Reset(ctx) }
 
 func (g *globals) runThresholdMap(ctx context.Context, l *lab.Lab, dir *thresholdmap.Dir, binaries map[string]slowdisk.EtcdBinary) error {
-	status := g.status()
+	status := g.printer()
 	sess, err := slowdisk.OpenSession(slowdisk.Options{Lab: l, EtcdBinaries: binaries,
 		OutDir: filepath.Join(dir.Path, thresholdmap.EvidenceDir), Status: status, Logger: g.logger()})
 	if err != nil {
