@@ -13,7 +13,6 @@ import (
 
 	"github.com/kthw-lab/lab/images/etcdbin"
 	"github.com/kthw-lab/lab/lab"
-	"github.com/kthw-lab/lab/scenarios/report"
 	"github.com/kthw-lab/lab/scenarios/slowdisk"
 	"github.com/kthw-lab/lab/scenarios/thresholdmap"
 )
@@ -145,24 +144,6 @@ func durations(ds []time.Duration) string {
 	return strings.Join(s, ",")
 }
 
-// cellRunner runs the map's cells through slow-disk's arm machinery.
-type cellRunner struct {
-	s       *slowdisk.Session
-	grid    thresholdmap.Grid
-	labEtcd string
-}
-
-func (r cellRunner) Run(ctx context.Context, c thresholdmap.Cell) (report.Arm, error) {
-	v := c.Version
-	if v == r.labEtcd {
-		v = ""
-	}
-	return r.s.Run(ctx, slowdisk.CellSpec{Name: c.ID(), Fsync: c.Fsync, Heartbeat: c.Heartbeat, Election: c.Election,
-		EtcdVersion: v, NoPreVote: c.PreVoteOff, Duration: r.grid.CellDuration}, max(r.grid.CellDuration, 30*time.Second))
-}
-
-func (r cellRunner) Reset(ctx context.Context) error { return r.s.Reset(ctx) }
-
 func (g *globals) runThresholdMap(ctx context.Context, l *lab.Lab, dir *thresholdmap.Dir, binaries map[string]slowdisk.EtcdBinary) error {
 	status := g.printer()
 	sess, err := slowdisk.OpenSession(slowdisk.Options{Lab: l, EtcdBinaries: binaries,
@@ -173,7 +154,7 @@ func (g *globals) runThresholdMap(ctx context.Context, l *lab.Lab, dir *threshol
 	host, _ := os.Hostname()
 	m, err := thresholdmap.Run(ctx, thresholdmap.Options{Dir: dir, Progress: status,
 		Host:   fmt.Sprintf("%s (lab %s, accel %s)", host, l.State.Name, l.State.Accel),
-		Runner: cellRunner{s: sess, grid: dir.Grid, labEtcd: l.State.Etcd.Version}})
+		Runner: thresholdmap.SessionRunner(sess, dir.Grid, l.State.Etcd.Version)})
 	if ctx.Err() == nil {
 		if rerr := sess.Close(ctx, 0); rerr != nil {
 			fmt.Fprintf(g.streams.err, "warning: %v\n", rerr)
