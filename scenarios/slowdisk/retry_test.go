@@ -258,7 +258,7 @@ func TestResetWritesTheArmsEnvironment(t *testing.T) {
 	}{
 		{armEnv{}, []string{"rm -f " + armDropIn, "cp -p " + guestLabEtcd + " " + guestEtcd}, []string{"ETCD_PRE_VOTE"}},
 		{armEnv{NoPreVote: true}, []string{"Environment=ETCD_PRE_VOTE=false", armDropIn}, nil},
-		{armEnv{OwnEtcd: true}, []string{"systemctl stop etcd"}, []string{guestLabEtcd}},
+		{armEnv{OwnEtcd: true}, []string{"systemctl kill --signal=SIGKILL etcd 2>/dev/null || true\nsystemctl stop etcd\nrm -rf"}, []string{guestLabEtcd}},
 	} {
 		f := &flaky{fails: map[string]int{}, ran: map[string][]string{}}
 		if err := planCluster(t, f).reset(t.Context(), 100*time.Millisecond, time.Second, tc.env); err != nil {
