@@ -50,6 +50,9 @@ type Arm struct {
 	// Phases are the windows of the arm: bootstrap, observation, check
 	// perf.
 	Phases PhaseBounds `json:"phases"`
+	// WallTimes are how long each of the arm's steps took on the host's
+	// clock: where a run's time goes.
+	WallTimes WallTimes `json:"wall_times"`
 
 	// WALFsyncMean is the WAL fsync histogram's exact mean (sum / count)
 	// over bootstrap + observation, None without fsyncs; WALFsyncP50Le and
@@ -158,6 +161,57 @@ type PhaseBounds struct {
 func (p PhaseBounds) Windows() Windows {
 	return Windows{ObservationStart: p.ObservationStart.D(), ObservationEnd: p.ObservationEnd.D(), End: p.End.D()}
 }
+
+// WallTimes are the host's wall-clock time of each step of an arm, in the
+// order they run. A step the arm did not take (the etcd install of an arm
+// on the lab's own etcd) is None, and so is every step of a result from
+// before they were recorded.
+type WallTimes struct {
+	// Reset is stopping and wiping etcd with the arm's timeouts, before
+	// and after the probe, and reading the guests' clocks.
+	Reset Seconds `json:"reset_s"`
+	// EtcdInstall is copying and checking the arm's own etcd binaries.
+	EtcdInstall Seconds `json:"etcd_install_s"`
+	// Profile is applying the disk profile on every node.
+	Profile Seconds `json:"profile_s"`
+	// Probe is the fdatasync probe on every data disk (in parallel).
+	Probe Seconds `json:"probe_s"`
+	// Bootstrap is from starting the members to the first leader (or the
+	// end of the wait for one): the bootstrap phase.
+	Bootstrap Seconds `json:"bootstrap_s"`
+	// Observation is the steady workload: the observation phase.
+	Observation Seconds `json:"observation_s"`
+	// CheckPerf is check perf and the metrics reads around it: the check
+	// perf phase.
+	CheckPerf Seconds `json:"check_perf_s"`
+	// Collect is reading the journals and keeping the evidence.
+	Collect Seconds `json:"collect_s"`
+	// Total is the whole arm, from its first step to its last.
+	Total Seconds `json:"total_s"`
+}
+
+// NoWallTimes are the WallTimes of an arm that recorded none.
+var NoWallTimes = WallTimes{None, None, None, None, None, None, None, None, None}
+
+// WallStep is one step of WallTimes with its name, for rendering.
+type WallStep struct {
+	Name string
+	Time Seconds
+}
+
+// Steps are the steps in the order they run, Total excluded.
+func (w WallTimes) Steps() []WallStep {
+	return []WallStep{{"reset", w.Reset}, {"etcd install", w.EtcdInstall}, {"profile", w.Profile},
+		{"probe", w.Probe}, {"bootstrap", w.Bootstrap}, {"observation", w.Observation},
+		{"check perf", w.CheckPerf}, {"collect", w.Collect}}
+}
+
+// Recorded reports whether the arm was timed (a report from before wall
+// times were recorded reads back a zero Total).
+func (w WallTimes) Recorded() bool { return w.Total > 0 }
+
+// Add adds d to the step at *step, which may be None (not yet taken).
+func Add(step *Seconds, d time.Duration) { *step = Seconds(step.D() + d) }
 
 // PhaseCounts are counts of something in each phase of an arm.
 type PhaseCounts struct {

@@ -135,10 +135,14 @@ func TestTableAnyArms(t *testing.T) {
 			continue
 		}
 		lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
-		// header, rule, rows, blank, one verdict per arm
 		// Header, rule, rows, a blank line, the verdicts, a blank line and
-		// the control's line.
-		if want := 2 + len(rows(r)) + 1 + len(r.Arms) + 2; len(lines) != want {
+		// the control's line; then, for a timed run, a blank line, "wall
+		// time:" and one line per arm.
+		want := 2 + len(rows(r)) + 1 + len(r.Arms) + 2
+		if r.Arms[0].WallTimes.Recorded() {
+			want += 2 + len(r.Arms)
+		}
+		if len(lines) != want {
 			t.Errorf("%s: %d lines, want %d:\n%s", name, len(lines), want, b.String())
 		}
 		for _, a := range r.Arms {

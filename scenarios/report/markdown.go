@@ -6,8 +6,11 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
 // WriteMarkdown writes report.md: what was run, the comparison table, each
@@ -78,6 +81,8 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 		"and no member reported another leader or a higher term afterwards. " +
 		"Elections before the first leader are the bootstrap and do not count; check perf's window is shown, not judged.\n")
 
+	b.WriteString(wallSection(r))
+
 	if len(charts) > 0 {
 		b.WriteString("\n## Charts\n\n")
 		for _, c := range sortedCharts(charts) {
@@ -106,6 +111,52 @@ func WriteMarkdown(w io.Writer, r Report, charts map[string]string) error {
 		return fmt.Errorf("writing markdown report: %w", err)
 	}
 	return nil
+}
+
+// wallSection says where the run's time went: per arm, one line of its
+// steps' wall times, and the run's total. Empty when nothing was timed (a
+// report from before wall times were recorded).
+func wallSection(r Report) string {
+	var lines []string
+	for _, a := range r.Arms {
+		if a.WallTimes.Recorded() {
+			lines = append(lines, fmt.Sprintf("- **%s** %s", a.Name, WallLine(a.WallTimes)))
+		}
+	}
+	if len(lines) == 0 && r.Elapsed <= 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n## Wall time\n\n")
+	if r.Elapsed > 0 {
+		fmt.Fprintf(&b, "The run took %s up to this report (the lab's restore afterwards not included).\n\n", formatMinutes(r.Elapsed))
+	}
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
+	return b.String()
+}
+
+// WallLine is an arm's wall times on one line: the total, then each step
+// it took, in order ("2 min 10 s: reset 4.1 s · probe 5.2 s · …").
+func WallLine(w measure.WallTimes) string {
+	var steps []string
+	for _, s := range w.Steps() {
+		if s.Time.Valid() {
+			steps = append(steps, s.Name+" "+formatDuration(s.Time.D().Round(100*time.Millisecond)))
+		}
+	}
+	return formatMinutes(w.Total) + ": " + strings.Join(steps, " · ")
+}
+
+// formatMinutes is a wall time of minutes in whole seconds: "2 min 10 s",
+// "45 s".
+func formatMinutes(s measure.Seconds) string {
+	d := s.D().Round(time.Second)
+	if d < time.Minute {
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	}
+	return fmt.Sprintf("%d min %d s", int(d.Minutes()), int(d.Seconds())%60)
 }
 
 // missingSection says, before anything else, that the report is partial:

@@ -23,6 +23,9 @@ type Report struct {
 	EtcdVersion string `json:"etcd_version"`
 	// Duration is how long each arm was observed under the workload.
 	Duration measure.Seconds `json:"duration_s"`
+	// Elapsed is the run's wall time when the report was written: every
+	// arm so far, not the lab's restore afterwards; 0 when not recorded.
+	Elapsed measure.Seconds `json:"elapsed_s,omitempty"`
 	// Headline is Headline(r), derived.
 	Headline []string `json:"headline"`
 	// Control is Control(r), derived.

@@ -117,6 +117,19 @@ func Table(w io.Writer, r Report) error {
 	}
 	b.WriteString(missingLines(r))
 	b.WriteString("\n" + Control(r).Line() + "\n")
+	if timed := wallSection(r); timed != "" {
+		// Where the time went, as report.md says it, without its markup.
+		b.WriteString("\nwall time")
+		if r.Elapsed > 0 {
+			fmt.Fprintf(&b, " (the run up to its report: %s)", formatMinutes(r.Elapsed))
+		}
+		b.WriteString(":\n")
+		for _, a := range r.Arms {
+			if a.WallTimes.Recorded() {
+				fmt.Fprintf(&b, "  %s%s   %s\n", a.Name, strings.Repeat(" ", nameWidth-utf8.RuneCountInString(a.Name)), WallLine(a.WallTimes))
+			}
+		}
+	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("writing comparison table: %w", err)
 	}

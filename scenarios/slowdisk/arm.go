@@ -16,6 +16,7 @@ import (
 
 	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/spec"
 	"github.com/kthw-lab/lab/scenarios/measure"
 	"github.com/kthw-lab/lab/scenarios/report"
 )
@@ -32,6 +33,14 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 		EtcdVersion: a.EtcdVersion, PreVoteOff: a.NoPreVote, TimeToFirstLeader: report.Never, PutP99: measure.None,
 		WALFsyncMean: measure.None}
 	env := armEnv{OwnEtcd: a.EtcdVersion != "", NoPreVote: a.NoPreVote}
+	// Where the arm's time goes, step by step (measure.WallTimes).
+	armStart, wall := time.Now(), measure.NoWallTimes
+	timed := func(step *measure.Seconds, f func() error) error {
+		t := time.Now()
+		err := f()
+		measure.Add(step, time.Since(t))
+		return err
+	}
 	dir, err := r.evidenceDir(a)
 	if err != nil {
 		return out, err
@@ -40,8 +49,14 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 	if err != nil {
 		return out, err
 	}
-	// Probe with etcd stopped and the arm's profile in place.
-	if err := r.cl.reset(ctx, r.Lab.State.Plan.Etcd.HeartbeatInterval, r.Lab.State.Plan.Etcd.ElectionTimeout, env); err != nil {
+	// Probe with etcd stopped and the arm's profile in place. An arm with
+	// given timeouts gets its unit now, once; a tuned arm's timeouts come
+	// from the probe, so its unit is written again after it.
+	heartbeat, election := a.Heartbeat, a.Election
+	if a.Tuned {
+		heartbeat, election = r.Lab.State.Plan.Etcd.HeartbeatInterval, r.Lab.State.Plan.Etcd.ElectionTimeout
+	}
+	if err := timed(&wall.Reset, func() error { return r.cl.reset(ctx, heartbeat, election, env) }); err != nil {
 		return out, err
 	}
 	if a.EtcdVersion != "" {
@@ -50,22 +65,24 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 			return out, fmt.Errorf("no etcd %s was given for the arm", a.EtcdVersion)
 		}
 		end := r.Status.Start("%s: installing etcd %s on every node", a.Name, a.EtcdVersion)
-		err := r.cl.installEtcd(ctx, bin.Path, bin.SHA256)
+		err := timed(&wall.EtcdInstall, func() error { return r.cl.installEtcd(ctx, bin.Path, bin.SHA256) })
 		end(err)
 		if err != nil {
 			return out, err
 		}
 	}
-	if err := r.setProfile(ctx, profile); err != nil {
+	if err := timed(&wall.Profile, func() error { return r.setProfile(ctx, profile) }); err != nil {
 		return out, err
 	}
-	probes, err := r.probe(ctx, dir)
-	if err != nil {
+	var probes []disk.ProbeResult
+	if err := timed(&wall.Probe, func() (err error) {
+		probes, err = r.probe(ctx, dir, probeFor(a, r.Probe))
+		return err
+	}); err != nil {
 		return out, err
 	}
 	p50, p99, pmax := worst(probes)
 	out.FsyncP50, out.FsyncP99, out.FsyncMax = measure.Seconds(p50), measure.Seconds(p99), measure.Seconds(pmax)
-	heartbeat, election := a.Heartbeat, a.Election
 	if a.Tuned {
 		heartbeat, election = Tune(p99)
 		out.TimeoutRule = TuneRule
@@ -73,11 +90,16 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 	out.Heartbeat, out.Election = measure.Seconds(heartbeat), measure.Seconds(election)
 	r.Status.Printf("  %s: fsync p50 %s p99 %s; heartbeat %s, election %s", a.Name,
 		p50.Round(time.Millisecond), p99.Round(time.Millisecond), heartbeat, election)
-	if err := r.cl.reset(ctx, heartbeat, election, env); err != nil {
-		return out, err
-	}
-	offsets, err := r.cl.clocks(ctx)
-	if err != nil {
+	var offsets map[string]time.Duration
+	if err := timed(&wall.Reset, func() (err error) {
+		if a.Tuned {
+			if err := r.cl.reset(ctx, heartbeat, election, env); err != nil {
+				return err
+			}
+		}
+		offsets, err = r.cl.clocks(ctx)
+		return err
+	}); err != nil {
 		return out, err
 	}
 
@@ -85,7 +107,11 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 	if err != nil {
 		return out, err
 	}
-	r.collect(ctx, &obs, offsets, dir)
+	timed(&wall.Collect, func() error { r.collect(ctx, &obs, offsets, dir); return nil })
+	w := obs.Windows
+	wall.Bootstrap, wall.Observation = measure.Seconds(w.ObservationStart), measure.Seconds(w.ObservationEnd-w.ObservationStart)
+	wall.CheckPerf, wall.Total = measure.Seconds(w.End-w.ObservationEnd), measure.Seconds(time.Since(armStart))
+	out.WallTimes = wall
 	return obs.Result(out), nil
 }
 
@@ -96,12 +122,30 @@ func fsyncFor(profile string, fsync time.Duration) time.Duration {
 	return fsync
 }
 
-// probe measures every data disk and keeps the results as evidence.
-func (r *runner) probe(ctx context.Context, dir string) ([]disk.ProbeResult, error) {
+// FixedProbeTime bounds the probe of an arm whose timeouts are given
+// rather than derived from it. Its figures only judge the disk against
+// etcd's guidance (p99 ≤ 10 ms) and the control's health (≤ 200 ms), which
+// a 1 s disk misses a hundredfold after its tenth write as after its
+// thirtieth; the ssd profile's 300 writes take a few seconds and are done
+// long before. A tuned arm probes for the full time: its timeouts are the
+// probe's p99, and TuneRule promises at least 100 writes or 30 s.
+const FixedProbeTime = 10 * time.Second
+
+// probeFor is the probe of arm a: o, bounded by FixedProbeTime unless
+// the arm derives its timeouts from it.
+func probeFor(a Arm, o disk.ProbeOptions) disk.ProbeOptions {
+	if !a.Tuned && o.MaxTime > FixedProbeTime {
+		o.MaxTime = FixedProbeTime
+	}
+	return o
+}
+
+// probe measures every data disk with o and keeps the results as evidence.
+func (r *runner) probe(ctx context.Context, dir string, o disk.ProbeOptions) ([]disk.ProbeResult, error) {
 	var results []disk.ProbeResult
 	err := r.backoff.retry(ctx, "probing the disks", func(ctx context.Context) error {
 		var err error
-		results, err = r.Lab.ProbeDisks(ctx, r.Lab.State.Plan.Nodes, r.Probe)
+		results, err = r.Lab.ProbeDisks(ctx, r.Lab.State.Plan.Nodes, o)
 		return err
 	})
 	if err != nil {
@@ -342,29 +386,46 @@ func (r *runner) checkPerf(ctx context.Context, out *report.Arm, dir string) {
 // collect reads every member's journal for the arm (counted per phase by
 // measure) and keeps the evidence: journal, domain XML and console log.
 func (r *runner) collect(ctx context.Context, obs *measure.Observation, offsets map[string]time.Duration, dir string) {
-	for _, n := range r.Lab.State.Plan.Nodes {
-		since := obs.Start.Add(offsets[n.Name]).Add(-2 * time.Second)
-		journal, err := r.cl.journal(ctx, n, since)
-		if err != nil {
-			r.Status.Printf("  journal of %s: %v", n.Name, err)
-		}
-		os.WriteFile(filepath.Join(dir, "journal-"+n.Name+".log"), []byte(journal), 0o644)
-		events, _ := measure.ParseJournal(strings.NewReader(journal))
-		for i := range events {
-			// Guest clocks differ from the host's: place lines on the
-			// arm's timeline.
-			if !events[i].Time.IsZero() {
-				events[i].Time = events[i].Time.Add(-offsets[n.Name])
-			}
-		}
-		obs.Events = append(obs.Events, events...)
-		if xml, err := r.domainXML(ctx, n.Domain); err == nil {
-			os.WriteFile(filepath.Join(dir, "domain-"+n.Name+".xml"), []byte(xml), 0o644)
-		}
-		if console, err := os.ReadFile(r.Lab.Store.ConsoleLog(n.Name)); err == nil {
-			os.WriteFile(filepath.Join(dir, "console-"+n.Name+".log"), tail(console, 256<<10), 0o644)
+	// Every node at once: each is an SSH round trip and a journal read of
+	// its own, and one slow guest should not make the others wait.
+	events := make([][]measure.Event, len(r.Lab.State.Plan.Nodes))
+	// The libvirt connection is opened lazily and not under a lock:
+	// open it here, once, before the nodes share it.
+	r.Lab.Libvirt(ctx)
+	var wg sync.WaitGroup
+	for i, n := range r.Lab.State.Plan.Nodes {
+		wg.Go(func() { events[i] = r.collectNode(ctx, n, obs.Start, offsets[n.Name], dir) })
+	}
+	wg.Wait()
+	for _, ev := range events {
+		obs.Events = append(obs.Events, ev...)
+	}
+}
+
+// collectNode reads one member's journal for the arm, its times placed on
+// the arm's timeline, and keeps its evidence.
+func (r *runner) collectNode(ctx context.Context, n spec.Node, start time.Time, offset time.Duration, dir string) []measure.Event {
+	since := start.Add(offset).Add(-2 * time.Second)
+	journal, err := r.cl.journal(ctx, n, since)
+	if err != nil {
+		r.Status.Printf("  journal of %s: %v", n.Name, err)
+	}
+	os.WriteFile(filepath.Join(dir, "journal-"+n.Name+".log"), []byte(journal), 0o644)
+	events, _ := measure.ParseJournal(strings.NewReader(journal))
+	for i := range events {
+		// Guest clocks differ from the host's: place lines on the
+		// arm's timeline.
+		if !events[i].Time.IsZero() {
+			events[i].Time = events[i].Time.Add(-offset)
 		}
 	}
+	if xml, err := r.domainXML(ctx, n.Domain); err == nil {
+		os.WriteFile(filepath.Join(dir, "domain-"+n.Name+".xml"), []byte(xml), 0o644)
+	}
+	if console, err := os.ReadFile(r.Lab.Store.ConsoleLog(n.Name)); err == nil {
+		os.WriteFile(filepath.Join(dir, "console-"+n.Name+".log"), tail(console, 256<<10), 0o644)
+	}
+	return events
 }
 
 func tail(b []byte, n int) []byte { return b[max(0, len(b)-n):] }

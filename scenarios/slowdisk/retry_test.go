@@ -280,7 +280,7 @@ func TestResetWritesTheArmsEnvironment(t *testing.T) {
 	}{
 		{armEnv{}, []string{"rm -f " + guest.ArmDropIn, "cp -p " + guest.LabEtcdBinary + " " + guest.EtcdBinary}, []string{"ETCD_PRE_VOTE"}},
 		{armEnv{NoPreVote: true}, []string{"Environment=ETCD_PRE_VOTE=false", guest.ArmDropIn}, nil},
-		{armEnv{OwnEtcd: true}, []string{"systemctl stop etcd"}, []string{guest.LabEtcdBinary}},
+		{armEnv{OwnEtcd: true}, []string{"systemctl kill --signal=SIGKILL etcd 2>/dev/null || true\nsystemctl stop etcd\nrm -rf"}, []string{guest.LabEtcdBinary}},
 	} {
 		f := &flaky{fails: map[string]int{}, ran: map[string][]string{}}
 		if err := planCluster(t, f).reset(t.Context(), 100*time.Millisecond, time.Second, tc.env); err != nil {
@@ -311,7 +311,7 @@ func TestInstallEtcdRetriesAndChecks(t *testing.T) {
 	var mu sync.Mutex
 	fails := map[string]int{"k8smaster2": 2}
 	got := map[string]string{}
-	c := testCluster(&flaky{}, quick)
+	c := testCluster(&flaky{ran: map[string][]string{}}, quick)
 	c.upload = func(_ context.Context, n spec.Node, script string, stdin io.Reader) error {
 		mu.Lock()
 		defer mu.Unlock()
@@ -334,5 +334,39 @@ func TestInstallEtcdRetriesAndChecks(t *testing.T) {
 		if got[n] != "etcd 3.4 binary" {
 			t.Errorf("%s received %q", n, got[n])
 		}
+	}
+}
+
+// TestInstallEtcdSkipsAGuestThatHasIt: a guest whose etcd already has the
+// sum (the previous arm ran the same version) gets no upload; the others do.
+func TestInstallEtcdSkipsAGuestThatHasIt(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "etcd")
+	if err := os.WriteFile(bin, []byte("etcd 3.4 binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f := &flaky{ran: map[string][]string{}}
+	c := testCluster(f, quick)
+	has := func(_ context.Context, n spec.Node, script string) (string, error) {
+		out, err := f.exec(context.Background(), n, script)
+		if n.Name == "k8smaster1" && strings.Contains(script, "echo 'abc123  /usr/local/bin/etcd' | sha256sum -c") &&
+			strings.Contains(script, "test -e "+guest.LabEtcdBinary) {
+			return "installed\n", err
+		}
+		return out, err
+	}
+	c.exec = has
+	var mu sync.Mutex
+	uploaded := map[string]bool{}
+	c.upload = func(_ context.Context, n spec.Node, _ string, _ io.Reader) error {
+		mu.Lock()
+		defer mu.Unlock()
+		uploaded[n.Name] = true
+		return nil
+	}
+	if err := c.installEtcd(t.Context(), bin, "abc123"); err != nil {
+		t.Fatal(err)
+	}
+	if uploaded["k8smaster1"] || !uploaded["k8smaster0"] || !uploaded["k8smaster2"] {
+		t.Errorf("uploaded to %v, want k8smaster0 and k8smaster2 only", uploaded)
 	}
 }

@@ -123,6 +123,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 func (r *runner) runArms(ctx context.Context, rep *report.Report) error {
 	var werr error
 	write := func(pending []Arm) {
+		rep.Elapsed = measure.Seconds(time.Since(rep.Started))
 		snap := *rep
 		snap.Missing = slices.Clone(rep.Missing)
 		for _, a := range pending {
