@@ -91,7 +91,7 @@ ran, whatever it found; 1 (after the report) when an arm has no results.`,
 			if err != nil {
 				return err
 			}
-			o.Lab, o.Status, o.Logger = l, g.printer(), g.logger()
+			o.Lab, o.Progress, o.Logger = l, g.printer(), g.logger()
 			host, _ := os.Hostname()
 			o.Host = fmt.Sprintf("%s (accel %s)", host, l.State.Accel)
 			return g.runSlowDisk(c, o, opts.repeats, opts.junit, opts.strict)

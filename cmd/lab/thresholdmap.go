@@ -147,7 +147,7 @@ func durations(ds []time.Duration) string {
 func (g *globals) runThresholdMap(ctx context.Context, l *lab.Lab, dir *thresholdmap.Dir, binaries map[string]slowdisk.EtcdBinary) error {
 	status := g.printer()
 	sess, err := slowdisk.OpenSession(slowdisk.Options{Lab: l, EtcdBinaries: binaries,
-		OutDir: filepath.Join(dir.Path, thresholdmap.EvidenceDir), Status: status, Logger: g.logger()})
+		OutDir: filepath.Join(dir.Path, thresholdmap.EvidenceDir), Progress: status, Logger: g.logger()})
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 		if !ok {
 			return out, fmt.Errorf("no etcd %s was given for the arm", a.EtcdVersion)
 		}
-		end := r.Status.Start("%s: installing etcd %s on every node", a.Name, a.EtcdVersion)
+		end := r.Progress.Start("%s: installing etcd %s on every node", a.Name, a.EtcdVersion)
 		err := timed(&wall.EtcdInstall, func() error { return r.cl.installEtcd(ctx, bin.Path, bin.SHA256) })
 		end(err)
 		if err != nil {
@@ -88,7 +88,7 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 		out.TimeoutRule = TuneRule
 	}
 	out.Heartbeat, out.Election = measure.Seconds(heartbeat), measure.Seconds(election)
-	r.Status.Printf("  %s: fsync p50 %s p99 %s; heartbeat %s, election %s", a.Name,
+	r.Progress.Printf("  %s: fsync p50 %s p99 %s; heartbeat %s, election %s", a.Name,
 		p50.Round(time.Millisecond), p99.Round(time.Millisecond), heartbeat, election)
 	var offsets map[string]time.Duration
 	if err := timed(&wall.Reset, func() (err error) {
@@ -201,10 +201,10 @@ func (r *runner) observe(ctx context.Context, a Arm, out *report.Arm, election t
 	select {
 	case <-leader:
 	case <-time.After(r.FirstLeaderWait):
-		r.Status.Printf("  %s: no leader after %s; observing anyway", a.Name, r.FirstLeaderWait)
+		r.Progress.Printf("  %s: no leader after %s; observing anyway", a.Name, r.FirstLeaderWait)
 	case <-ctx.Done():
 	}
-	r.Status.Printf("  %s: observing for %s under %d puts/s", a.Name, r.Duration, workloadRate)
+	r.Progress.Printf("  %s: observing for %s under %d puts/s", a.Name, r.Duration, workloadRate)
 	obs.Metrics = make([]measure.MemberWindow, len(r.Lab.State.Plan.Nodes))
 	for i, n := range r.Lab.State.Plan.Nodes {
 		// Every member started fresh with the arm, its counters at zero:
@@ -239,7 +239,7 @@ func (r *runner) observe(ctx context.Context, a Arm, out *report.Arm, election t
 		out.CPU, cpuErr = cpuFigures(ctx, r.cl, cpuBefore)
 	}
 	if cpuErr != nil {
-		r.Status.Printf("  %s: CPU figures: %v", a.Name, cpuErr)
+		r.Progress.Printf("  %s: CPU figures: %v", a.Name, cpuErr)
 	}
 	r.checkPerf(ctx, out, dir)
 	r.eachMetrics(ctx, dir, "", func(i int, s measure.Snapshot) { obs.Metrics[i].End = s })
@@ -282,7 +282,7 @@ func (r *runner) metrics(ctx context.Context, member, clientURL, path string) me
 		snap, err = measure.ParseMetrics(bytes.NewReader(text))
 	}
 	if err != nil {
-		r.Status.Printf("  metrics of %s: %v", member, err)
+		r.Progress.Printf("  metrics of %s: %v", member, err)
 		return measure.Snapshot{}
 	}
 	return snap
@@ -363,7 +363,7 @@ func (r *runner) checkPerf(ctx context.Context, out *report.Arm, dir string) {
 	if r.CheckPerfDuration <= 0 {
 		return
 	}
-	end := r.Status.Start("%s: check perf (%s)", out.Name, r.CheckPerfDuration)
+	end := r.Progress.Start("%s: check perf (%s)", out.Name, r.CheckPerfDuration)
 	client, err := etcd.New(ctx, r.etcdCfg)
 	if err != nil {
 		end(err)
@@ -408,7 +408,7 @@ func (r *runner) collectNode(ctx context.Context, n spec.Node, start time.Time, 
 	since := start.Add(offset).Add(-2 * time.Second)
 	journal, err := r.cl.journal(ctx, n, since)
 	if err != nil {
-		r.Status.Printf("  journal of %s: %v", n.Name, err)
+		r.Progress.Printf("  journal of %s: %v", n.Name, err)
 	}
 	os.WriteFile(filepath.Join(dir, "journal-"+n.Name+".log"), []byte(journal), 0o644)
 	events, _ := measure.ParseJournal(strings.NewReader(journal))

@@ -46,7 +46,7 @@ type Options struct {
 	// evidence.
 	OutDir string
 	Host   string
-	Status *progress.Printer
+	Progress *progress.Printer
 	Logger *slog.Logger
 }
 
@@ -132,7 +132,7 @@ func (r *runner) runArms(ctx context.Context, rep *report.Report) error {
 		}
 		if err := r.write(snap); err != nil {
 			werr = err
-			r.Status.Printf("warning: %v", err)
+			r.Progress.Printf("warning: %v", err)
 		}
 	}
 	for i, a := range r.Arms {
@@ -142,7 +142,7 @@ func (r *runner) runArms(ctx context.Context, rep *report.Report) error {
 			}
 			break
 		}
-		end := r.Status.Start("arm %s: %s", a.Name, a.Description)
+		end := r.Progress.Start("arm %s: %s", a.Name, a.Description)
 		out, err := r.runArm(ctx, a)
 		end(err)
 		switch {
@@ -154,7 +154,7 @@ func (r *runner) runArms(ctx context.Context, rep *report.Report) error {
 			rep.Missing = append(rep.Missing, report.Missing{Name: a.Name, Reason: "failed: " + err.Error()})
 			if i < len(r.Arms)-1 {
 				if rerr := r.resetLab(ctx); rerr != nil {
-					r.Status.Printf("warning: resetting the lab after arm %s: %v", a.Name, rerr)
+					r.Progress.Printf("warning: resetting the lab after arm %s: %v", a.Name, rerr)
 				}
 			}
 		}
@@ -227,7 +227,7 @@ func restoreWait(arms []report.Arm) time.Duration {
 // complete by then, so a restore that is not done in time is not a failed
 // scenario: the error says how to finish it.
 func (r *runner) restore(ctx context.Context, wait time.Duration) error {
-	end := r.Status.Start("restoring the lab (ssd profile, the plan's timeouts, a fresh cluster; waiting up to %s)", wait)
+	end := r.Progress.Start("restoring the lab (ssd profile, the plan's timeouts, a fresh cluster; waiting up to %s)", wait)
 	err := r.bootstrap(ctx, disk.Profile{Name: disk.SSD}, r.Lab.State.Plan.Etcd.HeartbeatInterval, r.Lab.State.Plan.Etcd.ElectionTimeout)
 	if err == nil {
 		err = r.awaitQuorum(ctx, wait)
