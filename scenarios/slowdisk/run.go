@@ -44,10 +44,10 @@ type Options struct {
 	EtcdBinaries map[string]EtcdBinary
 	// OutDir receives report.md, report.json, the charts and per arm its
 	// evidence.
-	OutDir string
-	Host   string
+	OutDir   string
+	Host     string
 	Progress *progress.Printer
-	Logger *slog.Logger
+	Logger   *slog.Logger
 }
 
 // EtcdBinary is an etcd binary on this host and its sha256, which the
