@@ -114,7 +114,7 @@ e2e: build
 	LAB_ETCD34=$$(bash scripts/etcd34.sh) $(GO) test -count=1 -tags e2e -timeout $(E2E_TIMEOUT) -v ./e2e/
 
 # The CI-sized threshold map (2 × 2 cells, then the same as two merged shards):
-# about 30 minutes of VMs, not yet part of make test (see e2e/thresholdmap_e2e_test.go).
+# about 14 minutes of VMs, not yet part of make test (see e2e/thresholdmap_e2e_test.go).
 e2e-threshold-map: build
 	LAB_E2E_THRESHOLD_MAP=1 $(GO) test -count=1 -tags e2e -timeout $(E2E_TIMEOUT) -v -run TestThresholdMap ./e2e/
 
