@@ -32,7 +32,7 @@ func (l *Lab) runProbe(ctx context.Context, n spec.Node, bin guest.Carried, prob
 		return "", err
 	}
 	defer c.Close()
-	out, _, err := c.Run(ctx, asRoot(bin.CurrentScript()))
+	out, _, err := c.Run(ctx, guest.AsRoot(bin.CurrentScript()))
 	if err != nil {
 		return "", fmt.Errorf("checking %s on %s: %w", guest.LabBinary, n.Name, err)
 	}
@@ -41,7 +41,7 @@ func (l *Lab) runProbe(ctx context.Context, n spec.Node, bin guest.Carried, prob
 		if err != nil {
 			return "", err
 		}
-		_, _, err = c.RunInput(ctx, asRoot(bin.InstallScript()), f)
+		_, _, err = c.RunInput(ctx, guest.AsRoot(bin.InstallScript()), f)
 		f.Close()
 		if err != nil {
 			return "", fmt.Errorf("carrying %s to %s:%s: %w", bin.Path, n.Name, guest.LabBinary, err)
@@ -50,6 +50,3 @@ func (l *Lab) runProbe(ctx context.Context, n spec.Node, bin guest.Carried, prob
 	out, _, err = c.Run(ctx, "sudo "+probe.Command())
 	return string(out), err
 }
-
-// asRoot is the command that runs a shell script with sudo.
-func asRoot(script string) string { return "sudo sh -c " + shellQuote(script) }

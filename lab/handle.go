@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/lab/pki"
 	"github.com/kthw-lab/lab/lab/spec"
 	labssh "github.com/kthw-lab/lab/lab/ssh"
@@ -128,13 +129,8 @@ func (l *Lab) RunAsRoot(ctx context.Context, n spec.Node, script string) (string
 		return "", err
 	}
 	defer c.Close()
-	out, _, err := c.Run(ctx, asRoot(script))
+	out, _, err := c.Run(ctx, guest.AsRoot(script))
 	return string(out), err
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // EtcdConfig is how the host reaches the lab's etcd: every member's client

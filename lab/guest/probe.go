@@ -124,3 +124,7 @@ func FormatLatency(d time.Duration) string {
 func shellQuote(s string) string {
 	return "'" + string(bytes.ReplaceAll([]byte(s), []byte("'"), []byte(`'\''`))) + "'"
 }
+
+// AsRoot is the command line that runs a shell script as root on a node:
+// the lab user has passwordless sudo.
+func AsRoot(script string) string { return "sudo sh -c " + shellQuote(script) }

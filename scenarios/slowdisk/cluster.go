@@ -203,12 +203,7 @@ func (c *cluster) send(ctx context.Context, n spec.Node, script string, open fun
 			return err
 		}
 		defer cl.Close()
-		_, _, err = cl.RunInput(ctx, "sudo sh -c "+shellQuote(script), f)
+		_, _, err = cl.RunInput(ctx, guest.AsRoot(script), f)
 		return err
 	})
-}
-
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
