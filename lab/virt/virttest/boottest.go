@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/digitalocean/go-libvirt"
-	"libvirt.org/go/libvirtxml"
 )
 
 // SetConsole sets what the guests of a domain type ("kvm" or "qemu") print
@@ -27,18 +26,11 @@ func (f *Fake) DomainCreateXML(xml string, flags libvirt.DomainCreateFlags) (lib
 	if err := f.enter("DomainCreateXML", true); err != nil {
 		return libvirt.Domain{}, err
 	}
-	var def libvirtxml.Domain
-	if err := def.Unmarshal(xml); err != nil {
-		return libvirt.Domain{}, lverr(libvirt.ErrXMLDetail, "XML error: %v", err)
+	def, err := parseDomain(xml)
+	if err != nil {
+		return libvirt.Domain{}, err
 	}
-	switch {
-	case def.Name == "":
-		return libvirt.Domain{}, lverr(libvirt.ErrXMLError, "XML error: missing domain name information")
-	case def.Type != "kvm" && def.Type != "qemu":
-		return libvirt.Domain{}, lverr(libvirt.ErrXMLError, "XML error: invalid domain type %s", def.Type)
-	case def.Memory == nil || def.Memory.Value == 0:
-		return libvirt.Domain{}, lverr(libvirt.ErrXMLError, "XML error: missing memory element")
-	case def.Type == "kvm" && !f.host.KVM:
+	if def.Type == "kvm" && !f.host.KVM {
 		return libvirt.Domain{}, lverr(libvirt.ErrConfigUnsupported, "unsupported configuration: domain type kvm is not supported on this host")
 	}
 	if old, ok := f.domains[def.Name]; ok {

@@ -82,18 +82,28 @@ func (f *Fake) DomainDefineXMLFlags(xml string, _ libvirt.DomainDefineFlags) (li
 	return f.defineDomain(xml)
 }
 
-func (f *Fake) defineDomain(xml string) (libvirt.Domain, error) {
+// parseDomain reads a domain's XML as libvirtd does, refusing what it
+// refuses: no name, another type than kvm or qemu, no memory.
+func parseDomain(xml string) (libvirtxml.Domain, error) {
 	var def libvirtxml.Domain
 	if err := def.Unmarshal(xml); err != nil {
-		return libvirt.Domain{}, lverr(libvirt.ErrXMLDetail, "XML error: %v", err)
+		return def, lverr(libvirt.ErrXMLDetail, "XML error: %v", err)
 	}
 	switch {
 	case def.Name == "":
-		return libvirt.Domain{}, lverr(libvirt.ErrXMLError, "XML error: missing domain name information")
+		return def, lverr(libvirt.ErrXMLError, "XML error: missing domain name information")
 	case def.Type != "kvm" && def.Type != "qemu":
-		return libvirt.Domain{}, lverr(libvirt.ErrXMLError, "XML error: invalid domain type %s", def.Type)
+		return def, lverr(libvirt.ErrXMLError, "XML error: invalid domain type %s", def.Type)
 	case def.Memory == nil || def.Memory.Value == 0:
-		return libvirt.Domain{}, lverr(libvirt.ErrXMLError, "XML error: missing memory element")
+		return def, lverr(libvirt.ErrXMLError, "XML error: missing memory element")
+	}
+	return def, nil
+}
+
+func (f *Fake) defineDomain(xml string) (libvirt.Domain, error) {
+	def, err := parseDomain(xml)
+	if err != nil {
+		return libvirt.Domain{}, err
 	}
 	old, exists := f.domains[def.Name]
 	if def.UUID == "" {
