@@ -1,11 +1,13 @@
 package thresholdmap
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // shardDirs runs the grid as n shards with the fake lab, each in its own
@@ -115,5 +117,22 @@ func TestMergeRefusesConflictsAndOtherGrids(t *testing.T) {
 	}
 	if _, err := Merge(t.TempDir()); err == nil || !strings.Contains(err.Error(), "threshold-map --out directory") {
 		t.Errorf("not a map directory: %v", err)
+	}
+}
+
+// TestMergeChecksTheGridItReads: a grid.json whose version would become a
+// path outside the output (heatmap-VERSION.svg) is refused, as the flag is.
+func TestMergeChecksTheGridItReads(t *testing.T) {
+	dir := t.TempDir()
+	b, err := json.Marshal(header{Grid: Grid{Fsync: []time.Duration{time.Second}, Election: []time.Duration{time.Second},
+		HeartbeatRatio: 10, Versions: []string{"../../etc/x"}, CellDuration: 30 * time.Second, Repeats: 1}, Shard: "1/1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, GridFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Merge(dir); err == nil || !strings.Contains(err.Error(), "not an etcd version") {
+		t.Errorf("Merge of a grid with version ../../etc/x = %v, want it refused", err)
 	}
 }

@@ -78,6 +78,11 @@ func readHeader(dir string) (header, error) {
 	if err := json.Unmarshal(b, &h); err != nil {
 		return h, fmt.Errorf("reading %s: %w", filepath.Join(dir, GridFile), err)
 	}
+	// Its versions become file names (the heatmaps): a grid from a file
+	// is checked as the flags are.
+	if err := h.Grid.Check(); err != nil {
+		return h, fmt.Errorf("%s holds a grid lab would refuse: %w", filepath.Join(dir, GridFile), err)
+	}
 	return h, nil
 }
 
