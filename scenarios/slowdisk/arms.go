@@ -91,7 +91,7 @@ func Select(names []string) ([]Arm, error) {
 		}
 		a := AllArms()[i]
 		if versioned {
-			if !versionPattern.MatchString(ver) {
+			if !IsEtcdVersion(ver) {
 				return nil, fmt.Errorf("--arms %s: %q is not an etcd version such as v3.4.23", n, ver)
 			}
 			a.Name, a.EtcdVersion = base+"@"+ver, ver
@@ -108,6 +108,10 @@ func Select(names []string) ([]Arm, error) {
 }
 
 var versionPattern = regexp.MustCompile(`^v3\.\d+\.\d+$`)
+
+// IsEtcdVersion tells whether v names an etcd 3 release as arms and cells
+// take it (v3.4.23): it becomes part of arm names and file names.
+func IsEtcdVersion(v string) bool { return versionPattern.MatchString(v) }
 
 // AllArms are the arms Select accepts: the default ones, then the extra.
 func AllArms() []Arm { return append(slices.Clone(Arms), ExtraArms...) }

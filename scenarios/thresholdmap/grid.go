@@ -3,12 +3,12 @@ package thresholdmap
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/scenarios/slowdisk"
 )
 
 // Grid is what the user asked to sweep.
@@ -48,8 +48,6 @@ const (
 	MaxFsync = 30 * time.Second
 )
 
-var versionPattern = regexp.MustCompile(`^v3\.\d+\.\d+$`)
-
 // Check validates the grid before anything runs: every problem, named with
 // its fix.
 func (g Grid) Check() error {
@@ -88,7 +86,7 @@ func (g Grid) Check() error {
 	}
 	seen := map[string]bool{}
 	for _, v := range g.Versions {
-		if !versionPattern.MatchString(v) {
+		if !slowdisk.IsEtcdVersion(v) {
 			errs = append(errs, fmt.Errorf("--versions: %q is not an etcd version such as v3.4.23", v))
 		}
 		if seen[v] {
