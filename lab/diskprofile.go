@@ -7,8 +7,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/kthw-lab/lab/lab/disk"
+	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/lab/spec"
+	"github.com/kthw-lab/lab/lab/virt"
 )
 
 // Nodes resolves node names (or all nodes for none) against the lab.
@@ -29,7 +30,7 @@ func (st *State) Nodes(names []string) ([]spec.Node, error) {
 
 // SetDiskProfile applies profile p live to the data disks of nodes: the
 // delay device's table inside each guest and the block I/O caps on the host.
-func (l *Lab) SetDiskProfile(ctx context.Context, nodes []spec.Node, p disk.Profile) error {
+func (l *Lab) SetDiskProfile(ctx context.Context, nodes []spec.Node, p guest.Profile) error {
 	prov, err := l.Libvirt(ctx)
 	if err != nil {
 		return err
@@ -41,7 +42,7 @@ func (l *Lab) SetDiskProfile(ctx context.Context, nodes []spec.Node, p disk.Prof
 			err = checkTable(n.Name, out, p)
 		}
 		if err == nil {
-			err = prov.SetBlockIOTune(ctx, n.Domain, l.State.Name, disk.DataTarget, p.IOTune)
+			err = prov.SetBlockIOTune(ctx, n.Domain, l.State.Name, guest.DataTarget, virt.IOTune(p.IOTune))
 		}
 		end(err)
 		return err
@@ -55,7 +56,7 @@ func (l *Lab) SetDiskProfile(ctx context.Context, nodes []spec.Node, p disk.Prof
 func (l *Lab) SplitRealHDD(nodes []spec.Node) (emulate, real []spec.Node) {
 	for _, n := range nodes {
 		if n.DataPool == spec.PoolHDD {
-			if rot, err := disk.Rotational(l.State.Plan.Pool(spec.PoolHDD).Path); err == nil && rot {
+			if rot, err := onRotationalDisk(l.State.Plan.Pool(spec.PoolHDD).Path); err == nil && rot {
 				real = append(real, n)
 				continue
 			}
@@ -67,9 +68,9 @@ func (l *Lab) SplitRealHDD(nodes []spec.Node) (emulate, real []spec.Node) {
 
 // checkTable confirms the device now has the profile's delays: the table
 // dmsetup printed last.
-func checkTable(node, out string, p disk.Profile) error {
+func checkTable(node, out string, p guest.Profile) error {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	w, f, err := disk.ParseTable(lines[len(lines)-1])
+	w, f, err := guest.ParseDelayTable(lines[len(lines)-1])
 	if err != nil {
 		return fmt.Errorf("reading back the delay device on %s: %w", node, err)
 	}
@@ -83,7 +84,7 @@ func checkTable(node, out string, p disk.Profile) error {
 // parallel: nodes that share a host disk contend, as etcd's members do.
 // The probe is the lab binary o.Binary (this program by default), carried
 // to each node that does not have it yet.
-func (l *Lab) ProbeDisks(ctx context.Context, nodes []spec.Node, o disk.ProbeOptions) ([]disk.ProbeResult, error) {
+func (l *Lab) ProbeDisks(ctx context.Context, nodes []spec.Node, o guest.ProbeOptions) ([]guest.ProbeResult, error) {
 	probe := o.Probe()
 	if err := probe.Validate(); err != nil {
 		return nil, err
@@ -92,12 +93,12 @@ func (l *Lab) ProbeDisks(ctx context.Context, nodes []spec.Node, o disk.ProbeOpt
 	if err != nil {
 		return nil, err
 	}
-	results := make([]disk.ProbeResult, len(nodes))
+	results := make([]guest.ProbeResult, len(nodes))
 	err = eachNodeIndexed(nodes, func(i int, n spec.Node) error {
 		end := l.progress().Start("probing fdatasync on %s", n.Name)
 		out, err := l.runProbe(ctx, n, bin, probe)
 		if err == nil {
-			results[i], err = disk.ParseProbe(n.Name, out)
+			results[i], err = guest.ParseProbe(n.Name, out)
 		}
 		end(err)
 		return err

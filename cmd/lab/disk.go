@@ -8,7 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kthw-lab/lab/lab"
-	"github.com/kthw-lab/lab/lab/disk"
+	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/lab/spec"
 )
 
@@ -51,7 +51,7 @@ func diskSetCommand(g *globals) *cli.Command {
 			if opts.fsync < 0 {
 				return refuse("--fsync-latency", opts.fsync, "must be positive", "use 1s (the story's), or leave it out")
 			}
-			p, err := disk.ForName(opts.profile, opts.fsync)
+			p, err := guest.ForName(opts.profile, opts.fsync)
 			if err != nil {
 				return inputError{err}
 			}
@@ -60,7 +60,7 @@ func diskSetCommand(g *globals) *cli.Command {
 				return err
 			}
 			named := nodes
-			if p.Name == disk.HDD && !opts.emulate {
+			if p.Name == guest.HDD && !opts.emulate {
 				var real []spec.Node
 				nodes, real = l.SplitRealHDD(nodes)
 				for _, n := range real {
@@ -86,7 +86,7 @@ func diskProbeCommand(g *globals) *cli.Command {
 		count   int
 		maxTime time.Duration
 	}
-	d := disk.DefaultProbe()
+	d := guest.DefaultProbe()
 	return &cli.Command{
 		Name:         "probe",
 		BashComplete: g.completeNodes,
@@ -113,7 +113,7 @@ func diskProbeCommand(g *globals) *cli.Command {
 					return err
 				}
 			}
-			o := disk.ProbeOptions{Count: opts.count, MaxTime: opts.maxTime, Dir: d.Dir}
+			o := guest.ProbeOptions{Count: opts.count, MaxTime: opts.maxTime, Dir: d.Dir}
 			results, err := l.ProbeDisks(c.Context, nodes, o)
 			if err != nil {
 				return err

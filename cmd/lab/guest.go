@@ -6,7 +6,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/guest"
 )
 
@@ -23,8 +22,8 @@ func guestCommand(g *globals) *cli.Command {
 }
 
 func guestFsyncProbeCommand(g *globals) *cli.Command {
-	d := disk.DefaultProbe()
-	p := guest.FsyncProbe{Dir: d.Dir, Count: d.Count, MaxTime: d.MaxTime, Bytes: disk.ProbeWriteSize}
+	d := guest.DefaultProbe()
+	p := guest.FsyncProbe{Dir: d.Dir, Count: d.Count, MaxTime: d.MaxTime, Bytes: guest.ProbeWriteSize}
 	return &cli.Command{
 		Name:   guest.ProbeCommand,
 		Hidden: true,

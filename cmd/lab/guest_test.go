@@ -7,19 +7,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kthw-lab/lab/lab/disk"
+	"github.com/kthw-lab/lab/lab/guest"
 )
 
 // TestGuestFsyncProbe runs the hidden command with the command line the
 // nodes are given (guest.FsyncProbe.Args): what it prints is what 'lab disk
 // probe' parses.
 func TestGuestFsyncProbe(t *testing.T) {
-	o := disk.ProbeOptions{Count: 12, MaxTime: time.Minute, Dir: t.TempDir()}
+	o := guest.ProbeOptions{Count: 12, MaxTime: time.Minute, Dir: t.TempDir()}
 	out, stderr, err := runLab(t, o.Probe().Args()...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	r, err := disk.ParseProbe("here", out)
+	r, err := guest.ParseProbe("here", out)
 	if err != nil {
 		t.Fatal(err)
 	}

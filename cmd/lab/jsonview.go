@@ -7,8 +7,8 @@ import (
 
 	"github.com/kthw-lab/lab/images/etcdbin"
 	"github.com/kthw-lab/lab/lab"
-	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/lab/spec"
 )
 
@@ -77,7 +77,7 @@ type probeJSON struct {
 	Good    bool    `json:"good"`
 }
 
-func newProbeJSON(results []disk.ProbeResult) []probeJSON {
+func newProbeJSON(results []guest.ProbeResult) []probeJSON {
 	out := []probeJSON{}
 	for _, r := range results {
 		out = append(out, probeJSON{Node: r.Node, Writes: r.Writes, P50S: seconds(r.P50), P99S: seconds(r.P99),
@@ -239,7 +239,7 @@ type diskSetNodeJSON struct {
 
 // newDiskSetJSON is the result of setting p on the nodes asked for
 // (named), of which applied got it; the others were skipped (a real HDD).
-func newDiskSetJSON(labName string, p disk.Profile, named, applied []spec.Node) diskSetJSON {
+func newDiskSetJSON(labName string, p guest.Profile, named, applied []spec.Node) diskSetJSON {
 	v := diskSetJSON{Lab: labName, Profile: p.Name, WriteDelayS: seconds(p.WriteDelay),
 		FlushDelayS: seconds(p.FlushDelay), Nodes: []diskSetNodeJSON{}}
 	for _, n := range named {

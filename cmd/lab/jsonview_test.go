@@ -15,9 +15,9 @@ import (
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/etcdbin"
 	"github.com/kthw-lab/lab/lab"
-	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/doctor"
 	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/lab/spec"
 	"github.com/kthw-lab/lab/scenarios"
 )
@@ -29,7 +29,7 @@ var update = flag.Bool("update", false, "rewrite cmd/lab/testdata/*.golden.json 
 // functions the commands call.
 func jsonOutputs(t *testing.T) map[string]any {
 	t.Helper()
-	hdd, err := disk.ForName("hdd", time.Second)
+	hdd, err := guest.ForName("hdd", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func jsonOutputs(t *testing.T) map[string]any {
 			Throughput: 150.2, Slowest: 412 * time.Millisecond, Average: 8 * time.Millisecond, Stddev: 21 * time.Millisecond,
 			Elapsed: 60 * time.Second, Deleted: 9000, Checks: []etcd.PerfCheck{{Name: "throughput", Pass: true, Line: "PASS: Throughput is 150 writes/s"},
 				{Name: "slowest", Pass: true}}, Pass: true}),
-		"disk_probe": newProbeJSON([]disk.ProbeResult{
+		"disk_probe": newProbeJSON([]guest.ProbeResult{
 			{Node: "k8smaster0", Writes: 2200, P50: 1500 * time.Microsecond, P99: 4 * time.Millisecond, Max: 9 * time.Millisecond, Verdict: "good for etcd: p99 4.00ms < 10ms", Good: true},
 			{Node: "k8smaster1", Writes: 40, P50: 1020 * time.Millisecond, P99: 1100 * time.Millisecond, Max: 1200 * time.Millisecond, Verdict: "too slow for etcd"}}),
 		"status_verbose": newStatusJSON(&lab.Overview{Lab: "kthw", Phase: "ready", Accel: "tcg", Etcd: "v3.6.16",

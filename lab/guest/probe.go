@@ -115,7 +115,7 @@ func (p FsyncProbe) Command() string {
 }
 
 // FormatLatency is how the probe prints one latency: whole microseconds on
-// a line of their own, what ParseProbe (lab/disk) reads.
+// a line of their own, what ParseProbe reads.
 func FormatLatency(d time.Duration) string {
 	return strconv.FormatInt(d.Microseconds(), 10) + "\n"
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kthw-lab/lab/lab/disk"
+	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
@@ -219,7 +219,7 @@ func DiskFitness(a Arm) (verdict string, rules []Rule) {
 // controlArm returns the control of r, or nil.
 func controlArm(r Report) *Arm {
 	for i := range r.Arms {
-		if r.Arms[i].Profile == disk.SSD {
+		if r.Arms[i].Profile == guest.SSD {
 			return &r.Arms[i]
 		}
 	}

@@ -14,8 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/lab/spec"
 	"github.com/kthw-lab/lab/scenarios/measure"
 	"github.com/kthw-lab/lab/scenarios/report"
@@ -45,7 +45,7 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 	if err != nil {
 		return out, err
 	}
-	profile, err := disk.ForName(a.Profile, fsyncFor(a.Profile, r.FsyncLatency))
+	profile, err := guest.ForName(a.Profile, fsyncFor(a.Profile, r.FsyncLatency))
 	if err != nil {
 		return out, err
 	}
@@ -74,7 +74,7 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 	if err := timed(&wall.Profile, func() error { return r.setProfile(ctx, profile) }); err != nil {
 		return out, err
 	}
-	var probes []disk.ProbeResult
+	var probes []guest.ProbeResult
 	if err := timed(&wall.Probe, func() (err error) {
 		probes, err = r.probe(ctx, dir, probeFor(a, r.Probe))
 		return err
@@ -116,7 +116,7 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 }
 
 func fsyncFor(profile string, fsync time.Duration) time.Duration {
-	if profile == disk.SSD {
+	if profile == guest.SSD {
 		return 0
 	}
 	return fsync
@@ -133,7 +133,7 @@ const FixedProbeTime = 10 * time.Second
 
 // probeFor is the probe of arm a: o, bounded by FixedProbeTime unless
 // the arm derives its timeouts from it.
-func probeFor(a Arm, o disk.ProbeOptions) disk.ProbeOptions {
+func probeFor(a Arm, o guest.ProbeOptions) guest.ProbeOptions {
 	if !a.Tuned && o.MaxTime > FixedProbeTime {
 		o.MaxTime = FixedProbeTime
 	}
@@ -141,8 +141,8 @@ func probeFor(a Arm, o disk.ProbeOptions) disk.ProbeOptions {
 }
 
 // probe measures every data disk with o and keeps the results as evidence.
-func (r *runner) probe(ctx context.Context, dir string, o disk.ProbeOptions) ([]disk.ProbeResult, error) {
-	var results []disk.ProbeResult
+func (r *runner) probe(ctx context.Context, dir string, o guest.ProbeOptions) ([]guest.ProbeResult, error) {
+	var results []guest.ProbeResult
 	err := r.backoff.retry(ctx, "probing the disks", func(ctx context.Context) error {
 		var err error
 		results, err = r.Lab.ProbeDisks(ctx, r.Lab.State.Plan.Nodes, o)
@@ -156,7 +156,7 @@ func (r *runner) probe(ctx context.Context, dir string, o disk.ProbeOptions) ([]
 
 // worst is the slowest node's probe: the cluster waits for its slowest
 // member's fsync in every vote and commit.
-func worst(results []disk.ProbeResult) (p50, p99, maxLat time.Duration) {
+func worst(results []guest.ProbeResult) (p50, p99, maxLat time.Duration) {
 	for _, p := range results {
 		p50, p99, maxLat = max(p50, p.P50), max(p99, p.P99), max(maxLat, p.Max)
 	}

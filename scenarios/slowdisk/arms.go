@@ -7,15 +7,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/guest"
 )
 
 // Arm is one configuration of the experiment.
 type Arm struct {
 	Name        string
 	Description string
-	// Profile is the data disks' profile (disk.SSD or disk.HDD).
+	// Profile is the data disks' profile (guest.SSD or guest.HDD).
 	Profile string
 	// Heartbeat and Election are etcd's raft timeouts; zero with Tuned.
 	Heartbeat, Election time.Duration
@@ -36,18 +36,18 @@ type Arm struct {
 var Arms = []Arm{
 	{Name: "ssd", Description: fmt.Sprintf("data disks on the ssd profile, heartbeat %d ms, election %d ms (etcd's defaults)",
 		etcd.DefaultHeartbeatInterval.Milliseconds(), etcd.DefaultElectionTimeout.Milliseconds()),
-		Profile: disk.SSD, Heartbeat: etcd.DefaultHeartbeatInterval, Election: etcd.DefaultElectionTimeout, Expect: "stable"},
+		Profile: guest.SSD, Heartbeat: etcd.DefaultHeartbeatInterval, Election: etcd.DefaultElectionTimeout, Expect: "stable"},
 	{Name: "hdd", Description: "a laptop hard disk shared by the three VMs (fsync ≈ 1 s), etcd's default timeouts: the story's failure",
-		Profile: disk.HDD, Heartbeat: etcd.DefaultHeartbeatInterval, Election: etcd.DefaultElectionTimeout},
+		Profile: guest.HDD, Heartbeat: etcd.DefaultHeartbeatInterval, Election: etcd.DefaultElectionTimeout},
 	{Name: "hdd-tuned", Description: "the same hard disk with raft timeouts from etcd's tuning guide and the measured round trip",
-		Profile: disk.HDD, Tuned: true, Expect: "stable"},
+		Profile: guest.HDD, Tuned: true, Expect: "stable"},
 }
 
 // ExtraArms run only when named in --arms: they answer a question of their
 // own and cost an arm's time.
 var ExtraArms = []Arm{
 	{Name: "hdd-noprevote", Description: "the hard disk with etcd's default timeouts and pre-vote off (3.4's default): " +
-		"is pre-vote what saves a fresh 3.5+ cluster?", Profile: disk.HDD, Heartbeat: etcd.DefaultHeartbeatInterval,
+		"is pre-vote what saves a fresh 3.5+ cluster?", Profile: guest.HDD, Heartbeat: etcd.DefaultHeartbeatInterval,
 		Election: etcd.DefaultElectionTimeout, NoPreVote: true},
 }
 

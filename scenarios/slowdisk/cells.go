@@ -7,7 +7,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/kthw-lab/lab/lab/disk"
+	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/scenarios/report"
 )
 
@@ -40,7 +40,7 @@ type CellSpec struct {
 // Probe of a cell: shorter than an arm's (the cell's timeouts are given,
 // not tuned from it), still enough for a p99 of fast disks and a handful
 // of writes on slow ones.
-var cellProbe = disk.ProbeOptions{Count: 50, MaxTime: 8 * time.Second, Dir: disk.DefaultProbe().Dir}
+var cellProbe = guest.ProbeOptions{Count: 50, MaxTime: 8 * time.Second, Dir: guest.DefaultProbe().Dir}
 
 // OpenSession prepares cells on o.Lab; o.OutDir receives each cell's
 // evidence (o.Arms, Duration and FsyncLatency are the cells'). Nothing
@@ -70,7 +70,7 @@ func (s *Session) Run(ctx context.Context, c CellSpec, firstLeaderWait time.Dura
 	}
 	s.r.FsyncLatency, s.r.Duration = c.Fsync, c.Duration
 	s.r.FirstLeaderWait = cmp.Or(firstLeaderWait, DefaultFirstLeaderWait)
-	return s.r.arm(ctx, Arm{Name: c.Name, Profile: disk.HDD, Heartbeat: c.Heartbeat, Election: c.Election,
+	return s.r.arm(ctx, Arm{Name: c.Name, Profile: guest.HDD, Heartbeat: c.Heartbeat, Election: c.Election,
 		EtcdVersion: c.EtcdVersion, NoPreVote: c.NoPreVote,
 		Description: fmt.Sprintf("fsync %s, heartbeat %s, election %s", c.Fsync, c.Heartbeat, c.Election)})
 }

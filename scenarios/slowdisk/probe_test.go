@@ -4,13 +4,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kthw-lab/lab/lab/disk"
+	"github.com/kthw-lab/lab/lab/guest"
 )
 
 // Only the tuned arms probe for the full time: their timeouts are the
 // probe's p99.
 func TestProbeFor(t *testing.T) {
-	o := disk.ProbeOptions{Count: 300, MaxTime: 30 * time.Second, Dir: "/var/lib/etcd"}
+	o := guest.ProbeOptions{Count: 300, MaxTime: 30 * time.Second, Dir: "/var/lib/etcd"}
 	for _, a := range append(append([]Arm{}, Arms...), ExtraArms...) {
 		got := probeFor(a, o)
 		want := FixedProbeTime
@@ -22,7 +22,7 @@ func TestProbeFor(t *testing.T) {
 		}
 	}
 	// A shorter bound asked for is kept.
-	short := disk.ProbeOptions{Count: 300, MaxTime: 5 * time.Second}
+	short := guest.ProbeOptions{Count: 300, MaxTime: 5 * time.Second}
 	if got := probeFor(Arms[1], short); got.MaxTime != 5*time.Second {
 		t.Errorf("hdd with a 5 s probe asked for: %s", got.MaxTime)
 	}

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/lab"
-	"github.com/kthw-lab/lab/lab/disk"
 	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/progress"
 	"github.com/kthw-lab/lab/scenarios/measure"
 	"github.com/kthw-lab/lab/scenarios/report"
@@ -38,7 +38,7 @@ type Options struct {
 	// (0: skip it).
 	CheckPerfDuration time.Duration
 	// Probe bounds the disk probe before each arm.
-	Probe disk.ProbeOptions
+	Probe guest.ProbeOptions
 	// EtcdBinaries are the etcd binaries of the arms that run their own
 	// version (Arm.EtcdVersion), by version.
 	EtcdBinaries map[string]EtcdBinary
@@ -76,7 +76,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if o.Probe.Count == 0 {
 		// At least 100 writes or 30 s: the tuned rule needs a p99 from
 		// more than a handful of 1 s fsyncs.
-		o.Probe = disk.ProbeOptions{Count: 300, MaxTime: 30 * time.Second, Dir: disk.DefaultProbe().Dir}
+		o.Probe = guest.ProbeOptions{Count: 300, MaxTime: 30 * time.Second, Dir: guest.DefaultProbe().Dir}
 	}
 	if len(o.Arms) == 0 {
 		o.Arms = Arms
@@ -215,7 +215,7 @@ const (
 func restoreWait(arms []report.Arm) time.Duration {
 	wait := minRestoreWait
 	for _, a := range arms {
-		if a.Profile == disk.SSD && a.Elected() {
+		if a.Profile == guest.SSD && a.Elected() {
 			wait = max(wait, restoreWaitPerBoot*a.TimeToFirstLeader.D())
 		}
 	}
@@ -228,7 +228,7 @@ func restoreWait(arms []report.Arm) time.Duration {
 // scenario: the error says how to finish it.
 func (r *runner) restore(ctx context.Context, wait time.Duration) error {
 	end := r.Progress.Start("restoring the lab (ssd profile, the plan's timeouts, a fresh cluster; waiting up to %s)", wait)
-	err := r.bootstrap(ctx, disk.Profile{Name: disk.SSD}, r.Lab.State.Plan.Etcd.HeartbeatInterval, r.Lab.State.Plan.Etcd.ElectionTimeout)
+	err := r.bootstrap(ctx, guest.Profile{Name: guest.SSD}, r.Lab.State.Plan.Etcd.HeartbeatInterval, r.Lab.State.Plan.Etcd.ElectionTimeout)
 	if err == nil {
 		err = r.awaitQuorum(ctx, wait)
 	}
@@ -272,7 +272,7 @@ func (r *runner) quorumOnce(ctx context.Context) error {
 
 // bootstrap stops and wipes etcd, applies the disk profile and the
 // timeouts, and starts every member at once.
-func (r *runner) bootstrap(ctx context.Context, p disk.Profile, heartbeat, election time.Duration) error {
+func (r *runner) bootstrap(ctx context.Context, p guest.Profile, heartbeat, election time.Duration) error {
 	// The lab's own etcd, no arm's environment.
 	if err := r.cl.reset(ctx, heartbeat, election, armEnv{}); err != nil {
 		return err
@@ -290,7 +290,7 @@ func (r *runner) evidenceDir(a Arm) (string, error) {
 
 // setProfile applies p on every node, retrying failed connections (the
 // profile's script is safe to run twice).
-func (r *runner) setProfile(ctx context.Context, p disk.Profile) error {
+func (r *runner) setProfile(ctx context.Context, p guest.Profile) error {
 	return r.backoff.retry(ctx, "setting the disk profile "+p.Name, func(ctx context.Context) error {
 		return r.Lab.SetDiskProfile(ctx, r.Lab.State.Plan.Nodes, p)
 	})

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/kthw-lab/lab/lab/disk"
+	"github.com/kthw-lab/lab/lab/guest"
 )
 
 // Check validates what the user chose, before anything runs: a run that
@@ -24,7 +24,7 @@ func Check(o Options) error {
 	if o.FsyncLatency < 0 {
 		errs = append(errs, fmt.Errorf("--fsync-latency %s: want a positive duration such as 1s (the story's)", o.FsyncLatency))
 	} else if o.FsyncLatency > 0 {
-		if _, err := disk.ForName(disk.HDD, o.FsyncLatency); err != nil {
+		if _, err := guest.ForName(guest.HDD, o.FsyncLatency); err != nil {
 			errs = append(errs, err)
 		}
 	}

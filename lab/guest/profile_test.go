@@ -1,4 +1,4 @@
-package disk
+package guest
 
 import (
 	"fmt"
@@ -6,14 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-
 	"time"
-
-	"golang.org/x/sys/unix"
-
-	"github.com/kthw-lab/lab/lab/guest"
 )
 
 func TestProfiles(t *testing.T) {
@@ -59,11 +53,11 @@ func TestTableRoundTrip(t *testing.T) {
 	if table != want {
 		t.Fatalf("table = %q, want %q", table, want)
 	}
-	w, f, err := ParseTable(table)
+	w, f, err := ParseDelayTable(table)
 	if err != nil || w != hdd.WriteDelay || f != hdd.FlushDelay {
 		t.Fatalf("ParseTable = %s, %s, %v", w, f, err)
 	}
-	if _, _, err := ParseTable("0 8388608 linear /dev/vdb 0"); err == nil {
+	if _, _, err := ParseDelayTable("0 8388608 linear /dev/vdb 0"); err == nil {
 		t.Fatal("a linear table parsed as a delay table")
 	}
 	if !strings.Contains(hdd.ApplyScript(), `delay /dev/vdb 0 0 /dev/vdb 0 12 /dev/vdb 0 976"`) {
@@ -73,7 +67,7 @@ func TestTableRoundTrip(t *testing.T) {
 
 func TestScriptsAreValidShell(t *testing.T) {
 	hdd, _ := ForName(HDD, 0)
-	for name, script := range map[string]string{"apply": hdd.ApplyScript(), "create": guest.CreateDelayScript(), "probe": DefaultProbe().Probe().Command()} {
+	for name, script := range map[string]string{"apply": hdd.ApplyScript(), "create": CreateDelayScript(), "probe": DefaultProbe().Probe().Command()} {
 		if out, err := exec.Command("sh", "-n", "-c", script).CombinedOutput(); err != nil {
 			t.Errorf("%s script is not valid sh: %v\n%s\n%s", name, err, out, script)
 		}
@@ -105,7 +99,7 @@ func TestProbeRunsHere(t *testing.T) {
 	o := ProbeOptions{Count: 50, MaxTime: 5 * time.Second, Dir: t.TempDir()}
 	var out strings.Builder
 	if err := o.Probe().Run(t.Context(), func(d time.Duration) error {
-		out.WriteString(guest.FormatLatency(d))
+		out.WriteString(FormatLatency(d))
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -134,7 +128,7 @@ func TestScriptsLoadTheTable(t *testing.T) {
 	bin := t.TempDir()
 	log := filepath.Join(t.TempDir(), "dmsetup.log")
 	stubs := map[string]string{
-		"blockdev": "#!/bin/sh\n[ \"$1 $2\" = \"--getsz " + guest.DataDisk + "\" ] || exit 1\necho " + fmt.Sprint(sectors) + "\n",
+		"blockdev": "#!/bin/sh\n[ \"$1 $2\" = \"--getsz " + DataDisk + "\" ] || exit 1\necho " + fmt.Sprint(sectors) + "\n",
 		// dmsetup records --table's argument, and prints it for table.
 		"dmsetup": "#!/bin/sh\nwhile [ $# -gt 0 ]; do if [ \"$1\" = --table ]; then printf '%s\\n' \"$2\" >> " + log +
 			"; fi; shift; done\n[ -f " + log + " ] && tail -n 1 " + log + "\nexit 0\n",
@@ -157,45 +151,11 @@ func TestScriptsLoadTheTable(t *testing.T) {
 		return strings.TrimSpace(string(loaded))
 	}
 	ssd, _ := ForName(SSD, 0)
-	if got, want := run(guest.CreateDelayScript()), ssd.Table(sectors); got != want {
+	if got, want := run(CreateDelayScript()), ssd.Table(sectors); got != want {
 		t.Errorf("create loads %q, want %q", got, want)
 	}
 	hdd, _ := ForName(HDD, 0)
 	if got, want := run(hdd.ApplyScript()), hdd.Table(sectors); got != want {
 		t.Errorf("apply loads %q, want %q", got, want)
-	}
-}
-
-func TestRotationalOfThisMachine(t *testing.T) {
-	// Whatever the disk is, the question must have an answer for a path
-	// that exists and for one that does not yet (a pool directory to be).
-	for _, p := range []string{t.TempDir(), "/var/lib/libvirt/images/lab-not-yet-made"} {
-		if _, err := Rotational(p); err != nil {
-			t.Errorf("Rotational(%s): %v", p, err)
-		}
-	}
-}
-
-func TestRotationalReadsTheParentOfAPartition(t *testing.T) {
-	sys := t.TempDir()
-	var st syscall.Stat_t
-	dir := t.TempDir()
-	if err := syscall.Stat(dir, &st); err != nil {
-		t.Fatal(err)
-	}
-	dev := fmt.Sprintf("%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev))
-	disk := filepath.Join(sys, "devices", "sda")
-	part := filepath.Join(disk, "sda1")
-	if err := os.MkdirAll(filepath.Join(disk, "queue"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(part, 0o755)
-	os.WriteFile(filepath.Join(disk, "queue", "rotational"), []byte("1\n"), 0o644)
-	if err := os.Symlink(part, filepath.Join(sys, dev)); err != nil {
-		t.Fatal(err)
-	}
-	rot, err := rotational(dir, sys)
-	if err != nil || !rot {
-		t.Fatalf("rotational = %v, %v; want true from the parent disk", rot, err)
 	}
 }

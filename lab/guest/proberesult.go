@@ -1,4 +1,4 @@
-package disk
+package guest
 
 import (
 	"bufio"
@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/kthw-lab/lab/lab/guest"
 )
 
 // etcd's guidance (its hardware documentation and `etcdctl check perf`'s
@@ -30,19 +28,19 @@ type ProbeOptions struct {
 	// Dir is where the probe file goes: the data disk's mount point.
 	Dir string
 	// Binary is the static lab binary carried to the nodes to run the
-	// probe (guest.LabBinary); "" is the running program (os.Executable),
+	// probe (LabBinary); "" is the running program (os.Executable),
 	// which is right for bin/lab and wrong under go test.
 	Binary string
 }
 
 // DefaultProbe is etcd's 22 MiB in 2300-byte writes, cut at 20 s.
 func DefaultProbe() ProbeOptions {
-	return ProbeOptions{Count: ProbeBytes / ProbeWriteSize, MaxTime: 20 * time.Second, Dir: guest.DataDir}
+	return ProbeOptions{Count: ProbeBytes / ProbeWriteSize, MaxTime: 20 * time.Second, Dir: DataDir}
 }
 
 // Probe is the run on a node: etcd's write size, these bounds.
-func (o ProbeOptions) Probe() guest.FsyncProbe {
-	return guest.FsyncProbe{Dir: o.Dir, Count: o.Count, MaxTime: o.MaxTime, Bytes: ProbeWriteSize}
+func (o ProbeOptions) Probe() FsyncProbe {
+	return FsyncProbe{Dir: o.Dir, Count: o.Count, MaxTime: o.MaxTime, Bytes: ProbeWriteSize}
 }
 
 // ProbeResult summarises one node's fdatasync latencies.
@@ -56,7 +54,7 @@ type ProbeResult struct {
 	Good    bool          `json:"good"`
 }
 
-// ParseProbe reads the probe's output (guest.FormatLatency lines) and
+// ParseProbe reads the probe's output (FormatLatency lines) and
 // computes the result.
 func ParseProbe(node, out string) (ProbeResult, error) {
 	var lat []time.Duration

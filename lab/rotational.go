@@ -1,4 +1,4 @@
-package disk
+package lab
 
 import (
 	"fmt"
@@ -10,14 +10,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Rotational reports whether the file system holding path lives on a
+// onRotationalDisk reports whether the file system holding path lives on a
 // spinning disk, from /sys/dev/block/MAJ:MIN/queue/rotational (a partition
 // asks its parent disk). A pool on a real HDD needs no emulation.
-func Rotational(path string) (bool, error) {
-	return rotational(path, "/sys/dev/block")
+func onRotationalDisk(path string) (bool, error) {
+	return rotationalIn(path, "/sys/dev/block")
 }
 
-func rotational(path, sysBlock string) (bool, error) {
+// rotationalIn is onRotationalDisk with sysfs's block directory given, for
+// tests.
+func rotationalIn(path, sysBlock string) (bool, error) {
 	var st syscall.Stat_t
 	for p := filepath.Clean(path); ; p = filepath.Dir(p) {
 		err := syscall.Stat(p, &st)

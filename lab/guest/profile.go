@@ -1,16 +1,10 @@
-package disk
+package guest
 
 import (
 	"fmt"
 	"strconv"
 	"time"
-
-	"github.com/kthw-lab/lab/lab/guest"
-	"github.com/kthw-lab/lab/lab/virt"
 )
-
-// DataTarget is the data disk's target in the domain, for host-side caps.
-const DataTarget = guest.DataTarget
 
 // Profile names.
 const (
@@ -26,14 +20,23 @@ const DefaultHDDFsync = time.Second
 // Profile is what a node's data disk should behave like.
 type Profile struct {
 	Name string `json:"name"`
-	// WriteDelay and FlushDelay are the device-mapper delays in the guest.
+	// WriteDelay and FlushDelay are the device-mapper delays in the
 	// An ext4 fdatasync waits for a data write, a journal write and a
 	// flush, so its latency is about 2 × WriteDelay + FlushDelay; the probe
 	// measures what it really is.
 	WriteDelay time.Duration `json:"writeDelay"`
 	FlushDelay time.Duration `json:"flushDelay"`
 	// IOTune is the host-side cap; zero for none.
-	IOTune virt.IOTune `json:"iotune"`
+	IOTune HostIOCap `json:"iotune"`
+}
+
+// HostIOCap is a profile's cap on the host side of the data disk, what
+// libvirt's <iotune> sets (virt.IOTune, which lab converts it to: lab/virt
+// imports this package for DataTarget, so this one cannot import it back).
+// Zero fields mean no cap.
+type HostIOCap struct {
+	TotalIOPS  uint64 // operations per second, reads and writes together
+	TotalBytes uint64 // bytes per second, reads and writes together
 }
 
 // ForName returns the named profile; for hdd, fsync is the fsync latency to
@@ -60,7 +63,7 @@ func ForName(name string, fsync time.Duration) (Profile, error) {
 			Name:       HDD,
 			WriteDelay: write,
 			FlushDelay: fsync - 2*write,
-			IOTune:     virt.IOTune{TotalIOPS: 100, TotalBytes: 80 << 20},
+			IOTune:     HostIOCap{TotalIOPS: 100, TotalBytes: 80 << 20},
 		}, nil
 	}
 	return Profile{}, fmt.Errorf("unknown disk profile %q: use ssd or hdd", name)
@@ -71,17 +74,12 @@ func ForName(name string, fsync time.Duration) (Profile, error) {
 // (the flush part needs Linux 4.19 or later). It is the table ApplyScript
 // loads, with the disk's size read on the node.
 func (p Profile) Table(sectors uint64) string {
-	return guest.DelayTable(strconv.FormatUint(sectors, 10), p.WriteDelay, p.FlushDelay)
+	return DelayTable(strconv.FormatUint(sectors, 10), p.WriteDelay, p.FlushDelay)
 }
 
 // ApplyScript is the guest shell script that loads the profile's Table
-// into the live delay device (guest.LoadDelayScript); it prints the table
-// in force last, for ParseTable.
+// into the live delay device (LoadDelayScript); it prints the table
+// in force last, for ParseDelayTable.
 func (p Profile) ApplyScript() string {
-	return guest.LoadDelayScript(p.WriteDelay, p.FlushDelay)
-}
-
-// ParseTable reads the write and flush delays back from `dmsetup table`.
-func ParseTable(line string) (write, flush time.Duration, err error) {
-	return guest.ParseDelayTable(line)
+	return LoadDelayScript(p.WriteDelay, p.FlushDelay)
 }
