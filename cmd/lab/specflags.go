@@ -42,7 +42,7 @@ func (f *specFlags) flags() []cli.Flag {
 		&cli.IntFlag{Name: "election-timeout", Value: int(d.ElectionTimeout / time.Millisecond), Destination: &f.election, Usage: "etcd --election-timeout in milliseconds (at least 5 × heartbeat, at most 50000)"},
 		&cli.StringFlag{Name: "etcd-binary", Destination: &f.etcdBinary, Usage: "a local etcd binary (linux-amd64) instead of the cached one; etcdctl next to it is used too"},
 		&cli.StringFlag{Name: "etcd-version", Destination: &f.etcdVersion, DefaultText: "the pinned " + etcdbin.PinnedVersion(), Usage: "cached etcd version to use"},
-		&cli.StringFlag{Name: "image", Value: defaultImage, Destination: &f.image, Usage: "base image: a name from 'lab image list' or a qcow2 path"},
+		&cli.StringFlag{Name: "image", Value: lab.DefaultImage(), Destination: &f.image, Usage: "base image: a name from 'lab image list' or a qcow2 path"},
 	}
 }
 

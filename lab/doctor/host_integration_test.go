@@ -25,7 +25,7 @@ func TestRealHost(t *testing.T) {
 	}
 	r := Run(t.Context(), DefaultLookups(image, etcd), req)
 	var text bytes.Buffer
-	if err := Render(&text, r); err != nil {
+	if err := r.Render(&text); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("report:\n%s", text.String())

@@ -47,9 +47,9 @@ func (r Checkup) Failed() bool {
 	return false
 }
 
-// Render writes the report as text, one line per check with its fix, then a
-// summary line.
-func Render(w io.Writer, r Checkup) error {
+// Render writes the checkup as text, one line per check with its fix, then
+// a summary line.
+func (r Checkup) Render(w io.Writer) error {
 	width := 0
 	for _, c := range r.Checks {
 		width = max(width, len(c.Name))

@@ -76,7 +76,7 @@ func TestRenderGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := Run(t.Context(), tt.host.probes(), story())
 			var text bytes.Buffer
-			if err := Render(&text, r); err != nil {
+			if err := r.Render(&text); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, "testdata/"+tt.name+".golden.txt", text.Bytes())
@@ -114,7 +114,7 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestRenderWriteError(t *testing.T) {
-	err := Render(failingWriter{}, Checkup{Checks: []Check{ok("a", "b", true)}})
+	err := Checkup{Checks: []Check{ok("a", "b", true)}}.Render(failingWriter{})
 	if err == nil || err.Error() != "writing the doctor report: disk full" {
 		t.Fatalf("Render = %v", err)
 	}
