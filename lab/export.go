@@ -12,7 +12,6 @@ import (
 	"sync"
 
 	"github.com/kthw-lab/lab/lab/atomicfile"
-	"github.com/kthw-lab/lab/lab/etcd"
 	"github.com/kthw-lab/lab/lab/spec"
 	"github.com/kthw-lab/lab/lab/virt"
 )
@@ -144,7 +143,7 @@ func (x *exporter) members(ctx context.Context, l *Lab) {
 	var buf bytes.Buffer
 	members, err := l.Members(ctx)
 	if err == nil {
-		err = etcd.MemberTable(&buf, members)
+		err = members.WriteTable(&buf)
 	}
 	x.write("members.txt", buf.Bytes(), err)
 }

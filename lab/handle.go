@@ -159,7 +159,7 @@ func (l *Lab) EtcdClient(ctx context.Context) (*etcd.Client, error) {
 }
 
 // Members lists the lab's etcd members, as `etcdctl member list` does.
-func (l *Lab) Members(ctx context.Context) ([]etcd.Member, error) {
+func (l *Lab) Members(ctx context.Context) (etcd.MemberList, error) {
 	c, err := l.EtcdClient(ctx)
 	if err != nil {
 		return nil, err

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/spec"
 )
 
 func TestCheckPerfUnknownLoad(t *testing.T) {
@@ -37,64 +39,23 @@ func TestCheckPerfHelp(t *testing.T) {
 	}
 }
 
-func TestPrintPerf(t *testing.T) {
-	s, _ := etcd.LookupPerfLoad("s")
-	lats := make([]time.Duration, 140)
-	for i := range lats {
-		lats[i] = 2 * time.Millisecond
-	}
-	r := etcd.Judge(lats, map[string]int{"etcdserver: request timed out": 2}, s, time.Second)
-	var out bytes.Buffer
-	printPerf(&out, &r)
-	want := `FAIL: too many errors
-FAIL: ERROR(etcdserver: request timed out) -> 2
-PASS: Throughput is 141 writes/s
-PASS: Slowest request took 0.002000s
-PASS: Stddev is 0.000000s
-FAIL
-`
-	if out.String() != want {
-		t.Fatalf("printed:\n%s\nwant:\n%s", out.String(), want)
-	}
-}
-
-func TestPerfProgressLines(t *testing.T) {
-	var errb bytes.Buffer
-	g := &globals{streams: streams{err: &errb}}
-	b := g.perfProgress()
-	for done := range 61 {
-		b.update(done, 60)
-	}
-	b.close()
-	lines := strings.Split(strings.TrimRight(errb.String(), "\n"), "\n")
-	if len(lines) != 10 || lines[0] != "  check perf: 6s of 60s (10%)" || lines[9] != "  check perf: 60s of 60s (100%)" {
-		t.Fatalf("progress lines:\n%s", errb.String())
-	}
-	errb.Reset()
-	g.Quiet = true
-	b = g.perfProgress()
-	b.update(60, 60)
-	if errb.Len() != 0 {
-		t.Fatalf("--quiet printed %q", errb.String())
-	}
-}
-
-// TestRunCheckPerf runs the command's body for real, shortened, against a
-// real etcd member (built at the pinned version) with the lab's own
-// certificates. Whether the check passes depends on this machine's load, so
-// the test asserts that the verdict, the lines and the exit status agree.
+// TestRunCheckPerf runs lab check perf for real, shortened, against a real
+// etcd member (built at the pinned version) with the lab's own
+// certificates, through a lab whose state points at it. Whether the check
+// passes depends on this machine's load, so the test asserts that the
+// verdict, the lines and the exit status agree.
 func TestRunCheckPerf(t *testing.T) {
 	m := startEtcd(t, "k8smaster0")
+	stateDir := stateWithMember(t, "kthw", m)
 	c, err := etcd.New(t.Context(), etcd.ClientConfig{Endpoints: []string{m.Endpoint}, TLS: m.ClientTLS})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	s, _ := etcd.LookupPerfLoad("s")
 	runCheck := func(output string, duration time.Duration) (string, string, error) {
 		var out, errb bytes.Buffer
-		g := &globals{Output: output, streams: streams{out: &out, err: &errb}}
-		err := g.runCheckPerf(t.Context(), c, "kthw", etcd.PerfOptions{Load: s, Prefix: "/cli/", Duration: duration})
+		err := run(t.Context(), []string{"lab", "--state-dir", stateDir, "--lab", "kthw", "-o", output,
+			"check", "perf", "--prefix", "/cli/", "--duration", duration.String()}, strings.NewReader(""), &out, &errb)
 		return out.String(), errb.String(), err
 	}
 	verdictMatches := func(pass bool, err error) {
@@ -139,15 +100,31 @@ func TestRunCheckPerf(t *testing.T) {
 	}
 }
 
-func TestPerfProgressBar(t *testing.T) {
-	var errb bytes.Buffer
-	b := (&globals{streams: streams{err: &errb}}).perfProgress()
-	for done := range 4 {
-		b.update(done, 3)
+// stateWithMember makes a lab store under a new state directory whose
+// state lists m's endpoint as the cluster and whose keys are m's: the lab
+// handle then talks to the real member as to a lab's cluster.
+func stateWithMember(t *testing.T, name string, m etcdMember) string {
+	t.Helper()
+	dir := t.TempDir()
+	store, err := lab.NewStore(dir, name)
+	if err != nil {
+		t.Fatal(err)
 	}
-	b.close()
-	want := "  check perf: 1s of 3s (33%)\n  check perf: 2s of 3s (66%)\n  check perf: 3s of 3s (100%)\n"
-	if errb.String() != want {
-		t.Fatalf("progress = %q, want %q", errb.String(), want)
+	if err := store.Init(); err != nil {
+		t.Fatal(err)
 	}
+	if err := m.PKI.Write(store.PKIDir()); err != nil {
+		t.Fatal(err)
+	}
+	s := spec.Defaults()
+	s.Name = name
+	plan, err := s.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan.Etcd.Endpoints = []string{m.Endpoint}
+	if err := store.Save(&lab.State{Name: name, Plan: *plan, Phase: lab.PhaseReady}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -46,6 +46,8 @@ type etcdMember struct {
 	Endpoint string
 	// ClientTLS is the lab's client side: the CA and the kubernetes pair.
 	ClientTLS *tls.Config
+	// PKI is the member's keys, for a lab store that points at it.
+	PKI *pki.PKI
 }
 
 // startEtcd starts a one-member cluster named name and returns once its
@@ -71,7 +73,7 @@ func startEtcd(t *testing.T, name string) etcdMember {
 	for attempt := range 3 {
 		endpoint, err := runEtcd(t, bin, filepath.Join(dir, fmt.Sprint(attempt)), pkiDir, name, clientTLS)
 		if err == nil {
-			return etcdMember{Endpoint: endpoint, ClientTLS: clientTLS}
+			return etcdMember{Endpoint: endpoint, ClientTLS: clientTLS, PKI: p}
 		}
 		lastErr = err
 		// Ports are picked free and then handed to etcd: another process

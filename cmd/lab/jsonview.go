@@ -7,7 +7,6 @@ import (
 
 	"github.com/kthw-lab/lab/images/etcdbin"
 	"github.com/kthw-lab/lab/lab"
-	"github.com/kthw-lab/lab/lab/etcd"
 	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/lab/spec"
 )
@@ -27,43 +26,6 @@ func orEmpty(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// perfJSON is `lab check perf -o json`.
-type perfJSON struct {
-	Load         string          `json:"load"`
-	Prefix       string          `json:"prefix,omitempty"`
-	Requests     int             `json:"requests"`
-	Errors       int             `json:"errors"`
-	ErrorDist    map[string]int  `json:"error_dist,omitempty"`
-	Throughput   float64         `json:"throughput"`
-	SlowestS     float64         `json:"slowest_s"`
-	AverageS     float64         `json:"average_s"`
-	StddevS      float64         `json:"stddev_s"`
-	ElapsedS     float64         `json:"elapsed_s"`
-	Deleted      int64           `json:"deleted"`
-	CleanupError string          `json:"cleanup_error,omitempty"`
-	Checks       []perfCheckJSON `json:"checks"`
-	Pass         bool            `json:"pass"`
-}
-
-type perfCheckJSON struct {
-	Name string `json:"name"`
-	Pass bool   `json:"pass"`
-	Line string `json:"line,omitempty"`
-}
-
-func newPerfJSON(r *etcd.PerfResult) perfJSON {
-	v := perfJSON{
-		Load: r.Load, Prefix: r.Prefix, Requests: r.Requests, Errors: r.Errors, ErrorDist: r.ErrorDist,
-		Throughput: r.Throughput, SlowestS: seconds(r.Slowest), AverageS: seconds(r.Average),
-		StddevS: seconds(r.Stddev), ElapsedS: seconds(r.Elapsed), Deleted: r.Deleted,
-		CleanupError: r.CleanupError, Checks: []perfCheckJSON{}, Pass: r.Pass,
-	}
-	for _, c := range r.Checks {
-		v.Checks = append(v.Checks, perfCheckJSON{Name: c.Name, Pass: c.Pass, Line: c.Line})
-	}
-	return v
 }
 
 // probeJSON is one node of `lab disk probe -o json`.
@@ -155,26 +117,6 @@ func newStatusJSON(r *lab.Overview, verbose bool) statusJSON {
 		v.Boot = newBootJSON(r.Boot)
 	}
 	return v
-}
-
-// memberJSON is one member of the member table's JSON (create, status
-// when the lab has no state of its nodes).
-type memberJSON struct {
-	ID         string   `json:"id"`
-	Name       string   `json:"name"`
-	PeerURLs   []string `json:"peer_urls"`
-	ClientURLs []string `json:"client_urls"`
-	Status     string   `json:"status"`
-	IsLearner  bool     `json:"is_learner"`
-}
-
-func newMembersJSON(members []etcd.Member) []memberJSON {
-	out := []memberJSON{}
-	for _, m := range members {
-		out = append(out, memberJSON{ID: m.ID.String(), Name: m.Name, PeerURLs: orEmpty(m.PeerURLs),
-			ClientURLs: orEmpty(m.ClientURLs), Status: m.Status, IsLearner: m.IsLearner})
-	}
-	return out
 }
 
 // binariesJSON is a set of etcd binaries: `lab etcd build|fetch|list -o json`.

@@ -39,10 +39,10 @@ func jsonOutputs(t *testing.T) map[string]any {
 	bins := etcdbin.Binaries{Version: "v3.6.16", Etcd: "/var/cache/lab/etcd/x/etcd", Etcdctl: "/var/cache/lab/etcd/x/etcdctl",
 		Source: etcdbin.SourceBuilt, SHA256: map[string]string{"etcd": "ab12", "etcdctl": "cd34"}, CacheDir: "/var/cache/lab/etcd/x"}
 	return map[string]any{
-		"check_perf": newPerfJSON(&etcd.PerfResult{Load: "s", Prefix: "/lab-check-perf/", Requests: 9000, Errors: 0,
+		"check_perf": &etcd.PerfResult{Load: "s", Prefix: "/lab-check-perf/", Requests: 9000, Errors: 0,
 			Throughput: 150.2, Slowest: 412 * time.Millisecond, Average: 8 * time.Millisecond, Stddev: 21 * time.Millisecond,
 			Elapsed: 60 * time.Second, Deleted: 9000, Checks: []etcd.PerfCheck{{Name: "throughput", Pass: true, Line: "PASS: Throughput is 150 writes/s"},
-				{Name: "slowest", Pass: true}}, Pass: true}),
+				{Name: "slowest", Pass: true}}, Pass: true},
 		"disk_probe": newProbeJSON([]guest.ProbeResult{
 			{Node: "k8smaster0", Writes: 2200, P50: 1500 * time.Microsecond, P99: 4 * time.Millisecond, Max: 9 * time.Millisecond, Verdict: "good for etcd: p99 4.00ms < 10ms", Good: true},
 			{Node: "k8smaster1", Writes: 40, P50: 1020 * time.Millisecond, P99: 1100 * time.Millisecond, Max: 1200 * time.Millisecond, Verdict: "too slow for etcd"}}),
@@ -57,8 +57,8 @@ func jsonOutputs(t *testing.T) map[string]any {
 			Degraded: []string{"k8smaster1: domain shutoff"}}, false),
 		"status_healthy": newStatusJSON(&lab.Overview{Lab: "kthw", Phase: "ready", Accel: "kvm", Etcd: "v3.6.16",
 			Nodes: []lab.NodeOverview{{Node: "k8smaster0", Domain: "kthw-k8smaster0", State: "running", Address: "192.168.199.200", DataPool: "ssd", Member: 1, Leader: true, Term: 2, Healthy: true}}}, false),
-		"create_members": newMembersJSON([]etcd.Member{{ID: 0x8e9e05c52164694d, Name: "k8smaster0", PeerURLs: []string{"https://192.168.199.200:2380"},
-			ClientURLs: []string{"https://192.168.199.200:2379"}, Status: "started"}}),
+		"create_members": etcd.MemberList{{ID: 0x8e9e05c52164694d, Name: "k8smaster0", PeerURLs: []string{"https://192.168.199.200:2380"},
+			ClientURLs: []string{"https://192.168.199.200:2379"}, Status: "started"}},
 		"etcd_build":      newBinariesJSON(bins),
 		"etcd_list":       newCachedJSON([]etcdbin.Cached{{Binaries: bins, Origin: "built", Detail: "go1.26"}}),
 		"etcd_list_empty": newCachedJSON(nil),

@@ -10,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kthw-lab/lab/lab"
-	"github.com/kthw-lab/lab/lab/etcd"
 )
 
 func statusCommand(g *globals) *cli.Command {
@@ -91,7 +90,7 @@ func (g *globals) printMembers(ctx context.Context, l *lab.Lab) error {
 		return err
 	}
 	if g.json() {
-		return g.printJSON(newMembersJSON(members))
+		return g.printJSON(members)
 	}
-	return etcd.MemberTable(g.streams.out, members)
+	return members.WriteTable(g.streams.out)
 }

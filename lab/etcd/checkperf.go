@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -94,31 +95,66 @@ type PerfOptions struct {
 	Now func() time.Time
 }
 
-// PerfResult is the outcome of a check perf run and its verdict.
+// PerfResult is the outcome of a check perf run and its verdict. Its JSON
+// is lab's (MarshalJSON), what `lab check perf -o json` prints.
 type PerfResult struct {
-	Load   string `json:"load"`
-	Prefix string `json:"prefix,omitempty"`
+	Load   string
+	Prefix string
 	// Requests counts the puts sent, Errors those that failed.
-	Requests int `json:"requests"`
-	Errors   int `json:"errors"`
+	Requests int
+	Errors   int
 	// ErrorDist counts failed puts by error message.
-	ErrorDist map[string]int `json:"errorDist,omitempty"`
+	ErrorDist map[string]int
 	// Throughput is successful puts per second of Elapsed.
-	Throughput float64 `json:"throughput"`
+	Throughput float64
 	// Slowest, Average and Stddev are over successful puts; Stddev is the
 	// population standard deviation, as etcd's report package computes it.
-	Slowest time.Duration `json:"slowest"`
-	Average time.Duration `json:"average"`
-	Stddev  time.Duration `json:"stddev"`
+	Slowest time.Duration
+	Average time.Duration
+	Stddev  time.Duration
 	// Elapsed runs from the first put to the end of the last one.
-	Elapsed time.Duration `json:"elapsed"`
+	Elapsed time.Duration
 	// Deleted counts the keys removed afterwards; CleanupError says why
 	// removing them failed, if it did (etcdctl reports that but does not
 	// fail the check for it).
-	Deleted      int64       `json:"deleted"`
-	CleanupError string      `json:"cleanupError,omitempty"`
-	Checks       []PerfCheck `json:"checks"`
-	Pass         bool        `json:"pass"`
+	Deleted      int64
+	CleanupError string
+	Checks       []PerfCheck
+	Pass         bool
+}
+
+// perfJSON is a PerfResult in lab's JSON convention (the scenario
+// report's): snake_case keys, durations in seconds under keys ending in _s,
+// [] rather than null for no checks.
+type perfJSON struct {
+	Load         string         `json:"load"`
+	Prefix       string         `json:"prefix,omitempty"`
+	Requests     int            `json:"requests"`
+	Errors       int            `json:"errors"`
+	ErrorDist    map[string]int `json:"error_dist,omitempty"`
+	Throughput   float64        `json:"throughput"`
+	SlowestS     float64        `json:"slowest_s"`
+	AverageS     float64        `json:"average_s"`
+	StddevS      float64        `json:"stddev_s"`
+	ElapsedS     float64        `json:"elapsed_s"`
+	Deleted      int64          `json:"deleted"`
+	CleanupError string         `json:"cleanup_error,omitempty"`
+	Checks       []PerfCheck    `json:"checks"`
+	Pass         bool           `json:"pass"`
+}
+
+// MarshalJSON writes r in lab's JSON convention (perfJSON).
+func (r PerfResult) MarshalJSON() ([]byte, error) {
+	checks := r.Checks
+	if checks == nil {
+		checks = []PerfCheck{}
+	}
+	return marshalJSON(perfJSON{
+		Load: r.Load, Prefix: r.Prefix, Requests: r.Requests, Errors: r.Errors, ErrorDist: r.ErrorDist,
+		Throughput: r.Throughput, SlowestS: r.Slowest.Seconds(), AverageS: r.Average.Seconds(),
+		StddevS: r.Stddev.Seconds(), ElapsedS: r.Elapsed.Seconds(), Deleted: r.Deleted,
+		CleanupError: r.CleanupError, Checks: checks, Pass: r.Pass,
+	})
 }
 
 // PerfCheck is one pass rule and the line etcdctl prints for it.
@@ -146,6 +182,19 @@ func (r PerfResult) Lines() []string {
 		return append(lines, "PASS")
 	}
 	return append(lines, "FAIL")
+}
+
+// WriteText writes the result as etcdctl check perf prints it: Lines, one
+// to a line.
+func (r PerfResult) WriteText(w io.Writer) error {
+	var b strings.Builder
+	for _, line := range r.Lines() {
+		b.WriteString(line + "\n")
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("writing the check perf result: %w", err)
+	}
+	return nil
 }
 
 // Judge applies etcdctl's pass rules to a run's successful put latencies

@@ -1,6 +1,8 @@
 package etcd
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -117,5 +119,53 @@ func TestLookupPerfLoad(t *testing.T) {
 	_, err := LookupPerfLoad("bogus")
 	if err == nil || !strings.Contains(err.Error(), `"bogus"`) || !strings.Contains(err.Error(), "s, m, l, xl") {
 		t.Fatalf("LookupPerfLoad(bogus) error = %v, want one naming s, m, l, xl", err)
+	}
+}
+
+// TestPrintPerf: the result is printed as etcdctl check perf prints it.
+func TestPrintPerf(t *testing.T) {
+	s, _ := LookupPerfLoad("s")
+	lats := make([]time.Duration, 140)
+	for i := range lats {
+		lats[i] = 2 * time.Millisecond
+	}
+	r := Judge(lats, map[string]int{"etcdserver: request timed out": 2}, s, time.Second)
+	var out bytes.Buffer
+	if err := r.WriteText(&out); err != nil {
+		t.Fatal(err)
+	}
+	want := `FAIL: too many errors
+FAIL: ERROR(etcdserver: request timed out) -> 2
+PASS: Throughput is 141 writes/s
+PASS: Slowest request took 0.002000s
+PASS: Stddev is 0.000000s
+FAIL
+`
+	if out.String() != want {
+		t.Fatalf("printed:\n%s\nwant:\n%s", out.String(), want)
+	}
+	if err := r.WriteText(failingWriter{}); err == nil {
+		t.Fatal("WriteText ignored a write error")
+	}
+}
+
+// TestPerfResultJSONLeavesEscapingToTheEncoder: etcdctl's "->" stays as it
+// is for an encoder that does not escape HTML (lab's), and json.Marshal
+// still escapes it; no checks are [], not null.
+func TestPerfResultJSONLeavesEscapingToTheEncoder(t *testing.T) {
+	r := PerfResult{Load: "s", Checks: []PerfCheck{{Name: "errors", Line: "FAIL: ERROR(x) -> 2"}}}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil || !strings.Contains(b.String(), `"FAIL: ERROR(x) -> 2"`) {
+		t.Fatalf("unescaped encoder wrote %s, %v", b.String(), err)
+	}
+	escaped, err := json.Marshal(r)
+	if err != nil || !strings.Contains(string(escaped), `-\u003e 2`) {
+		t.Fatalf("json.Marshal wrote %s, %v", escaped, err)
+	}
+	empty, err := json.Marshal(PerfResult{})
+	if err != nil || !strings.Contains(string(empty), `"checks":[]`) {
+		t.Fatalf("no checks: %s, %v", empty, err)
 	}
 }

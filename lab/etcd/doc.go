@@ -5,9 +5,9 @@
 // timing, validated as etcd would validate it.
 //
 // The client side talks to the running cluster over mutual TLS through
-// clientv3: Members and MemberTable (printed exactly as `etcdctl member list
-// -w table` prints it), EndpointStatus (leader, raft term, version, database
-// size per endpoint), Health (as `etcdctl endpoint health` judges it) and
+// clientv3: Members (a MemberList, whose WriteTable prints it exactly as
+// `etcdctl member list -w table` does), EndpointStatus (leader, raft term,
+// version, database size per endpoint), Health (as `etcdctl endpoint health` judges it) and
 // Quorum, the check `lab create` waits for through QuorumCondition: every
 // expected member started, one leader agreed by every endpoint, and a probe
 // key written, read back and deleted.

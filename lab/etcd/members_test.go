@@ -2,6 +2,7 @@ package etcd
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -13,8 +14,8 @@ var updateTable = flag.Bool("update", false, "rewrite testdata/*.golden from the
 
 // labMembers is what a healthy three-node lab lists, plus a member being
 // added (unstarted, no name) and a learner, to cover every column.
-func labMembers() []Member {
-	return []Member{
+func labMembers() MemberList {
+	return MemberList{
 		{ID: 0x8e9e05c52164694d, Name: "k8smaster0", Status: MemberStarted,
 			PeerURLs: []string{"https://192.168.199.200:2380"}, ClientURLs: []string{"https://192.168.199.200:2379"}},
 		{ID: 0x2f7a4c1b0d3e5f60, Name: "k8smaster1", Status: MemberStarted,
@@ -29,7 +30,7 @@ func labMembers() []Member {
 
 func TestMemberTableGolden(t *testing.T) {
 	var buf bytes.Buffer
-	if err := MemberTable(&buf, labMembers()); err != nil {
+	if err := labMembers().WriteTable(&buf); err != nil {
 		t.Fatal(err)
 	}
 	golden := filepath.Join("testdata", "member-table.golden")
@@ -48,8 +49,8 @@ func TestMemberTableGolden(t *testing.T) {
 }
 
 func TestMemberTableWriteError(t *testing.T) {
-	if err := MemberTable(failingWriter{}, labMembers()); err == nil {
-		t.Fatal("MemberTable ignored a write error")
+	if err := labMembers().WriteTable(failingWriter{}); err == nil {
+		t.Fatal("WriteTable ignored a write error")
 	}
 }
 
@@ -69,5 +70,18 @@ func TestMemberIDText(t *testing.T) {
 	}
 	if err := back.UnmarshalText([]byte("xyz")); err == nil {
 		t.Fatal("UnmarshalText accepted a non-hex ID")
+	}
+}
+
+// TestMemberListJSON: no members and no URLs are [], not null.
+func TestMemberListJSON(t *testing.T) {
+	b, err := json.Marshal(MemberList(nil))
+	if err != nil || string(b) != "[]" {
+		t.Fatalf("no members: %s, %v", b, err)
+	}
+	b, err = json.Marshal(MemberList{{ID: 0x1c, Status: MemberUnstarted}})
+	want := `[{"id":"1c","name":"","peer_urls":[],"client_urls":[],"status":"unstarted","is_learner":false}]`
+	if err != nil || string(b) != want {
+		t.Fatalf("unstarted member: %s, %v; want %s", b, err, want)
 	}
 }

@@ -87,7 +87,7 @@ func TestCheckPerf(t *testing.T) {
 		if err := json.Unmarshal(b, &back); err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range []string{"load", "prefix", "requests", "errors", "throughput", "slowest", "average", "stddev", "elapsed", "deleted", "checks", "pass"} {
+		for _, k := range []string{"load", "prefix", "requests", "errors", "throughput", "slowest_s", "average_s", "stddev_s", "elapsed_s", "deleted", "checks", "pass"} {
 			if _, ok := back[k]; !ok {
 				t.Errorf("JSON %s lacks %q", b, k)
 			}

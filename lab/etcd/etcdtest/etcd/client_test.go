@@ -65,7 +65,7 @@ func TestCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
-		if err := etcd.MemberTable(&buf, members); err != nil {
+		if err := members.WriteTable(&buf); err != nil {
 			t.Fatal(err)
 		}
 		if want := etcdctlTable(t, *resp); buf.String() != want {

@@ -88,8 +88,8 @@ func TestPerfLoadsAreEtcdctls(t *testing.T) {
 // added (unstarted, no name) and a learner, to cover every column: the
 // members of lab/etcd's member-table.golden, whose text etcdctl must print
 // the same way.
-func labMembers() []etcd.Member {
-	return []etcd.Member{
+func labMembers() etcd.MemberList {
+	return etcd.MemberList{
 		{ID: 0x8e9e05c52164694d, Name: "k8smaster0", Status: etcd.MemberStarted,
 			PeerURLs: []string{"https://192.168.199.200:2380"}, ClientURLs: []string{"https://192.168.199.200:2379"}},
 		{ID: 0x2f7a4c1b0d3e5f60, Name: "k8smaster1", Status: etcd.MemberStarted,
@@ -136,7 +136,7 @@ func etcdctlTable(t *testing.T, r clientv3.MemberListResponse) string {
 
 func TestMemberTableIsEtcdctls(t *testing.T) {
 	var buf bytes.Buffer
-	if err := etcd.MemberTable(&buf, labMembers()); err != nil {
+	if err := labMembers().WriteTable(&buf); err != nil {
 		t.Fatal(err)
 	}
 	if want := etcdctlTable(t, asResponse(labMembers())); buf.String() != want {
