@@ -37,6 +37,10 @@ type Options struct {
 	// CheckPerfDuration is how long check perf runs at the end of each arm
 	// (0: skip it).
 	CheckPerfDuration time.Duration
+	// NoRestore leaves the lab as the last arm left it instead of
+	// restoring it: for a lab that is destroyed next (make demo), the
+	// restore's fresh cluster is a bootstrap no one uses.
+	NoRestore bool
 	// Probe bounds the disk probe before each arm.
 	Probe disk.ProbeOptions
 	// EtcdBinaries are the etcd binaries of the arms that run their own
@@ -59,7 +63,7 @@ type EtcdBinary struct {
 // Defaults for Options.
 const (
 	DefaultDuration          = 90 * time.Second
-	DefaultFirstLeaderWait   = 2 * time.Minute
+	DefaultFirstLeaderWait   = time.Minute
 	DefaultCheckPerfDuration = 20 * time.Second
 )
 
@@ -103,6 +107,10 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if ctx.Err() != nil {
 		// Interrupted: the report of the arms done is written; restoring
 		// the lab would take minutes the user just refused.
+		return rep, err
+	}
+	if o.NoRestore {
+		r.Progress.Printf("not restoring the lab (--restore=false): its members run the last arm's disk profile, timeouts and etcd")
 		return rep, err
 	}
 	if rerr := r.restore(ctx, restoreWait(rep.Arms)); rerr != nil {
