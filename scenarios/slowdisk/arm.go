@@ -76,7 +76,7 @@ func (r *runner) arm(ctx context.Context, a Arm) (report.Arm, error) {
 	}
 	var probes []disk.ProbeResult
 	if err := timed(&wall.Probe, func() (err error) {
-		probes, err = r.probe(ctx, dir, probeFor(a, r.Probe))
+		probes, out.ProbeFrom, err = r.probeOnce(ctx, a.Name, dir, probeFor(a, r.Probe))
 		return err
 	}); err != nil {
 		return out, err
@@ -140,12 +140,27 @@ func probeFor(a Arm, o disk.ProbeOptions) disk.ProbeOptions {
 	return o
 }
 
+// probeOnce is r.probe, unless an earlier arm probed the disks with the
+// same options on the profile they still have: then it is that probe
+// (kept again as this arm's evidence), and from names that arm.
+func (r *runner) probeOnce(ctx context.Context, arm, dir string, o disk.ProbeOptions) (results []disk.ProbeResult, from string, err error) {
+	if p, ok := r.disk.probes[o]; ok && r.disk.known {
+		r.Progress.Printf("  %s: the disks' profile is unchanged since %s probed it: using that probe", arm, p.arm)
+		return p.results, p.arm, writeJSON(filepath.Join(dir, "probe.json"), p.results)
+	}
+	results, err = r.probe(ctx, dir, o)
+	if err == nil && r.disk.known {
+		r.disk.probes[o] = probeRun{arm: arm, results: results}
+	}
+	return results, "", err
+}
+
 // probe measures every data disk with o and keeps the results as evidence.
 func (r *runner) probe(ctx context.Context, dir string, o disk.ProbeOptions) ([]disk.ProbeResult, error) {
 	var results []disk.ProbeResult
 	err := r.backoff.retry(ctx, "probing the disks", func(ctx context.Context) error {
 		var err error
-		results, err = r.Lab.ProbeDisks(ctx, r.Lab.State.Plan.Nodes, o)
+		results, err = r.probeDisks(ctx, o)
 		return err
 	})
 	if err != nil {
