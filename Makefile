@@ -49,8 +49,8 @@ etcd: build
 # DEMO_CREATE adds create flags (e.g. --subnet 192.168.214.0/24); the lab's
 # state directory is LAB_STATE_DIR's, as for every lab command.
 DEMO_OUT    ?= demo-report
-DEMO_DURATION ?= 90s
-DEMO_ARMS   ?= ssd,hdd,hdd-tuned,hdd@v3.4.23,hdd-tuned@v3.4.23
+DEMO_DURATION ?= 60s
+DEMO_ARMS   ?= ssd,hdd,hdd@v3.4.23,hdd-tuned@v3.4.23
 DEMO_CREATE ?=
 DEMO_TARGET ?= 720
 demo: setup build image etcd
@@ -75,8 +75,8 @@ define demo-run
 	$(BIN) --lab $(DEMO_LAB) create --accel $(ACCEL) --cpus 1 --memory 768 $(DEMO_CREATE) || { $(BIN) --lab $(DEMO_LAB) destroy; exit 1; }; \
 	t2=$$(date +%s); \
 	$(BIN) --lab $(DEMO_LAB) status; \
-	echo "+ $(BIN) --lab $(DEMO_LAB) scenario slow-disk --arms $(DEMO_ARMS) --duration $(DEMO_DURATION) --out $(DEMO_OUT)"; \
-	$(BIN) --lab $(DEMO_LAB) scenario slow-disk --arms $(DEMO_ARMS) --duration $(DEMO_DURATION) --out $(DEMO_OUT); rc=$$?; \
+	echo "+ $(BIN) --lab $(DEMO_LAB) scenario slow-disk --arms $(DEMO_ARMS) --duration $(DEMO_DURATION) --restore=false --out $(DEMO_OUT)"; \
+	$(BIN) --lab $(DEMO_LAB) scenario slow-disk --arms $(DEMO_ARMS) --duration $(DEMO_DURATION) --restore=false --out $(DEMO_OUT); rc=$$?; \
 	t3=$$(date +%s); \
 	echo "+ $(BIN) --lab $(DEMO_LAB) destroy"; $(BIN) --lab $(DEMO_LAB) destroy || rc=1; \
 	t4=$$(date +%s); all=$$((t4-t0)); \

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/lab/spec"
+	labssh "github.com/kthw-lab/lab/lab/ssh"
 )
 
 // carried returns the lab binary to carry to the nodes, checked and
@@ -26,12 +27,15 @@ func carried(path string) (guest.Carried, error) {
 // runProbe runs probe as root on node n with the carried lab binary, which
 // it first uploads to guest.LabBinary unless the node has it already (same
 // sha256), and returns what the probe printed.
-func (l *Lab) runProbe(ctx context.Context, n spec.Node, bin guest.Carried, probe guest.FsyncProbe) (string, error) {
-	c, err := l.SSH(ctx, n)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
+func (l *Lab) runProbe(ctx context.Context, n spec.Node, bin guest.Carried, probe guest.FsyncProbe) (out string, err error) {
+	err = l.withConn(ctx, n, func(c *labssh.Client) (err error) {
+		out, err = runProbeOn(ctx, c, n, bin, probe)
+		return err
+	})
+	return out, err
+}
+
+func runProbeOn(ctx context.Context, c *labssh.Client, n spec.Node, bin guest.Carried, probe guest.FsyncProbe) (string, error) {
 	out, _, err := c.Run(ctx, guest.AsRoot(bin.CurrentScript()))
 	if err != nil {
 		return "", fmt.Errorf("checking %s on %s: %w", guest.LabBinary, n.Name, err)

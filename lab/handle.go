@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"strings"
@@ -33,7 +34,15 @@ type Lab struct {
 	// may have none yet): returned by what needs them, while status and
 	// export still show the rest.
 	keysErr error
+	// conns keeps one SSH connection per node for RunAsRoot and its kin:
+	// a scenario runs a dozen commands per node and arm, and a handshake
+	// costs a guest under emulation a second or two.
+	conns labssh.Pool
 }
+
+// Close closes the connections the lab keeps to its nodes; a program that
+// exits need not call it.
+func (l *Lab) Close() error { return l.conns.Close() }
 
 // Open reads the lab in store (its state and keys) on host. A lab that
 // does not exist is fs.ErrNotExist, with how to create it. Closing the
@@ -122,15 +131,38 @@ func (l *Lab) SSH(ctx context.Context, n spec.Node) (*labssh.Client, error) {
 
 // RunAsRoot runs a shell script on node n with sudo and returns its output.
 func (l *Lab) RunAsRoot(ctx context.Context, n spec.Node, script string) (string, error) {
-	// Dialing twice is harmless (nothing ran yet); running twice may not
-	// be, so only the dial is retried.
-	c, err := l.SSH(ctx, n)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	out, _, err := c.Run(ctx, guest.AsRoot(script))
+	return l.RunAsRootInput(ctx, n, script, nil)
+}
+
+// RunAsRootInput is RunAsRoot with stdin as the script's standard input
+// (a file to install, for example).
+func (l *Lab) RunAsRootInput(ctx context.Context, n spec.Node, script string, stdin io.Reader) (string, error) {
+	var out []byte
+	err := l.withConn(ctx, n, func(c *labssh.Client) (err error) {
+		out, _, err = c.RunInput(ctx, guest.AsRoot(script), stdin)
+		return err
+	})
 	return string(out), err
+}
+
+// withConn runs f on the lab's kept connection to n. Dialing is retried
+// (nothing ran yet); f is not (running twice may not be harmless). A
+// connection that failed other than by a command's exit status is dropped,
+// so the next call dials afresh.
+func (l *Lab) withConn(ctx context.Context, n spec.Node, f func(*labssh.Client) error) error {
+	cfg, err := l.SSHConfig(n)
+	if err != nil {
+		return err
+	}
+	c, err := l.conns.Get(ctx, cfg, labssh.DefaultDialAttempts)
+	if err != nil {
+		return err
+	}
+	err = f(c)
+	if labssh.Broken(err) {
+		l.conns.Drop(c)
+	}
+	return err
 }
 
 // EtcdConfig is how the host reaches the lab's etcd: every member's client

@@ -62,6 +62,8 @@ func slowDiskCommand(g *globals) *cli.Command {
 		&cli.StringFlag{Name: "junit", Destination: &opts.junit, Usage: "also write a JUnit XML file, one test case per arm"},
 		&cli.IntFlag{Name: "repeats", Value: 1, Destination: &opts.repeats, Usage: "run the arms this many times (reports in run-1, run-2 ...)"},
 		&cli.BoolFlag{Name: "create", Destination: &opts.create, Usage: "create the lab first when it does not exist (takes create's flags)"},
+		&cli.BoolFlag{Name: "restore", Value: true, Destination: &opts.restore, Usage: "afterwards put the lab back as create left it (ssd profile, its timeouts, " +
+			"a fresh cluster); --restore=false leaves it as the last arm left it, for a lab you destroy next (make demo does)"},
 		&cli.BoolFlag{Name: "strict", Destination: &opts.strict, Usage: "exit 1 when a report does not show the story's contrast (for CI)"},
 	}
 	return &cli.Command{
@@ -109,6 +111,7 @@ type slowDiskFlags struct {
 	junit     string
 	repeats   int
 	create    bool
+	restore   bool
 	strict    bool
 }
 
@@ -138,7 +141,7 @@ func (opts *slowDiskFlags) check(g *globals, c *cli.Context) (slowdisk.Options, 
 		return slowdisk.Options{}, fmt.Errorf("--fsync-latency %s: want a positive duration such as 1s (the story's), or leave it out", opts.fsync)
 	}
 	o := slowdisk.Options{Arms: arms, Duration: duration, CheckPerfDuration: opts.checkPerf,
-		FsyncLatency: opts.fsync, EtcdBinaries: binaries, OutDir: out}
+		FsyncLatency: opts.fsync, EtcdBinaries: binaries, OutDir: out, NoRestore: !opts.restore}
 	return o, slowdisk.Check(o)
 }
 

@@ -46,6 +46,10 @@ type Arm struct {
 	FsyncP50 Seconds `json:"probe_fsync_p50_s"`
 	FsyncP99 Seconds `json:"probe_fsync_p99_s"`
 	FsyncMax Seconds `json:"probe_fsync_max_s"`
+	// ProbeFrom names the earlier arm whose probe these figures are, when
+	// the disk's profile had not changed since that identical probe and
+	// was not probed again; "" when the arm probed its disks itself.
+	ProbeFrom string `json:"probe_from,omitempty"`
 
 	// Phases are the windows of the arm: bootstrap, observation, check
 	// perf.

@@ -24,7 +24,8 @@ var Glossary = []Term{
 	{"phase lengths", PerPhase, "how long each phase took, as measured by the host's clock."},
 	{"probe fsync p50 / p99", "before the arm, etcd stopped",
 		"etcd's recommended probe (2300-byte write + fdatasync, repeated) on each node's data disk with the arm's profile; " +
-			"the slowest node's quantiles, measured, not estimated."},
+			"the slowest node's quantiles, measured, not estimated. A disk whose profile has not changed since an earlier " +
+			"arm's identical probe is not probed again: the arm shows that probe, and names it (\"probe of hdd\")."},
 	{"WAL fsync mean; p50, p99 bucket", "bootstrap + observation",
 		"etcd_disk_wal_fsync_duration_seconds of every member, from its fresh start to the end of the observation, summed. " +
 			"The mean is exact (sum / count); a quantile is shown as the upper bound of the histogram bucket it falls in " +

@@ -34,7 +34,7 @@ func rows(r Report) []row {
 		{"heartbeat / election", func(a Arm) string {
 			return formatTimeout(a.Heartbeat) + " / " + formatTimeout(a.Election)
 		}},
-		{"probe fsync p50 / p99", func(a Arm) string { return orDash(a.FsyncP50) + " / " + orDash(a.FsyncP99) }},
+		{"probe fsync p50 / p99", probeCell},
 		{"phase lengths", phasesCell},
 		{"WAL fsync mean; p50, p99 bucket", walCell},
 		{"WAL fsync mean; p99 bucket", checkPerfWALCell},
@@ -220,4 +220,14 @@ func armNames(r Report) []string {
 		names[i] = a.Name
 	}
 	return names
+}
+
+// probeCell is the probe's quantiles, naming the earlier arm whose probe
+// they are when the disk was not probed again.
+func probeCell(a Arm) string {
+	cell := orDash(a.FsyncP50) + " / " + orDash(a.FsyncP99)
+	if a.ProbeFrom != "" {
+		cell += " (probe of " + a.ProbeFrom + ")"
+	}
+	return cell
 }

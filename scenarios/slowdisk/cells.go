@@ -56,9 +56,7 @@ func OpenSession(o Options) (*Session, error) {
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the evidence directory: %w", err)
 	}
-	r := &runner{Options: o, cl: &cluster{st: o.Lab.State, lab: o.Lab, backoff: defaultBackoff},
-		etcdCfg: etcdCfg, backoff: defaultBackoff}
-	return &Session{r: r}, nil
+	return &Session{r: newRunner(o, etcdCfg)}, nil
 }
 
 // Run runs one cell and returns its result, as an arm's. The cluster is

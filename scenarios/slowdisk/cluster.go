@@ -15,7 +15,6 @@ import (
 	"github.com/kthw-lab/lab/lab"
 	"github.com/kthw-lab/lab/lab/guest"
 	"github.com/kthw-lab/lab/lab/spec"
-	labssh "github.com/kthw-lab/lab/lab/ssh"
 	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
@@ -194,16 +193,7 @@ func (c *cluster) send(ctx context.Context, n spec.Node, script string, open fun
 		if c.upload != nil {
 			return c.upload(ctx, n, script, f)
 		}
-		cfg, err := c.lab.SSHConfig(n)
-		if err != nil {
-			return err
-		}
-		cl, err := labssh.Dial(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer cl.Close()
-		_, _, err = cl.RunInput(ctx, guest.AsRoot(script), f)
+		_, err = c.lab.RunAsRootInput(ctx, n, script, f)
 		return err
 	})
 }

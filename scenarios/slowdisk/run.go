@@ -37,6 +37,10 @@ type Options struct {
 	// CheckPerfDuration is how long check perf runs at the end of each arm
 	// (0: skip it).
 	CheckPerfDuration time.Duration
+	// NoRestore leaves the lab as the last arm left it instead of
+	// restoring it: for a lab that is destroyed next (make demo), the
+	// restore's fresh cluster is a bootstrap no one uses.
+	NoRestore bool
 	// Probe bounds the disk probe before each arm.
 	Probe guest.ProbeOptions
 	// EtcdBinaries are the etcd binaries of the arms that run their own
@@ -59,7 +63,7 @@ type EtcdBinary struct {
 // Defaults for Options.
 const (
 	DefaultDuration          = 90 * time.Second
-	DefaultFirstLeaderWait   = 2 * time.Minute
+	DefaultFirstLeaderWait   = time.Minute
 	DefaultCheckPerfDuration = 20 * time.Second
 )
 
@@ -93,8 +97,7 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the report directory: %w", err)
 	}
-	r := &runner{Options: o, cl: &cluster{st: o.Lab.State, lab: o.Lab, backoff: defaultBackoff},
-		etcdCfg: etcdCfg, backoff: defaultBackoff}
+	r := newRunner(o, etcdCfg)
 	r.runArm, r.resetLab = r.arm, r.resetAfterFailure
 	r.write = func(rep report.Report) error { return report.Write(o.OutDir, rep) }
 	rep := &report.Report{Scenario: "slow-disk", Started: time.Now().UTC(), Host: o.Host,
@@ -103,6 +106,10 @@ func Run(ctx context.Context, o Options) (*report.Report, error) {
 	if ctx.Err() != nil {
 		// Interrupted: the report of the arms done is written; restoring
 		// the lab would take minutes the user just refused.
+		return rep, err
+	}
+	if o.NoRestore {
+		r.Progress.Printf("not restoring the lab (--restore=false): its members run the last arm's disk profile, timeouts and etcd")
 		return rep, err
 	}
 	if rerr := r.restore(ctx, restoreWait(rep.Arms)); rerr != nil {
@@ -199,6 +206,42 @@ type runner struct {
 	runArm   func(context.Context, Arm) (report.Arm, error)
 	resetLab func(context.Context) error
 	write    func(report.Report) error
+	// disk is what the data disks are known to be: the profile last set
+	// on every node and the probes taken on it since. Arms and cells in a
+	// row on the same profile skip setting it again and reuse an
+	// identical probe: the disk under them has not changed.
+	disk diskState
+	// applyProfile and probeDisks set and probe every node's data disk
+	// (the lab's); tests replace them.
+	applyProfile func(context.Context, guest.Profile) error
+	probeDisks   func(context.Context, guest.ProbeOptions) ([]guest.ProbeResult, error)
+}
+
+// newRunner is the runner of arms or cells on o.Lab.
+func newRunner(o Options, etcdCfg etcd.ClientConfig) *runner {
+	r := &runner{Options: o, cl: &cluster{st: o.Lab.State, lab: o.Lab, backoff: defaultBackoff},
+		etcdCfg: etcdCfg, backoff: defaultBackoff}
+	r.applyProfile = func(ctx context.Context, p guest.Profile) error {
+		return r.Lab.SetDiskProfile(ctx, r.Lab.State.Plan.Nodes, p)
+	}
+	r.probeDisks = func(ctx context.Context, o guest.ProbeOptions) ([]guest.ProbeResult, error) {
+		return r.Lab.ProbeDisks(ctx, r.Lab.State.Plan.Nodes, o)
+	}
+	return r
+}
+
+// diskState is the data disks' profile as last set, and the probes taken
+// on it, by options.
+type diskState struct {
+	profile guest.Profile
+	known   bool
+	probes  map[guest.ProbeOptions]probeRun
+}
+
+// probeRun is one probe of every node's disk, and the arm that took it.
+type probeRun struct {
+	arm     string
+	results []guest.ProbeResult
 }
 
 // Bounds of the restore's wait for the fresh cluster to serve: a bootstrap
@@ -291,7 +334,16 @@ func (r *runner) evidenceDir(a Arm) (string, error) {
 // setProfile applies p on every node, retrying failed connections (the
 // profile's script is safe to run twice).
 func (r *runner) setProfile(ctx context.Context, p guest.Profile) error {
-	return r.backoff.retry(ctx, "setting the disk profile "+p.Name, func(ctx context.Context) error {
-		return r.Lab.SetDiskProfile(ctx, r.Lab.State.Plan.Nodes, p)
+	if r.disk.known && r.disk.profile == p {
+		return nil
+	}
+	// Until every node has it, the disks are whatever the failure left.
+	r.disk = diskState{}
+	err := r.backoff.retry(ctx, "setting the disk profile "+p.Name, func(ctx context.Context) error {
+		return r.applyProfile(ctx, p)
 	})
+	if err == nil {
+		r.disk = diskState{profile: p, known: true, probes: map[guest.ProbeOptions]probeRun{}}
+	}
+	return err
 }

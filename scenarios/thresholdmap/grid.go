@@ -165,9 +165,12 @@ func hasPreVote(version string) bool {
 }
 
 // Cells are the grid's cells in the order they run: by version (as
-// given), pre-vote on before off, then repeat, then election timeout and
-// fsync latency each ascending. The order is the same for the same grid
-// on every machine, which sharding relies on.
+// given), pre-vote on before off, then repeat, then fsync latency and
+// election timeout each ascending. Cells in a row on one fsync latency
+// and version share the disk's profile, its probe and the etcd install
+// (slowdisk.Session), so the election timeout varies fastest. The order
+// is the same for the same grid on every machine, which sharding relies
+// on.
 func (g Grid) Cells() []Cell {
 	fsync, election := slices.Clone(g.Fsync), slices.Clone(g.Election)
 	slices.Sort(fsync)
@@ -180,8 +183,8 @@ func (g Grid) Cells() []Cell {
 		}
 		for _, off := range prevote {
 			for r := 1; r <= max(1, g.Repeats); r++ {
-				for _, e := range election {
-					for _, f := range fsync {
+				for _, f := range fsync {
+					for _, e := range election {
 						out = append(out, Cell{Version: v, PreVoteOff: off, Election: e,
 							Heartbeat: g.heartbeat(e), Fsync: f, Repeat: r})
 					}
@@ -218,8 +221,8 @@ func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.I, s.N) }
 
 // Of returns the shard's cells: every n-th cell of the order, starting at
 // the i-th. Dealing the cells round-robin spreads slow and fast cells
-// (fsync varies fastest) evenly over the shards, and every cell is in
-// exactly one shard for any n.
+// (short and long election timeouts) evenly over the shards, and every
+// cell is in exactly one shard for any n.
 func (s Shard) Of(cells []Cell) []Cell {
 	var out []Cell
 	for k, c := range cells {
