@@ -25,12 +25,6 @@ import (
 // with lab report merge: the merged map has the single run's cells and
 // the same corners.
 func TestThresholdMap(t *testing.T) {
-	if os.Getenv("LAB_E2E_THRESHOLD_MAP") == "" {
-		// Loud, not quiet: go test -v prints it in make test's log.
-		t.Skip("NOT RUN: TestThresholdMap needs about 14 minutes of VMs and has run green " +
-			"only once (2026-11-30, 819 s), so make test leaves it out until it has again; " +
-			"run it with `make e2e-threshold-map` (LAB_E2E_THRESHOLD_MAP=1)")
-	}
 	connectLibvirt(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Minute)
 	defer cancel()
