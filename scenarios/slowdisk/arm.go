@@ -248,8 +248,17 @@ func (r *runner) observe(ctx context.Context, a Arm, out *report.Arm, election t
 	obs.Requests = w.Run(wctx)
 	stop()
 	obs.Windows.ObservationEnd = time.Since(start)
+	// The members of a cluster that never elected did not serve /metrics
+	// (the threshold map's 3.4 cells waited out every retry, half a minute
+	// a read): one attempt says so.
+	mb := r.backoff
+	select {
+	case <-leader:
+	default:
+		mb = backoff{Attempts: 1}
+	}
 	// The metrics first: their window should end with the observation's.
-	r.eachMetrics(ctx, dir, "-observation", func(i int, s measure.Snapshot) { obs.Metrics[i].After = s })
+	r.eachMetrics(ctx, dir, "-observation", mb, func(i int, s measure.Snapshot) { obs.Metrics[i].After = s })
 	if cpuErr == nil {
 		out.CPU, cpuErr = cpuFigures(ctx, r.cl, cpuBefore)
 	}
@@ -267,7 +276,7 @@ func (r *runner) observe(ctx context.Context, a Arm, out *report.Arm, election t
 			r.Progress.Printf("  %s: no leader in the whole observation: check perf skipped", a.Name)
 		}
 	}
-	r.eachMetrics(ctx, dir, "", func(i int, s measure.Snapshot) { obs.Metrics[i].End = s })
+	r.eachMetrics(ctx, dir, "", mb, func(i int, s measure.Snapshot) { obs.Metrics[i].End = s })
 	obs.Windows.End = time.Since(start)
 	stopSampling()
 	obs.Timeline = <-timeline
@@ -277,12 +286,12 @@ func (r *runner) observe(ctx context.Context, a Arm, out *report.Arm, election t
 // eachMetrics reads every member's /metrics at once (a member that does
 // not serve costs its retries once, not once per node), keeping each as
 // metrics-NODE{suffix}.txt, and gives what node i said to set.
-func (r *runner) eachMetrics(ctx context.Context, dir, suffix string, set func(i int, s measure.Snapshot)) {
+func (r *runner) eachMetrics(ctx context.Context, dir, suffix string, b backoff, set func(i int, s measure.Snapshot)) {
 	var wg sync.WaitGroup
 	snaps := make([]measure.Snapshot, len(r.Lab.State.Plan.Nodes))
 	for i, n := range r.Lab.State.Plan.Nodes {
 		wg.Go(func() {
-			snaps[i] = r.metrics(ctx, n.Name, n.ClientURL, filepath.Join(dir, "metrics-"+n.Name+suffix+".txt"))
+			snaps[i] = r.metrics(ctx, b, n.Name, n.ClientURL, filepath.Join(dir, "metrics-"+n.Name+suffix+".txt"))
 		})
 	}
 	wg.Wait()
@@ -293,10 +302,10 @@ func (r *runner) eachMetrics(ctx context.Context, dir, suffix string, set func(i
 
 // metrics reads a member's /metrics, keeps the text at path as evidence
 // and returns what it says; a zero Snapshot when it could not be read.
-func (r *runner) metrics(ctx context.Context, member, clientURL, path string) measure.Snapshot {
+func (r *runner) metrics(ctx context.Context, b backoff, member, clientURL, path string) measure.Snapshot {
 	client := measure.HTTPClient(r.etcdCfg.TLS, r.etcdCfg.Dial)
 	var text []byte
-	err := r.backoff.retry(ctx, "", func(ctx context.Context) error {
+	err := b.retry(ctx, "", func(ctx context.Context) error {
 		var err error
 		text, err = measure.FetchMetricsText(ctx, client, clientURL+"/metrics")
 		return err
