@@ -21,7 +21,7 @@ var layers = []struct {
 	{"scenarios", []string{"scenarios"}},
 	{"lab", []string{"lab"}},
 	{"cloudinit, images", []string{"cloudinit", "images"}},
-	{"leaves", []string{"progress"}},
+	{"leaves", []string{"progress", "internal"}},
 }
 
 // layerOf returns the index of the layer pkg (a path inside the module)

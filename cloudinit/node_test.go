@@ -1,34 +1,11 @@
 package cloudinit
 
 import (
-	"bytes"
-	"flag"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/kthw-lab/lab/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got ---\n%s\n--- want ---\n%s", name, got, want)
-	}
-}
 
 // Placeholders stand in for the lab's real keys and certificates: the
 // layout of the documents is under test, not the PKI.
@@ -112,7 +89,7 @@ func TestRepresentativeNodeGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name, got)
+			golden.Check(t, "testdata/"+tc.name, got)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package images
 
 import (
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,12 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kthw-lab/lab/internal/golden"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/kthw-lab/lab/cloudinit"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 // TestGuestConfigurationGolden shows, whole, what the build adds to the root
 // filesystem to make it a lab guest: cloud-init's datasource and modules,
@@ -66,19 +65,7 @@ func TestGuestConfigurationGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "guest.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("guest configuration differs from %s (go test -update rewrites it):\n%s", golden, b.String())
-	}
+	golden.Check(t, filepath.Join("testdata", "guest.golden"), []byte(b.String()))
 }
 
 func indent(s string) string {

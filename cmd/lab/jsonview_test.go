@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/kthw-lab/lab/internal/golden"
 
 	"github.com/kthw-lab/lab/images"
 	"github.com/kthw-lab/lab/images/etcdbin"
@@ -21,8 +22,6 @@ import (
 	"github.com/kthw-lab/lab/lab/spec"
 	"github.com/kthw-lab/lab/scenarios"
 )
-
-var update = flag.Bool("update", false, "rewrite cmd/lab/testdata/*.golden.json from the current output")
 
 // jsonOutputs are, per command, what it prints with -o json, built from
 // fakes of what libvirt, etcd and the guests would report, through the same
@@ -101,13 +100,8 @@ func TestJSONGolden(t *testing.T) {
 			}
 			got := buf.Bytes()
 			path := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.MkdirAll("testdata", 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
+			if golden.Update() {
+				golden.Check(t, path, got)
 			}
 			want, err := os.ReadFile(path)
 			if err != nil {

@@ -5,15 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"syscall"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
+	"github.com/kthw-lab/lab/internal/golden"
+)
 
 func TestFailed(t *testing.T) {
 	tests := []struct {
@@ -79,12 +76,12 @@ func TestRenderGolden(t *testing.T) {
 			if err := r.Render(&text); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "testdata/"+tt.name+".golden.txt", text.Bytes())
+			golden.Check(t, "testdata/"+tt.name+".golden.txt", text.Bytes())
 			js, err := json.MarshalIndent(r, "", "  ")
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "testdata/"+tt.name+".golden.json", append(js, '\n'))
+			golden.Check(t, "testdata/"+tt.name+".golden.json", append(js, '\n'))
 		})
 	}
 }
@@ -117,24 +114,5 @@ func TestRenderWriteError(t *testing.T) {
 	err := Checkup{Checks: []Check{ok("a", "b", true)}}.Render(failingWriter{})
 	if err == nil || err.Error() != "writing the doctor report: disk full" {
 		t.Fatalf("Render = %v", err)
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wantB, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run with -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, wantB) {
-		t.Errorf("%s differs (run with -update if the change is intended)\n--- got\n%s\n--- want\n%s", path, got, wantB)
 	}
 }

@@ -3,14 +3,14 @@ package etcd
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/kthw-lab/lab/internal/golden"
 )
 
 // Declared as a package variable so unit_test.go's init finds it and shares it.
-var updateTable = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 // labMembers is what a healthy three-node lab lists, plus a member being
 // added (unstarted, no name) and a learner, to cover every column.
@@ -33,19 +33,7 @@ func TestMemberTableGolden(t *testing.T) {
 	if err := labMembers().WriteTable(&buf); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "member-table.golden")
-	if *updateTable {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("reading golden file (run with -update to create it): %v", err)
-	}
-	if buf.String() != string(want) {
-		t.Errorf("member table:\n%s\nwant (%s):\n%s", buf.String(), golden, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "member-table.golden"), buf.Bytes())
 }
 
 func TestMemberTableWriteError(t *testing.T) {

@@ -2,7 +2,6 @@ package etcd
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"net/netip"
 	"os"
@@ -10,20 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kthw-lab/lab/internal/golden"
 )
-
-// The -update flag may also be wanted by other tests of this package:
-// package variables initialise before init functions run, so one declared
-// as var update = flag.Bool("update", ...) elsewhere wins and is shared.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
-	}
-}
-
-func updateGolden() bool {
-	return flag.Lookup("update").Value.(flag.Getter).Get().(bool)
-}
 
 // defaultLab is k8smaster0 of the default three-node lab.
 func defaultLab() UnitOptions {
@@ -40,20 +28,7 @@ func TestUnitGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join("testdata", "unit-k8smaster0.golden")
-	if updateGolden() {
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("reading golden file (go test -update creates it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("unit differs from %s (go test -update rewrites it)\n--- got ---\n%s--- want ---\n%s", p, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "unit-k8smaster0.golden"), got)
 }
 
 // execStart is the unit's ExecStart words, failing the test without one.

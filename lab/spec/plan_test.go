@@ -3,18 +3,16 @@ package spec
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
+	"github.com/kthw-lab/lab/internal/golden"
+)
 
 func TestPlanStory(t *testing.T) {
 	p, err := Defaults().Plan()
@@ -70,7 +68,7 @@ func TestPlanStory(t *testing.T) {
 	if p.Etcd.HeartbeatInterval != 100*time.Millisecond || p.Etcd.ElectionTimeout != time.Second || p.Etcd.Version != "3.6.16" {
 		t.Errorf("etcd = %+v", p.Etcd)
 	}
-	golden(t, "plan-kthw-3.golden.json", p)
+	goldenJSON(t, "plan-kthw-3.golden.json", p)
 }
 
 func TestPlanNodeCounts(t *testing.T) {
@@ -205,28 +203,12 @@ func TestPlanJSONRoundTrip(t *testing.T) {
 	}
 }
 
-// golden compares v, as indented JSON, with testdata/name; -update rewrites it.
-func golden(t *testing.T, name string, v any) {
+// goldenJSON compares v, as indented JSON, with testdata/name.
+func goldenJSON(t *testing.T, name string, v any) {
 	t.Helper()
 	got, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run with -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the plan (run with -update if intended):\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", name), append(got, '\n'))
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kthw-lab/lab/internal/golden"
+
 	"libvirt.org/go/libvirtxml"
 )
 
@@ -18,7 +20,7 @@ func TestProbeXMLGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".golden.xml", doc)
+			golden.Check(t, "testdata/"+name+".golden.xml", []byte(doc+"\n"))
 		})
 	}
 }

@@ -1,36 +1,14 @@
 package virt
 
 import (
-	"flag"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kthw-lab/lab/internal/golden"
+
 	"libvirt.org/go/libvirtxml"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run `go test ./lab/virt -update` to create it): %v", err)
-	}
-	if got+"\n" != string(want) {
-		t.Errorf("%s differs from the golden file (rerun with -update if intended)\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
-}
 
 func testNetworkSpec(mode string) NetworkSpec {
 	return NetworkSpec{
@@ -64,7 +42,7 @@ func TestNetworkXMLGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "network-"+mode+".golden.xml", doc)
+			golden.Check(t, "testdata/network-"+mode+".golden.xml", []byte(doc+"\n"))
 
 			var def libvirtxml.Network
 			if err := def.Unmarshal(doc); err != nil {
@@ -88,7 +66,7 @@ func TestPoolXMLGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "pool.golden.xml", doc)
+	golden.Check(t, "testdata/pool.golden.xml", []byte(doc+"\n"))
 }
 
 func TestVolumeXMLGolden(t *testing.T) {
@@ -105,7 +83,7 @@ func TestVolumeXMLGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".golden.xml", doc)
+			golden.Check(t, "testdata/"+name+".golden.xml", []byte(doc+"\n"))
 		})
 	}
 }
@@ -125,7 +103,7 @@ func TestDomainXMLGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, name+".golden.xml", doc)
+			golden.Check(t, "testdata/"+name+".golden.xml", []byte(doc+"\n"))
 		})
 	}
 }

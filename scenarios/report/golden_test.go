@@ -3,32 +3,11 @@ package report
 import (
 	"bytes"
 	"encoding/xml"
-	"flag"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/kthw-lab/lab/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it); got:\n%s", name, got)
-	}
-}
 
 func render(t *testing.T, write func(io.Writer) error) []byte {
 	t.Helper()
@@ -40,31 +19,31 @@ func render(t *testing.T, write func(io.Writer) error) []byte {
 }
 
 func TestGoldenTable(t *testing.T) {
-	golden(t, "story.golden.txt", render(t, func(w io.Writer) error { return Table(w, story()) }))
+	golden.Check(t, "testdata/story.golden.txt", render(t, func(w io.Writer) error { return Table(w, story()) }))
 }
 
 func TestGoldenMarkdown(t *testing.T) {
-	golden(t, "story.golden.md", render(t, func(w io.Writer) error { return WriteMarkdown(w, story(), Charts()) }))
+	golden.Check(t, "testdata/story.golden.md", render(t, func(w io.Writer) error { return WriteMarkdown(w, story(), Charts()) }))
 }
 
 func TestGoldenJSON(t *testing.T) {
-	golden(t, "story.golden.json", render(t, func(w io.Writer) error { return WriteJSON(w, story()) }))
+	golden.Check(t, "testdata/story.golden.json", render(t, func(w io.Writer) error { return WriteJSON(w, story()) }))
 }
 
 func TestGoldenJUnit(t *testing.T) {
-	golden(t, "story.golden.junit.xml", render(t, func(w io.Writer) error { return WriteJUnit(w, story()) }))
+	golden.Check(t, "testdata/story.golden.junit.xml", render(t, func(w io.Writer) error { return WriteJUnit(w, story()) }))
 }
 
 func TestGoldenLeaderTermSVG(t *testing.T) {
 	got := LeaderTermSVG(story())
 	wellFormed(t, got)
-	golden(t, "story.golden.leader-term.svg", got)
+	golden.Check(t, "testdata/story.golden.leader-term.svg", got)
 }
 
 func TestGoldenFsyncSVG(t *testing.T) {
 	got := FsyncSVG(story())
 	wellFormed(t, got)
-	golden(t, "story.golden.fsync.svg", got)
+	golden.Check(t, "testdata/story.golden.fsync.svg", got)
 }
 
 // wellFormed parses doc as XML to the end and checks that its root is an
@@ -93,5 +72,5 @@ func wellFormed(t *testing.T, doc []byte) {
 func TestGoldenLeadershipSVG(t *testing.T) {
 	got := LeadershipSVG(story())
 	wellFormed(t, got)
-	golden(t, "story.golden.leadership.svg", got)
+	golden.Check(t, "testdata/story.golden.leadership.svg", got)
 }

@@ -3,16 +3,14 @@ package thresholdmap
 import (
 	"bytes"
 	"encoding/xml"
-	"flag"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"github.com/kthw-lab/lab/internal/golden"
+)
 
 // goldenMap is a 4 × 3 grid with every outcome and one cell not measured.
 func goldenMap() Map {
@@ -26,19 +24,7 @@ func goldenMap() Map {
 
 func TestHeatmapGolden(t *testing.T) {
 	got := goldenMap().Heatmap("v3.6.16")
-	path := filepath.Join("testdata", "heatmap.golden.svg")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("heatmap differs from %s (go test -update rewrites it after a deliberate change):\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "heatmap.golden.svg"), got)
 }
 
 // TestHeatmapCellColours reads the SVG as XML and checks each cell's fill
