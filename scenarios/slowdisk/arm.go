@@ -144,12 +144,12 @@ func probeFor(a Arm, o guest.ProbeOptions) guest.ProbeOptions {
 // same options on the profile they still have: then it is that probe
 // (kept again as this arm's evidence), and from names that arm.
 func (r *runner) probeOnce(ctx context.Context, arm, dir string, o guest.ProbeOptions) (results []guest.ProbeResult, from string, err error) {
-	if p, ok := r.disk.probes[o]; ok && r.disk.known {
+	if p, ok := r.disk.probes[o]; ok {
 		r.Progress.Printf("  %s: the disks' profile is unchanged since %s probed it: using that probe", arm, p.arm)
 		return p.results, p.arm, writeJSON(filepath.Join(dir, "probe.json"), p.results)
 	}
 	results, err = r.probe(ctx, dir, o)
-	if err == nil && r.disk.known {
+	if err == nil && r.disk.probes != nil {
 		r.disk.probes[o] = probeRun{arm: arm, results: results}
 	}
 	return results, "", err
@@ -248,13 +248,17 @@ func (r *runner) observe(ctx context.Context, a Arm, out *report.Arm, election t
 	obs.Requests = w.Run(wctx)
 	stop()
 	obs.Windows.ObservationEnd = time.Since(start)
+	var elected bool
+	select {
+	case <-leader:
+		elected = true
+	default:
+	}
 	// The members of a cluster that never elected did not serve /metrics
 	// (the threshold map's 3.4 cells waited out every retry, half a minute
 	// a read): one attempt says so.
 	mb := r.backoff
-	select {
-	case <-leader:
-	default:
+	if !elected {
 		mb = backoff{Attempts: 1}
 	}
 	// The metrics first: their window should end with the observation's.
@@ -265,16 +269,14 @@ func (r *runner) observe(ctx context.Context, a Arm, out *report.Arm, election t
 	if cpuErr != nil {
 		r.Progress.Printf("  %s: CPU figures: %v", a.Name, cpuErr)
 	}
-	select {
-	case <-leader:
+	switch {
+	case elected:
 		r.checkPerf(ctx, out, dir)
-	default:
+	case r.CheckPerfDuration > 0:
 		// check perf needs a leader to write through; on a cluster that
 		// never elected one it can only time out (the story's 3.4 arm
 		// spent 36 s doing so), and its result says "did not run" either way.
-		if r.CheckPerfDuration > 0 {
-			r.Progress.Printf("  %s: no leader in the whole observation: check perf skipped", a.Name)
-		}
+		r.Progress.Printf("  %s: no leader in the whole observation: check perf skipped", a.Name)
 	}
 	r.eachMetrics(ctx, dir, "", mb, func(i int, s measure.Snapshot) { obs.Metrics[i].End = s })
 	obs.Windows.End = time.Since(start)

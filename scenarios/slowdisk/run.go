@@ -230,11 +230,11 @@ func newRunner(o Options, etcdCfg etcd.ClientConfig) *runner {
 	return r
 }
 
-// diskState is the data disks' profile as last set, and the probes taken
-// on it, by options.
+// diskState is the data disks' profile as last set on every node, and the
+// probes taken on it, by options; probes is nil while the disks are
+// unknown (before the first profile, or after one failed to apply).
 type diskState struct {
 	profile guest.Profile
-	known   bool
 	probes  map[guest.ProbeOptions]probeRun
 }
 
@@ -334,7 +334,7 @@ func (r *runner) evidenceDir(a Arm) (string, error) {
 // setProfile applies p on every node, retrying failed connections (the
 // profile's script is safe to run twice).
 func (r *runner) setProfile(ctx context.Context, p guest.Profile) error {
-	if r.disk.known && r.disk.profile == p {
+	if r.disk.probes != nil && r.disk.profile == p {
 		return nil
 	}
 	// Until every node has it, the disks are whatever the failure left.
@@ -343,7 +343,7 @@ func (r *runner) setProfile(ctx context.Context, p guest.Profile) error {
 		return r.applyProfile(ctx, p)
 	})
 	if err == nil {
-		r.disk = diskState{profile: p, known: true, probes: map[guest.ProbeOptions]probeRun{}}
+		r.disk = diskState{profile: p, probes: map[guest.ProbeOptions]probeRun{}}
 	}
 	return err
 }
