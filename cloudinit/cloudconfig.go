@@ -33,8 +33,8 @@ type CloudConfig struct {
 	SSHKeys        *SSHHostKeys `yaml:"ssh_keys,omitempty"`
 	SSHGenKeyTypes []string     `yaml:"ssh_genkeytypes,omitempty"`
 
+	// FSSetup makes file systems; Mount.Commands mounts them (runcmd).
 	FSSetup []Filesystem `yaml:"fs_setup,omitempty"`
-	Mounts  []Mount      `yaml:"mounts,omitempty"`
 
 	WriteFiles []File    `yaml:"write_files,omitempty"`
 	BootCmd    []Command `yaml:"bootcmd,omitempty"`
@@ -103,11 +103,6 @@ func (c CloudConfig) Validate() error {
 	for i, f := range c.FSSetup {
 		if err := f.validate(); err != nil {
 			errs = append(errs, fmt.Errorf("fs_setup[%d]: %w", i, err))
-		}
-	}
-	for i, m := range c.Mounts {
-		if err := m.validate(); err != nil {
-			errs = append(errs, fmt.Errorf("mounts[%d]: %w", i, err))
 		}
 	}
 	seen := make(map[string]bool)

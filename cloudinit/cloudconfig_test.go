@@ -39,11 +39,8 @@ func TestUserDataRoundTrip(t *testing.T) {
 			t.Errorf("permissions %v decode as %T, want a string", p, p)
 		}
 	}
-	if arg := doc["runcmd"].([]any)[0].([]any)[1]; arg != "0700" {
+	if arg := doc["runcmd"].([]any)[2].([]any)[1]; arg != "0700" {
 		t.Errorf("runcmd argument 0700 decodes as %#v", arg)
-	}
-	if pass := doc["mounts"].([]any)[0].([]any)[5]; pass != "2" {
-		t.Errorf("fs_passno decodes as %#v, want \"2\"", pass)
 	}
 }
 
@@ -59,20 +56,17 @@ func TestUserDataOmitsUnsetSettings(t *testing.T) {
 
 func TestUserDataValidation(t *testing.T) {
 	for name, c := range map[string]CloudConfig{
-		"user without name":        {Users: []User{{Shell: "/bin/sh"}}},
-		"relative file":            {WriteFiles: []File{{Path: "etc/x"}}},
-		"unclean file":             {WriteFiles: []File{{Path: "/etc/../x"}}},
-		"setuid file":              {WriteFiles: []File{{Path: "/x", Permissions: 0o4755}}},
-		"unknown encoding":         {WriteFiles: []File{{Path: "/x", Encoding: "zstd"}}},
-		"file written twice":       {WriteFiles: []File{{Path: "/x"}, {Path: "/x"}}},
-		"mount by label":           {Mounts: []Mount{{Device: "LABEL=etcd-data", Dir: "/var/lib/etcd"}}},
-		"mount relative dir":       {Mounts: []Mount{{Device: "/dev/vdb", Dir: "var/lib/etcd"}}},
-		"mount options with space": {Mounts: []Mount{{Device: "/dev/vdb", Dir: "/d", Options: "a b"}}},
-		"fs without device":        {FSSetup: []Filesystem{{Filesystem: "ext4"}}},
-		"fs bad partition":         {FSSetup: []Filesystem{{Filesystem: "ext4", Device: "/dev/vdb", Partition: "first"}}},
-		"empty runcmd":             {RunCmd: []Command{{}}},
-		"runcmd both forms":        {RunCmd: []Command{{Shell: "true", Args: []string{"true"}}}},
-		"empty bootcmd":            {BootCmd: []Command{{Args: []string{}}}},
+		"user without name":  {Users: []User{{Shell: "/bin/sh"}}},
+		"relative file":      {WriteFiles: []File{{Path: "etc/x"}}},
+		"unclean file":       {WriteFiles: []File{{Path: "/etc/../x"}}},
+		"setuid file":        {WriteFiles: []File{{Path: "/x", Permissions: 0o4755}}},
+		"unknown encoding":   {WriteFiles: []File{{Path: "/x", Encoding: "zstd"}}},
+		"file written twice": {WriteFiles: []File{{Path: "/x"}, {Path: "/x"}}},
+		"fs without device":  {FSSetup: []Filesystem{{Filesystem: "ext4"}}},
+		"fs bad partition":   {FSSetup: []Filesystem{{Filesystem: "ext4", Device: "/dev/vdb", Partition: "first"}}},
+		"empty runcmd":       {RunCmd: []Command{{}}},
+		"runcmd both forms":  {RunCmd: []Command{{Shell: "true", Args: []string{"true"}}}},
+		"empty bootcmd":      {BootCmd: []Command{{Args: []string{}}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := c.Marshal(); err == nil {
@@ -186,13 +180,37 @@ func TestNetworkConfigValidation(t *testing.T) {
 }
 
 func TestMountDefaults(t *testing.T) {
-	b, err := encodeYAML(Mount{Device: "/dev/vdc", Dir: "/srv"})
+	cmds, err := Mount{Device: "/dev/vdc", Dir: "/srv"}.Commands()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// All six fields, so cloud-init's own defaults (with _netdev) never
-	// apply.
-	if want := "- /dev/vdc\n- /srv\n- auto\n- defaults,nofail\n- \"0\"\n- \"0\"\n"; string(b) != want {
-		t.Errorf("got\n%s\nwant\n%s", b, want)
+	// All six fields: a missing disk must not block a later boot.
+	if got, want := cmds[1].Shell, "echo '/dev/vdc /srv auto defaults,nofail 0 0' >> /etc/fstab"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestMountCommands(t *testing.T) {
+	cmds, err := Mount{Device: "/dev/vdb", Dir: "/var/lib/etcd", Type: "ext4", PassNo: 2}.Commands()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Command{
+		Shell("mount -t ext4 -o defaults,nofail /dev/vdb /var/lib/etcd || exit 1"),
+		Shell("echo '/dev/vdb /var/lib/etcd ext4 defaults,nofail 0 2' >> /etc/fstab"),
+	}
+	if !reflect.DeepEqual(cmds, want) {
+		t.Errorf("got %q, want %q", cmds, want)
+	}
+	for name, m := range map[string]Mount{
+		"by label":           {Device: "LABEL=etcd-data", Dir: "/var/lib/etcd"},
+		"relative dir":       {Device: "/dev/vdb", Dir: "var/lib/etcd"},
+		"options with space": {Device: "/dev/vdb", Dir: "/d", Options: "a b"},
+		"quote in options":   {Device: "/dev/vdb", Dir: "/d", Options: "x'y"},
+		"shell in type":      {Device: "/dev/vdb", Dir: "/d", Type: "ext4;reboot"},
+	} {
+		if _, err := m.Commands(); err == nil {
+			t.Errorf("%s: Commands accepted %+v", name, m)
+		}
 	}
 }

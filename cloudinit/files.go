@@ -1,9 +1,9 @@
 package cloudinit
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -85,11 +85,9 @@ func (f File) validate() error {
 	return nil
 }
 
-// Mount is a mounts entry, one /etc/fstab line.
+// Mount is a file system to mount, one /etc/fstab line (see Commands).
 type Mount struct {
-	// Device is a device path such as /dev/vdb. cloud-init 22.4 silently
-	// drops LABEL= and UUID= specs (it looks for a block device by that
-	// name), so they are rejected here.
+	// Device is a device path such as /dev/vdb.
 	Device string
 	Dir    string
 	// Type defaults to auto.
@@ -105,9 +103,8 @@ type Mount struct {
 // DefaultMountOptions are a Mount's options when it names none.
 const DefaultMountOptions = "defaults,nofail"
 
-// MarshalYAML writes all six fstab fields, so cloud-init's own defaults
-// (which add _netdev) never apply.
-func (m Mount) MarshalYAML() (any, error) {
+// fstabFields are m's six /etc/fstab fields, defaults filled in.
+func (m Mount) fstabFields() []string {
 	typ, opts := m.Type, m.Options
 	if typ == "" {
 		typ = "auto"
@@ -115,30 +112,38 @@ func (m Mount) MarshalYAML() (any, error) {
 	if opts == "" {
 		opts = DefaultMountOptions
 	}
-	return []string{m.Device, m.Dir, typ, opts, strconv.Itoa(m.Freq), strconv.Itoa(m.PassNo)}, nil
+	return []string{m.Device, m.Dir, typ, opts, strconv.Itoa(m.Freq), strconv.Itoa(m.PassNo)}
 }
 
-// UnmarshalYAML reads what MarshalYAML writes.
-func (m *Mount) UnmarshalYAML(n *yaml.Node) error {
-	var f []string
-	if err := n.Decode(&f); err != nil {
-		return err
+// mountWord is what a Mount field may hold to go into a shell line
+// unquoted: paths, a file system type, comma-separated options.
+var mountWord = regexp.MustCompile(`^[A-Za-z0-9._/+,=-]+$`)
+
+// Commands returns runcmd entries that do what cloud-init's mounts module
+// does for m, without the module and its daemon-reload (seconds under
+// emulation): mount it now, failing the script if that fails, then add its
+// /etc/fstab line for later boots. Mounting before the line is added keeps
+// mount(8) from hinting at a daemon-reload; systemd reads the line at its
+// next reload or boot.
+func (m Mount) Commands() ([]Command, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
 	}
-	if len(f) != 6 {
-		return fmt.Errorf("mount entry has %d fields, want 6", len(f))
+	fields := m.fstabFields()
+	for _, w := range fields {
+		if !mountWord.MatchString(w) {
+			return nil, fmt.Errorf("mount field %q holds a character a shell line cannot take unquoted", w)
+		}
 	}
-	freq, err1 := strconv.Atoi(f[4])
-	pass, err2 := strconv.Atoi(f[5])
-	if err := errors.Join(err1, err2); err != nil {
-		return fmt.Errorf("parsing mount entry for %s: %w", f[1], err)
-	}
-	*m = Mount{Device: f[0], Dir: f[1], Type: f[2], Options: f[3], Freq: freq, PassNo: pass}
-	return nil
+	return []Command{
+		Shell(fmt.Sprintf("mount -t %s -o %s %s %s || exit 1", fields[2], fields[3], m.Device, m.Dir)),
+		Shell(fmt.Sprintf("echo '%s' >> /etc/fstab", strings.Join(fields, " "))),
+	}, nil
 }
 
 func (m Mount) validate() error {
 	if !strings.HasPrefix(m.Device, "/") {
-		return fmt.Errorf("device %q is not a path (cloud-init 22.4 drops LABEL= and UUID= mounts)", m.Device)
+		return fmt.Errorf("device %q is not a path", m.Device)
 	}
 	if !isAbs(m.Dir) {
 		return fmt.Errorf("mount point %q is not absolute and clean", m.Dir)

@@ -2,6 +2,7 @@ package cloudinit
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/kthw-lab/lab/internal/golden"
@@ -39,6 +40,10 @@ func k8smaster0(t *testing.T) (MetaData, NetworkConfig, CloudConfig) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mount, err := Mount{Device: "/dev/vdb", Dir: "/var/lib/etcd", Type: "ext4", Options: DefaultMountOptions, PassNo: 2}.Commands()
+	if err != nil {
+		t.Fatal(err)
+	}
 	user := CloudConfig{
 		Hostname:       "k8smaster0",
 		ManageEtcHosts: true,
@@ -56,18 +61,16 @@ func k8smaster0(t *testing.T) (MetaData, NetworkConfig, CloudConfig) {
 		FSSetup: []Filesystem{{
 			Label: "etcd-data", Filesystem: "ext4", Device: "/dev/vdb", Partition: "auto",
 		}},
-		Mounts: []Mount{{Device: "/dev/vdb", Dir: "/var/lib/etcd", Type: "ext4", Options: DefaultMountOptions, PassNo: 2}},
 		WriteFiles: []File{
 			{Path: "/etc/etcd/ca.pem", Content: testCA, Permissions: 0o644},
 			{Path: "/etc/etcd/kubernetes.pem", Content: testCert, Permissions: 0o600},
 			{Path: "/etc/etcd/kubernetes-key.pem", Content: testKey, Permissions: 0o600},
 			{Path: "/etc/systemd/system/etcd.service", Content: testUnit, Permissions: 0o644},
 		},
-		RunCmd: append(append([]Command{
-			Exec("chmod", "0700", "/var/lib/etcd")},
-			install...),
-			Exec("systemctl", "daemon-reload"),
-			Exec("systemctl", "enable", "--now", "--no-block", "etcd"),
+		RunCmd: slices.Concat(mount,
+			[]Command{Exec("chmod", "0700", "/var/lib/etcd")},
+			install,
+			[]Command{Exec("systemctl", "enable", "--now", "--no-block", "--no-reload", "etcd")},
 		),
 		FinalMessage: ReadyMessage,
 	}

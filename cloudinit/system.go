@@ -28,14 +28,15 @@ type SystemConfig struct {
 // LabSystemConfig is what every lab node's cloud-init runs. Everything
 // happens in the init stage (cloud-init.service), which ends before sshd
 // starts: runcmd only writes its script, scripts_user runs it and
-// final_message prints ReadyMessage on the console. The config and final
-// stages stay (cloud-init status reports done only after the final stage
-// has run) but run no module, so they cost only their start-up, after the
-// node is ready. The list follows CloudConfig's fields:
+// final_message prints ReadyMessage on the console. The image masks the
+// local and config stages (the init stage finds the seed and brings the
+// network up itself); the final stage runs no module but stays, after
+// the node is ready, because cloud-init status reports done only once it
+// has run. The list follows CloudConfig's fields:
 //
 //	bootcmd                     BootCmd (the delay device under the data disk)
 //	write_files                 WriteFiles (certificates, etcd.service)
-//	disk_setup, mounts          FSSetup, Mounts (the etcd data disk)
+//	disk_setup                  FSSetup (the etcd data disk; runcmd mounts it)
 //	set_hostname, update_hostname, update_etc_hosts   Hostname, ManageEtcHosts
 //	users_groups                Users (the lab user and its key)
 //	ssh                         SSHKeys, SSHDeleteKeys, DisableRoot (pinned host key)
@@ -51,7 +52,6 @@ func LabSystemConfig() SystemConfig {
 			"bootcmd",
 			"write_files",
 			"disk_setup",
-			"mounts",
 			"set_hostname",
 			"update_hostname",
 			"update_etc_hosts",

@@ -271,6 +271,14 @@ func guestReport(b *testing.B, state string) map[string]guestFacts {
 // handlers.py[DEBUG]: start: init-network/config-ssh: running config-ssh".
 var ciEvent = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) - [a-z_.]+\[DEBUG\]: (start|finish): ([a-z-]+)(/config-[a-z_]+)?: `)
 
+// ciRun is the line each cloud-init stage starts its log with: "2026-11-29
+// 21:53:50,123 - util.py[DEBUG]: Cloud-init v. 22.4.2 running 'init' at
+// …". cloud-init 22.4 logs no start event for a stage, only its finish.
+var ciRun = regexp.MustCompile(`^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) - [a-z_.]+\[DEBUG\]: Cloud-init v\. \S+ running '([a-z:-]+)' `)
+
+// ciStages names the stages as their finish events do.
+var ciStages = map[string]string{"init-local": "init-local", "init": "init-network", "modules:config": "modules-config", "modules:final": "modules-final"}
+
 // cloudInitEvents returns the stages' durations and the modules, slowest
 // first ("12.3s init-network/config-runcmd"), of the first boot in a
 // cloud-init.log.
@@ -284,6 +292,9 @@ func cloudInitEvents(log string) (map[string]float64, []string) {
 	started := map[string]time.Time{}
 	for _, l := range strings.Split(log, "\n") {
 		m := ciEvent.FindStringSubmatch(l)
+		if r := ciRun.FindStringSubmatch(l); r != nil && ciStages[r[2]] != "" {
+			m = []string{r[0], r[1], "start", ciStages[r[2]], ""}
+		}
 		if m == nil {
 			continue
 		}
@@ -299,7 +310,11 @@ func cloudInitEvents(log string) (map[string]float64, []string) {
 			started[key] = t
 			continue
 		}
-		d := t.Sub(started[key])
+		begun, ok := started[key]
+		if !ok {
+			continue
+		}
+		d := t.Sub(begun)
 		if m[4] == "" {
 			stages[m[3]] = d.Seconds()
 		} else {
@@ -516,4 +531,32 @@ func loadAverage() string {
 		return "unknown"
 	}
 	return strings.Join(strings.Fields(string(data))[:3], " ")
+}
+
+// TestCloudInitEvents reads stage and module times from lines of a real
+// cloud-init 22.4 log, where a stage logs its start only as its "running"
+// line.
+func TestCloudInitEvents(t *testing.T) {
+	log := `2026-11-30 06:53:35,493 - util.py[DEBUG]: Cloud-init v. 22.4.2 running 'init' at Mon, 30 Nov 2026 06:53:35 +0000. Up 26.09 seconds.
+2026-11-30 06:53:37,761 - handlers.py[DEBUG]: start: init-network/config-mounts: running config-mounts with frequency once-per-instance
+2026-11-30 06:53:40,682 - handlers.py[DEBUG]: finish: init-network/config-mounts: SUCCESS: config-mounts ran successfully
+2026-11-30 06:53:48,809 - handlers.py[DEBUG]: finish: init-network: SUCCESS: searching for network datasources
+2026-11-30 06:54:08,134 - util.py[DEBUG]: Cloud-init v. 22.4.2 running 'modules:final' at Mon, 30 Nov 2026 06:54:07 +0000. Up 57.81 seconds.
+2026-11-30 06:54:08,260 - handlers.py[DEBUG]: finish: modules-final: SUCCESS: running modules for final
+2026-11-30 06:58:00,000 - util.py[DEBUG]: Cloud-init v. 22.4.2 running 'init' at Mon, 30 Nov 2026 06:58:00 +0000. Up 5.00 seconds.
+2026-11-30 06:58:09,000 - handlers.py[DEBUG]: finish: init-network: SUCCESS: searching for network datasources
+`
+	stages, mods := cloudInitEvents(log)
+	want := map[string]float64{"init-network": 13.316, "modules-final": 0.126}
+	if len(stages) != len(want) {
+		t.Errorf("stages = %v, want %v", stages, want)
+	}
+	for k, v := range want {
+		if d := stages[k] - v; d > 0.0005 || d < -0.0005 {
+			t.Errorf("stage %s = %.3fs, want %.3fs", k, stages[k], v)
+		}
+	}
+	if len(mods) != 1 || mods[0] != "2.92s init-network mounts" {
+		t.Errorf("modules = %q", mods)
+	}
 }

@@ -1,6 +1,8 @@
 package images
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"maps"
 	"os"
@@ -20,12 +22,23 @@ import (
 // maintenance (apt, dpkg backups, e2scrub, fstrim) would compete with etcd
 // for the one emulated CPU in the middle of an experiment; pstore and the
 // hotplug socket only serve hardware and clouds a lab does not have.
+//
+// Two of cloud-init's four stages go too: each is a Python process that
+// costs seconds to start under emulation. The local stage only finds the
+// seed and writes the network configuration before networking starts; the
+// init stage (cloud-init.service) does both itself when it runs first,
+// bringing the interface up, and runs every module a seed uses (see
+// cloudinit.LabSystemConfig). The config stage would run no module. The
+// final stage stays, at idle priority (cloudFinalDropIn): it writes the
+// result that makes `cloud-init status` say done.
 var MaskedUnits = []string{
 	"apt-daily-upgrade.service",
 	"apt-daily-upgrade.timer",
 	"apt-daily.service",
 	"apt-daily.timer",
+	"cloud-config.service",
 	"cloud-init-hotplugd.socket",
+	"cloud-init-local.service",
 	"dpkg-db-backup.service",
 	"dpkg-db-backup.timer",
 	"e2scrub_all.service",
@@ -78,8 +91,15 @@ func guestConfigFiles() ([]guestFile, error) {
 		// The same on every node, so not on the seed (ssh_pwauth would need
 		// cloud-init's set_passwords module, a stage of its own).
 		{"etc/ssh/sshd_config.d/50-lab.conf", "# lab: keys only.\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"},
+		{"etc/systemd/system/cloud-final.service.d/50-lab.conf", cloudFinalDropIn},
 	}, nil
 }
+
+// cloudFinalDropIn runs cloud-init's final stage, which runs no module of a
+// lab seed, only when nothing else wants the CPU: it starts once etcd is
+// up, while create checks SSH and the quorum.
+const cloudFinalDropIn = "# lab: the final stage runs no module; it yields to sshd and etcd.\n" +
+	"[Service]\nNice=19\nCPUSchedulingPolicy=idle\nIOSchedulingClass=idle\n"
 
 // guestDirs are made in the image so the seed only fills them: etcd's
 // configuration (certificates, written 0600 by the seed) and data
@@ -87,6 +107,26 @@ func guestConfigFiles() ([]guestFile, error) {
 var guestDirs = map[string]os.FileMode{
 	"etc/etcd":     0o755,
 	"var/lib/etcd": 0o700,
+}
+
+// guestConfigDigest is a digest of everything configureGuest puts into an
+// image; it is part of the cache key, so a change to the guest's
+// configuration builds a new image rather than reusing an old one.
+func guestConfigDigest() string {
+	h := sha256.New()
+	files, err := guestConfigFiles()
+	if err != nil {
+		// The build fails on the same error; the key only has to differ.
+		fmt.Fprintf(h, "error %v\n", err)
+	}
+	for _, f := range files {
+		fmt.Fprintf(h, "file %s %d\n%s\n", f.path, len(f.content), f.content)
+	}
+	for _, d := range slices.Sorted(maps.Keys(guestDirs)) {
+		fmt.Fprintf(h, "dir %s %o\n", d, guestDirs[d])
+	}
+	fmt.Fprintf(h, "masked %s\n", strings.Join(MaskedUnits, ","))
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // configureGuest writes the guest's configuration into root and masks

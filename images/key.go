@@ -103,14 +103,14 @@ func (in buildInputs) name() string { return builtName(in.Suite, in.Boot) }
 // Key is the cache key of the image built from these inputs, such as
 // "debian-12-1f2e3d4c5b6a7988" or "debian-12-disk-…". The mirror is
 // deliberately not part of it, nor is the host's GRUB version: both only
-// change where the same things come from. A kernel-boot image hashes as it
-// did before disk boot existed, so its cached entries stay valid.
+// change where the same things come from. The guest's configuration (files,
+// directories, masked units) is, by its digest.
 func (in buildInputs) Key() string {
 	pkgs := slices.Clone(in.Packages)
 	slices.Sort(pkgs)
 	h := sha256.New()
-	fmt.Fprintf(h, "lab image build %s\nsuite %s\narch %s\nvariant minbase\ndisk ext4 %d\npackages %s\n",
-		builderVersion, in.Suite, in.Arch, diskSize, strings.Join(pkgs, ","))
+	fmt.Fprintf(h, "lab image build %s\nsuite %s\narch %s\nvariant minbase\ndisk ext4 %d\npackages %s\nguest %s\n",
+		builderVersion, in.Suite, in.Arch, diskSize, strings.Join(pkgs, ","), guestConfigDigest())
 	if in.Boot == BootDisk {
 		fmt.Fprintf(h, "boot disk msdos start %d grub i386-pc root %s\n", partitionStart, diskRootDevice)
 	}

@@ -16,16 +16,16 @@ func contextCancelled(t *testing.T) (context.Context, context.CancelFunc) {
 // makes the image different, and then the new key is the one to pin.
 func TestKeyIsStable(t *testing.T) {
 	in := buildInputs{Suite: "bookworm", Arch: "amd64", Packages: Packages("amd64")}
-	if got, want := in.Key(), "debian-12-14b1351d502149b7"; got != want {
+	if got, want := in.Key(), "debian-12-e759004e79a795be"; got != want {
 		t.Fatalf("Key() = %q, want %q", got, want)
 	}
 	// Naming BootKernel is the same as leaving it out.
 	in.Boot = BootKernel
-	if got, want := in.Key(), "debian-12-14b1351d502149b7"; got != want {
+	if got, want := in.Key(), "debian-12-e759004e79a795be"; got != want {
 		t.Fatalf("Key() with BootKernel = %q, want %q", got, want)
 	}
 	in.Boot = BootDisk
-	if got, want := in.Key(), "debian-12-disk-1d72eb297d615522"; got != want {
+	if got, want := in.Key(), "debian-12-disk-f7cb2dde63d72ba6"; got != want {
 		t.Fatalf("Key() with BootDisk = %q, want %q", got, want)
 	}
 }
@@ -51,6 +51,15 @@ func TestKeyDependsOnInputsOnly(t *testing.T) {
 		if in.Key() == base.Key() {
 			t.Errorf("changing the %s kept the key %s", name, in.Key())
 		}
+	}
+	// The guest's configuration is an input too: a unit masked or not
+	// makes a different image.
+	masked := MaskedUnits
+	MaskedUnits = append(slices.Clone(masked), "ssh.service")
+	changed := base.Key()
+	MaskedUnits = masked
+	if changed == base.Key() {
+		t.Errorf("masking one more unit kept the key %s", changed)
 	}
 	if got := (buildInputs{Suite: "trixie", Arch: "amd64"}).Key()[:10]; got != "debian-13-" {
 		t.Errorf("trixie key prefix = %q", got)

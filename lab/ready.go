@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/kthw-lab/lab/cloudinit"
 	"github.com/kthw-lab/lab/lab/spec"
@@ -136,9 +136,10 @@ type cloudInitStage struct {
 	Errors   []string `json:"errors"`
 }
 
-// seedStages are the cloud-init stages that run a lab seed's modules (see
-// cloudinit.LabSystemConfig); the config and final stages run none.
-var seedStages = []string{"init-local", "init"}
+// seedStage is the cloud-init stage that runs a lab seed's modules (see
+// cloudinit.LabSystemConfig). The local stage, which the image masks, must
+// have finished too when it ran (an image of the user's own).
+const seedStage = "init"
 
 // parseSeedStatus says whether the seed's stages have finished, and returns
 // their errors.
@@ -148,14 +149,14 @@ func parseSeedStatus(data []byte) (finished bool, errs []string, err error) {
 		return false, nil, fmt.Errorf("parsing cloud-init's status.json: %w", err)
 	}
 	finished = true
-	for _, name := range seedStages {
+	for _, name := range []string{"init-local", seedStage} {
 		var s cloudInitStage
 		if raw, ok := st.V1[name]; ok {
 			if err := json.Unmarshal(raw, &s); err != nil {
 				return false, nil, fmt.Errorf("parsing cloud-init's status.json, stage %s: %w", name, err)
 			}
 		}
-		if s.Finished == nil {
+		if s.Finished == nil && (name == seedStage || s.Start != nil) {
 			finished = false
 		}
 		for _, e := range s.Errors {
@@ -165,38 +166,31 @@ func parseSeedStatus(data []byte) (finished bool, errs []string, err error) {
 	return finished, errs, nil
 }
 
-// seedApplied holds when cloud-init has run the seed's modules on the node
-// without an error, asked over SSH with the pinned host key. Errors are
-// final: the guest's error lines and the console log's path say why.
-func seedApplied(cfg labssh.Config, n spec.Node, console string) wait.Condition {
-	return wait.Condition{
-		Name: "cloud-init's seed on " + n.Name,
-		Check: func(ctx context.Context) error {
-			c, err := labssh.Dial(ctx, cfg)
-			if hk, ok := errors.AsType[*labssh.HostKeyError](err); ok {
-				return wait.Permanent(hk)
-			}
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			out, _, err := c.Run(ctx, "cat /run/cloud-init/status.json")
-			if err != nil {
-				return fmt.Errorf("reading cloud-init's status on %s: %w", n.Name, err)
-			}
-			finished, errs, err := parseSeedStatus(out)
-			if err != nil {
-				return err
-			}
-			if len(errs) > 0 {
-				lines, _, _ := c.Run(ctx, "sudo grep -hE 'ERROR|WARNING|Traceback|FAIL' /var/log/cloud-init.log /var/log/cloud-init-output.log | tail -n 20")
-				return wait.Permanent(fmt.Errorf("cloud-init on %s failed: %s\n%s%s",
-					n.Name, strings.Join(errs, "; "), strings.TrimSpace(string(lines)), console))
-			}
-			if !finished {
-				return fmt.Errorf("cloud-init on %s is still running the seed", n.Name)
-			}
-			return nil
-		},
-	}
+// seedApplied holds when the node accepts SSH with the pinned host key and
+// cloud-init says, on the same connection, that it has run the seed's
+// modules without an error. connected is called once, when SSH first
+// answers. Errors of the seed and a different host key are final: the
+// guest's error lines and the console log's path say why.
+func seedApplied(cfg labssh.Config, n spec.Node, console string, connected func()) wait.Condition {
+	var once sync.Once
+	return labssh.Condition(cfg, "ssh and cloud-init's seed on "+n.Name, func(ctx context.Context, c *labssh.Client) error {
+		once.Do(connected)
+		out, _, err := c.Run(ctx, "cat /run/cloud-init/status.json")
+		if err != nil {
+			return fmt.Errorf("reading cloud-init's status on %s: %w", n.Name, err)
+		}
+		finished, errs, err := parseSeedStatus(out)
+		if err != nil {
+			return err
+		}
+		if len(errs) > 0 {
+			lines, _, _ := c.Run(ctx, "sudo grep -hE 'ERROR|WARNING|Traceback|FAIL' /var/log/cloud-init.log /var/log/cloud-init-output.log | tail -n 20")
+			return wait.Permanent(fmt.Errorf("cloud-init on %s failed: %s\n%s%s",
+				n.Name, strings.Join(errs, "; "), strings.TrimSpace(string(lines)), console))
+		}
+		if !finished {
+			return fmt.Errorf("cloud-init on %s is still running the seed", n.Name)
+		}
+		return nil
+	})
 }

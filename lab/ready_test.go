@@ -87,6 +87,10 @@ func TestParseSeedStatus(t *testing.T) {
 		"done":         {json: `{"v1":{"init-local":{"start":1,"finished":2,"errors":[]},"init":{"start":3,"finished":4,"errors":[]},"modules-config":{"start":null,"finished":null,"errors":[]},"stage":null}}`, finished: true},
 		"failed":       {json: `{"v1":{"init-local":{"start":1,"finished":2,"errors":[]},"init":{"start":3,"finished":4,"errors":["('scripts_user', RuntimeError('Runparts: 1 failures'))"]},"stage":null}}`, finished: true, errs: 1},
 		"not started":  {json: `{"v1":{"stage":null,"datasource":null}}`},
+		// The lab's image masks the local stage: it never starts.
+		"done without the local stage": {json: `{"v1":{"init-local":{"start":null,"finished":null,"errors":[]},"init":{"start":3,"finished":4,"errors":[]},"stage":null}}`, finished: true},
+		"local stage running":          {json: `{"v1":{"init-local":{"start":1,"finished":null,"errors":[]},"init":{"start":null,"finished":null,"errors":[]},"stage":"init-local"}}`},
+		"only the local stage":         {json: `{"v1":{"init-local":{"start":1,"finished":2,"errors":[]},"stage":null}}`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			finished, errs, err := parseSeedStatus([]byte(tc.json))

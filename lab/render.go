@@ -123,8 +123,11 @@ func userData(in RenderInputs, n spec.Node, unit []byte) (cloudinit.CloudConfig,
 	if err != nil {
 		return cloudinit.CloudConfig{}, nil, err
 	}
+	boot, fs, mount, err := guest.DataStorage()
+	if err != nil {
+		return cloudinit.CloudConfig{}, nil, err
+	}
 	yes := true
-	boot, fs, mount := guest.DataStorage()
 	cfg := cloudinit.CloudConfig{
 		Hostname:       n.Name,
 		ManageEtcHosts: true,
@@ -147,15 +150,16 @@ func userData(in RenderInputs, n spec.Node, unit []byte) (cloudinit.CloudConfig,
 		// change live.
 		BootCmd:    []cloudinit.Command{boot},
 		FSSetup:    []cloudinit.Filesystem{fs},
-		Mounts:     []cloudinit.Mount{mount},
 		WriteFiles: append(guest.CertFiles(in.PKI.CACertPEM, in.PKI.CertPEM, in.PKI.KeyPEM), guest.UnitFile(unit)),
-		RunCmd: append(append([]cloudinit.Command{
-			cloudinit.Exec("chmod", "0700", guest.DataDir)},
-			install...),
-			cloudinit.Exec("systemctl", "daemon-reload"),
-			// --no-block: every member must start before any can finish
-			// starting (Type=notify waits for a quorum).
-			cloudinit.Exec("systemctl", "enable", "--now", "--no-block", "etcd"),
+		RunCmd: slices.Concat(mount,
+			[]cloudinit.Command{cloudinit.Exec("chmod", "0700", guest.DataDir)},
+			install,
+			// --no-reload: systemd (246 and later) finds a unit file that
+			// is new since its last load when it is asked to start it, so
+			// the daemon-reload enable would do (seconds under emulation)
+			// is not needed. --no-block: every member must start before
+			// any can finish starting (Type=notify waits for a quorum).
+			[]cloudinit.Command{cloudinit.Exec("systemctl", "enable", "--now", "--no-block", "--no-reload", "etcd")},
 		),
 		// The image runs every module in cloud-init's init stage, this one
 		// last: create waits for it on the console (see NodeWaiter).

@@ -11,7 +11,6 @@ import (
 
 	"github.com/kthw-lab/lab/lab/etcd"
 	"github.com/kthw-lab/lab/lab/spec"
-	labssh "github.com/kthw-lab/lab/lab/ssh"
 	"github.com/kthw-lab/lab/lab/virt"
 	"github.com/kthw-lab/lab/lab/wait"
 	"github.com/kthw-lab/lab/progress"
@@ -24,12 +23,11 @@ const (
 	// ReadyTimeout bounds the wait for a node's readiness message on its
 	// console, from the domain's start.
 	ReadyTimeout = 8 * time.Minute
-	// SSHTimeout bounds the wait for SSH: after the readiness message sshd
-	// is starting; without a console log (a remote host) it is the whole
-	// boot.
-	SSHTimeout       = 8 * time.Minute
-	CloudInitTimeout = 2 * time.Minute
-	QuorumTimeout    = 4 * time.Minute
+	// SSHTimeout bounds the wait for SSH and cloud-init's account of the
+	// seed: after the readiness message sshd is starting; without a
+	// console log (a remote host) it is the whole boot.
+	SSHTimeout    = 8 * time.Minute
+	QuorumTimeout = 4 * time.Minute
 )
 
 // NodeWaiter waits for real VMs: each a named condition with a deadline.
@@ -39,8 +37,8 @@ type NodeWaiter struct {
 
 // Wait waits for the domains to run, then per node (in parallel) for the
 // node's readiness message on its console (cloud-init has run the seed),
-// SSH with the pinned host key and cloud-init's own account of the seed,
-// then for the etcd quorum. Nothing polls the guest before its console
+// then SSH with the pinned host key and, on the same connection,
+// cloud-init's own account of the seed, then for the etcd quorum. Nothing polls the guest before its console
 // says it is ready, and nothing sleeps: each wait checks its condition
 // until it holds.
 func (w NodeWaiter) Wait(ctx context.Context, l *Lab) error {
@@ -79,8 +77,8 @@ func (w NodeWaiter) Wait(ctx context.Context, l *Lab) error {
 	return nil
 }
 
-// waitNode waits for one node: its console, then SSH, then cloud-init,
-// and says when each held, from started.
+// waitNode waits for one node: its console, then SSH and cloud-init, and
+// says when each held, from started.
 func (w NodeWaiter) waitNode(ctx context.Context, l *Lab, n spec.Node, started time.Time) (NodeBoot, error) {
 	b := NodeBoot{Node: n.Name}
 	since := func() time.Duration { return time.Since(started).Round(time.Millisecond) }
@@ -99,14 +97,15 @@ func (w NodeWaiter) waitNode(ctx context.Context, l *Lab, n spec.Node, started t
 		}
 		b.Ready = since()
 	}
-	if err := wait.Until(ctx, w.Progress, labssh.Condition(cfg), SSHTimeout, time.Second); err != nil {
-		return b, fmt.Errorf("%w%s", err, hint)
-	}
-	b.SSH = since()
-	if err := wait.Until(ctx, w.Progress, seedApplied(cfg, n, hint), CloudInitTimeout, time.Second); err != nil {
+	var ssh time.Duration
+	cond := seedApplied(cfg, n, hint, func() { ssh = since() })
+	if err := wait.Until(ctx, w.Progress, cond, SSHTimeout, time.Second); err != nil {
+		if _, ok := errors.AsType[*wait.TimeoutError](err); ok {
+			return b, fmt.Errorf("%w%s", err, hint)
+		}
 		return b, err
 	}
-	b.CloudInit = since()
+	b.SSH, b.CloudInit = ssh, since()
 	return b, nil
 }
 

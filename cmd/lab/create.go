@@ -14,8 +14,8 @@ func createCommand(g *globals) *cli.Command {
 		Description: `Creates the lab's isolated network, the ssd and hdd storage pools, per node an
 OS disk (an overlay of the base image), an etcd data disk and a cloud-init seed,
 and the VMs. It waits, per node, for the seed's readiness line on the serial
-console, then SSH with the pinned host key, then cloud-init's report that the
-seed's stages finished without errors; it returns when etcd has a quorum over
+console, then SSH with the pinned host key and, on that connection, cloud-init's
+report that the seed's stage finished without errors; it returns when etcd has a quorum over
 mutual TLS, and prints the member table. Interrupted (Ctrl-C: the current step finishes; twice: at once),
 'lab destroy' removes what was made and the same 'lab create' finishes it.
 

@@ -24,9 +24,12 @@ const unitMode = 0o644
 // DataStorage is how a node's seed prepares the data disk: a boot command
 // that puts the delay device (no delay yet) over DataDisk, so a disk
 // profile can change it live, then an ext4 file system on DataDevice
-// mounted at DataDir. bootcmd runs before fs_setup and mounts.
-func DataStorage() (boot cloudinit.Command, fs cloudinit.Filesystem, mount cloudinit.Mount) {
+// (cloud-init's disk_setup), mounted at DataDir by runcmd entries rather
+// than cloud-init's mounts module (see cloudinit.Mount.Commands). bootcmd
+// runs before disk_setup, disk_setup before runcmd.
+func DataStorage() (boot cloudinit.Command, fs cloudinit.Filesystem, mount []cloudinit.Command, err error) {
+	mount, err = cloudinit.Mount{Device: DataDevice, Dir: DataDir, Type: "ext4", Options: cloudinit.DefaultMountOptions, PassNo: 2}.Commands()
 	return cloudinit.Shell(CreateDelayScript()),
 		cloudinit.Filesystem{Label: DelayDevice, Filesystem: "ext4", Device: DataDevice, Partition: "auto"},
-		cloudinit.Mount{Device: DataDevice, Dir: DataDir, Type: "ext4", Options: cloudinit.DefaultMountOptions, PassNo: 2}
+		mount, err
 }

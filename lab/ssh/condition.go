@@ -13,12 +13,23 @@ import (
 	"github.com/kthw-lab/lab/lab/wait"
 )
 
-// Condition is "ssh on NODE": it holds once the node accepts a connection
-// with the pinned host key and runs `true`. A different host key ends the
-// wait at once.
-func Condition(cfg Config) wait.Condition {
+// Condition holds once the node accepts a connection with the pinned host
+// key and check, given that connection, returns nil (a nil check runs
+// `true`). A different host key ends the wait at once, as does an error
+// check marks wait.Permanent. name is the condition's name; empty, it is
+// "ssh on NODE".
+func Condition(cfg Config, name string, check func(context.Context, *Client) error) wait.Condition {
+	if name == "" {
+		name = "ssh on " + cfg.name()
+	}
+	if check == nil {
+		check = func(ctx context.Context, c *Client) error {
+			_, _, err := c.Run(ctx, "true")
+			return err
+		}
+	}
 	return wait.Condition{
-		Name: "ssh on " + cfg.name(),
+		Name: name,
 		Check: func(ctx context.Context) error {
 			c, err := Dial(ctx, cfg)
 			if hk, ok := errors.AsType[*HostKeyError](err); ok {
@@ -31,8 +42,7 @@ func Condition(cfg Config) wait.Condition {
 				return err
 			}
 			defer c.Close()
-			_, _, err = c.Run(ctx, "true")
-			return err
+			return check(ctx, c)
 		},
 	}
 }

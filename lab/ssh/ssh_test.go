@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -204,7 +205,7 @@ func TestShell(t *testing.T) {
 
 func TestCondition(t *testing.T) {
 	s := startServer(t)
-	cond := Condition(s.config())
+	cond := Condition(s.config(), "", nil)
 	if cond.Name != "ssh on k8smaster1" {
 		t.Errorf("Name = %q", cond.Name)
 	}
@@ -214,11 +215,43 @@ func TestCondition(t *testing.T) {
 	bad := s.config()
 	bad.HostKey = newSigner(t, "ed25519").PublicKey()
 	// A wrong host key is final: the wait ends with it long before its
-	// generous deadline (which only a very loaded machine could reach).
-	err := wait.Until(t.Context(), nil, Condition(bad), time.Minute, 10*time.Millisecond)
+	// generous deadline (which only a very loaded machine could reach),
+	// and check never runs.
+	checked := false
+	err := wait.Until(t.Context(), nil, Condition(bad, "", func(context.Context, *Client) error { checked = true; return nil }), time.Minute, 10*time.Millisecond)
 	var hk *HostKeyError
-	if !errors.As(err, &hk) || errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("waiting for a node with the wrong key = %v, want the host key error at once", err)
+	if !errors.As(err, &hk) || errors.Is(err, context.DeadlineExceeded) || checked {
+		t.Fatalf("waiting for a node with the wrong key = %v (check ran: %v), want the host key error at once", err, checked)
+	}
+}
+
+// TestConditionRunsCheckOnTheConnection: the check gets the connection,
+// runs on it, and its result decides the condition; a permanent error ends
+// the wait.
+func TestConditionRunsCheckOnTheConnection(t *testing.T) {
+	s := startServer(t)
+	calls := 0
+	cond := Condition(s.config(), "ssh and something on k8smaster1", func(ctx context.Context, c *Client) error {
+		calls++
+		out, _, err := c.Run(ctx, "echo ok")
+		if err != nil {
+			return err
+		}
+		if calls < 3 {
+			return fmt.Errorf("not yet (%s)", bytes.TrimSpace(out))
+		}
+		return nil
+	})
+	if cond.Name != "ssh and something on k8smaster1" {
+		t.Errorf("Name = %q", cond.Name)
+	}
+	if err := wait.Until(t.Context(), nil, cond, 5*time.Second, 10*time.Millisecond); err != nil || calls != 3 {
+		t.Fatalf("wait = %v after %d checks, want nil after 3", err, calls)
+	}
+	final := errors.New("the seed failed")
+	err := wait.Until(t.Context(), nil, Condition(s.config(), "", func(context.Context, *Client) error { return wait.Permanent(final) }), time.Minute, 10*time.Millisecond)
+	if !errors.Is(err, final) {
+		t.Fatalf("wait = %v, want the check's permanent error", err)
 	}
 }
 
