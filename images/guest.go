@@ -92,12 +92,19 @@ func guestConfigFiles() ([]guestFile, error) {
 		// cloud-init's set_passwords module, a stage of its own).
 		{"etc/ssh/sshd_config.d/50-lab.conf", "# lab: keys only.\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"},
 		{"etc/systemd/system/cloud-final.service.d/50-lab.conf", cloudFinalDropIn},
+		{"etc/systemd/system/ssh.service.d/50-lab.conf", sshDropIn},
 	}, nil
 }
 
+// sshDropIn drops Debian's `sshd -t` before sshd starts: a second sshd
+// process under emulation, on the path to create's first connection, to
+// check a configuration that is the image's own and the seed's host key;
+// sshd checks both again when it starts and fails loudly.
+const sshDropIn = "# lab: sshd checks its configuration itself when it starts.\n[Service]\nExecStartPre=\n"
+
 // cloudFinalDropIn runs cloud-init's final stage, which runs no module of a
-// lab seed, only when nothing else wants the CPU: it starts once etcd is
-// up, while create checks SSH and the quorum.
+// lab seed, only when nothing else in the guest wants the CPU: sshd and
+// etcd start at the same time.
 const cloudFinalDropIn = "# lab: the final stage runs no module; it yields to sshd and etcd.\n" +
 	"[Service]\nNice=19\nCPUSchedulingPolicy=idle\nIOSchedulingClass=idle\n"
 

@@ -106,6 +106,19 @@ func TestGuestBootsForItsJob(t *testing.T) {
 			t.Errorf("%s is %q, want masked", u, got)
 		}
 	}
+	// The drop-ins are in force: the final stage at idle priority, sshd
+	// without its configuration test.
+	if got := strings.TrimSpace(guest("systemctl show -p CPUSchedulingPolicy --value cloud-final")); got != "5" {
+		t.Errorf("cloud-final's CPUSchedulingPolicy = %q, want 5 (SCHED_IDLE)", got)
+	}
+	if got := strings.TrimSpace(guest("systemctl show -p ExecStartPre --value ssh")); got != "" {
+		t.Errorf("ssh.service still runs %q before sshd", got)
+	}
+	// The data disk is mounted by the seed's runcmd and in fstab for later
+	// boots.
+	if got := guest("findmnt -n -o SOURCE /var/lib/etcd; grep -c ' /var/lib/etcd ' /etc/fstab"); got != "/dev/mapper/etcd-data\n1\n" {
+		t.Errorf("etcd's data mount and fstab line: %q", got)
+	}
 	lsmod := guest("cat /proc/modules")
 	for _, m := range images.BlacklistedModules {
 		if regexp.MustCompile(`(?m)^` + m + ` `).MatchString(lsmod) {

@@ -30,6 +30,12 @@ const (
 	QuorumTimeout = 4 * time.Minute
 )
 
+// nodePoll is how often create looks at a node's console and tries its
+// SSH port: a read of a local file and, until sshd listens, a refused
+// connection cost next to nothing, and a second's poll was up to a second
+// of create's time per step.
+const nodePoll = 250 * time.Millisecond
+
 // NodeWaiter waits for real VMs: each a named condition with a deadline.
 type NodeWaiter struct {
 	Progress *progress.Printer
@@ -88,7 +94,7 @@ func (w NodeWaiter) waitNode(ctx context.Context, l *Lab, n spec.Node, started t
 	}
 	hint := consoleHint(l.State, l.Store, n)
 	if log := consoleLog(l.State, l.Store, n.Name); log != "" {
-		err := wait.Until(ctx, w.Progress, nodeReady(log, n), ReadyTimeout, time.Second)
+		err := wait.Until(ctx, w.Progress, nodeReady(log, n), ReadyTimeout, nodePoll)
 		if _, ok := errors.AsType[*wait.TimeoutError](err); ok {
 			return b, notReadyError(err, log)
 		}
@@ -99,7 +105,7 @@ func (w NodeWaiter) waitNode(ctx context.Context, l *Lab, n spec.Node, started t
 	}
 	var ssh time.Duration
 	cond := seedApplied(cfg, n, hint, func() { ssh = since() })
-	if err := wait.Until(ctx, w.Progress, cond, SSHTimeout, time.Second); err != nil {
+	if err := wait.Until(ctx, w.Progress, cond, SSHTimeout, nodePoll); err != nil {
 		if _, ok := errors.AsType[*wait.TimeoutError](err); ok {
 			return b, fmt.Errorf("%w%s", err, hint)
 		}
