@@ -240,10 +240,15 @@ type guestFacts struct {
 	systemdBlame  []string
 	criticalChain string
 	systemdTotal  string
-	// etcdActive is when etcd.service became active, after the kernel
-	// started (the console does not always show it).
-	etcdActive time.Duration
+	// active is when a milestone's unit became active, after the kernel
+	// started: the console does not always show etcd, and cloud-init's
+	// final stage ends after create has stopped watching it.
+	active map[string]time.Duration
 }
+
+// activeUnits are the milestones read from the guest when the console
+// has not shown them.
+var activeUnits = map[string]string{"etcd": "etcd", "ci-done": "cloud-final"}
 
 // guestReport asks each node for cloud-init's and systemd's account of the
 // boot. cloud-init's config and final stages run after the node is ready,
@@ -266,8 +271,11 @@ func guestReport(b *testing.B, state string) map[string]guestFacts {
 		g.systemdBlame = nonEmpty(run(n, "systemd-analyze blame"))
 		g.criticalChain = strings.TrimSpace(run(n, "systemd-analyze critical-chain --no-pager"))
 		g.systemdTotal = strings.TrimSpace(run(n, "systemd-analyze time"))
-		if us, err := strconv.ParseInt(strings.TrimSpace(run(n, "systemctl show -p ActiveEnterTimestampMonotonic --value etcd")), 10, 64); err == nil && us > 0 {
-			g.etcdActive = time.Duration(us) * time.Microsecond
+		g.active = map[string]time.Duration{}
+		for m, unit := range activeUnits {
+			if us, err := strconv.ParseInt(strings.TrimSpace(run(n, "systemctl show -p ActiveEnterTimestampMonotonic --value "+unit)), 10, 64); err == nil && us > 0 {
+				g.active[m] = time.Duration(us) * time.Microsecond
+			}
 		}
 		out[n] = g
 	}
@@ -354,8 +362,8 @@ func timelineTable(run createRun, guest map[string]guestFacts) string {
 		fmt.Fprintf(&b, "%-11s", n)
 		for _, m := range milestones {
 			t, ok := run.seen[n][m.name]
-			if k, kernel := run.seen[n]["kernel"]; !ok && kernel && m.name == "etcd" && guest[n].etcdActive > 0 {
-				t, ok = k.Add(guest[n].etcdActive), true
+			if k, kernel := run.seen[n]["kernel"]; !ok && kernel && guest[n].active[m.name] > 0 {
+				t, ok = k.Add(guest[n].active[m.name]), true
 			}
 			if ok {
 				fmt.Fprintf(&b, " %8.1f", t.Sub(run.started).Seconds())

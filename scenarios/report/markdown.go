@@ -129,7 +129,7 @@ func wallSection(r Report) string {
 	var b strings.Builder
 	b.WriteString("\n## Wall time\n\n")
 	if r.Elapsed > 0 {
-		fmt.Fprintf(&b, "The run took %s up to this report (the lab's restore afterwards not included).\n\n", formatMinutes(r.Elapsed))
+		fmt.Fprintf(&b, "The run took %s up to this report (the lab's restore afterwards, when there is one, not included).\n\n", formatMinutes(r.Elapsed))
 	}
 	for _, l := range lines {
 		b.WriteString(l + "\n")
