@@ -75,6 +75,15 @@ type ControlCheck struct {
 // Inconclusive is the verdict of a run whose control is not healthy.
 const Inconclusive = "inconclusive: this host is too slow to judge"
 
+// SlowFirstLeader says whether an arm elected its first leader later than
+// ControlFirstLeaderTimeouts election timeouts. It is the one rule for a
+// late first leader: the control's first rule, Verdict's "stable once
+// elected, but…", the headline's "struggled", slowdisk.ElectionTrouble and
+// the threshold map's "slow start".
+func SlowFirstLeader(a Arm) bool {
+	return a.Elected() && a.Election > 0 && a.TimeToFirstLeader > ControlFirstLeaderTimeouts*a.Election
+}
+
 // Control finds the control arm (the first on the ssd profile) and checks
 // it. With no control, Arm is "" and Healthy is true: nothing says the
 // host is too slow, and nothing says it is not.
@@ -87,7 +96,7 @@ func Control(r Report) ControlCheck {
 	limit := ControlFirstLeaderTimeouts * c.Election
 	if c.Elected() {
 		out.Rules = append(out.Rules, rule(fmt.Sprintf("first leader after %s ≤ %d × the election timeout (%s)",
-			formatDuration(c.TimeToFirstLeader), ControlFirstLeaderTimeouts, formatDuration(limit)), c.Election == 0 || c.TimeToFirstLeader <= limit))
+			formatDuration(c.TimeToFirstLeader), ControlFirstLeaderTimeouts, formatDuration(limit)), !SlowFirstLeader(*c)))
 	} else {
 		out.Rules = append(out.Rules, Rule{Text: "no leader ever elected", OK: false})
 	}

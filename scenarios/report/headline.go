@@ -61,8 +61,7 @@ func Headline(r Report) []string {
 // its first leader came later than ControlFirstLeaderTimeouts election
 // timeouts (a healthy cluster elects within two), or its puts failed.
 func struggled(a Arm) bool {
-	slow := a.Election > 0 && a.TimeToFirstLeader > ControlFirstLeaderTimeouts*a.Election
-	return slow || a.PutErrors > 0
+	return SlowFirstLeader(a) || a.PutErrors > 0
 }
 
 // headlineSetting is what set the arm apart, in a few words: its disk,

@@ -15,11 +15,6 @@ const (
 	OutcomeUnstable = "unstable"
 )
 
-// slowStart is how many election timeouts a first election may take before
-// Verdict calls the start slow: a healthy cluster elects within one or two
-// (followers time out after a random [election, 2 × election)).
-const slowStart = 10
-
 // Stable reports whether the arm's cluster kept one leader after its first
 // election. Precisely, all of:
 //
@@ -110,7 +105,7 @@ func Verdict(a Arm) string {
 	switch {
 	case !a.Elected():
 		return fmt.Sprintf("never elected a leader: %s, %s", elections, termPhrase(a))
-	case Stable(a) && a.Election > 0 && a.TimeToFirstLeader > slowStart*a.Election:
+	case Stable(a) && SlowFirstLeader(a):
 		return fmt.Sprintf("stable once elected, but the first leader took %s (%s, %s)",
 			formatDuration(a.TimeToFirstLeader), elections, termPhrase(a))
 	case Stable(a):

@@ -8,16 +8,12 @@ import (
 	"github.com/kthw-lab/lab/scenarios/report"
 )
 
-// SlowStart is how many election timeouts a first election may take before
-// it counts as election trouble: followers time out after a random
-// [election, 2 × election), so a healthy cluster elects within two.
-const SlowStart = 10
-
 // Contrast checks that a report shows what the scenario is for: the ssd
 // arm keeps one leader after its first election; the hdd arm shows the
 // story's symptoms — repeated elections (at least two campaigns) that
-// either never produce a leader or take more than SlowStart election
-// timeouts, or a leader that changes, and slow-fsync warnings in the log;
+// either never produce a leader or take more than
+// report.ControlFirstLeaderTimeouts election timeouts
+// (report.SlowFirstLeader), or a leader that changes, and slow-fsync warnings in the log;
 // hdd-tuned keeps one leader. Arms that did not run are not judged.
 //
 // A run whose control is not healthy shows nothing either way: Contrast
@@ -71,7 +67,7 @@ func ElectionTrouble(a report.Arm) error {
 		return fmt.Errorf("%d election(s): no repeated elections", a.Elections)
 	}
 	switch {
-	case !a.Elected(), a.LeaderChanges-a.LeaderChangesByPhase.CheckPerf > 0, a.Election > 0 && a.TimeToFirstLeader > SlowStart*a.Election:
+	case !a.Elected(), a.LeaderChanges-a.LeaderChangesByPhase.CheckPerf > 0, report.SlowFirstLeader(a):
 		return nil
 	}
 	return fmt.Errorf("the first leader came after %s (%d × the election timeout) and stayed: no election trouble",
