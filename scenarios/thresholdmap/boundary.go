@@ -16,7 +16,8 @@ type Point struct {
 }
 
 // Outcome is the point's: stable when every repeat was, never elected when
-// no repeat elected, unstable otherwise; "" with no results.
+// no repeat elected, slow start when every repeat was stable or a slow
+// start, unstable otherwise; "" with no results.
 func (p Point) Outcome() string {
 	if len(p.Results) == 0 {
 		return ""
@@ -30,6 +31,8 @@ func (p Point) Outcome() string {
 		return Stable
 	case n[Never]:
 		return Never
+	case n[Stable] + n[SlowStart]:
+		return SlowStart
 	}
 	return Unstable
 }
@@ -172,7 +175,7 @@ func (m Map) Conclusion(series string) string {
 	case !ok && !unstable:
 		return fmt.Sprintf("etcd %s: no cell measured yet", series)
 	case !ok:
-		return fmt.Sprintf("etcd %s: no cell was stable at or above the largest unstable election/fsync ratio: the grid did not reach its edge (try longer election timeouts)", series)
+		return fmt.Sprintf("etcd %s: no cell was stable at or above the largest election/fsync ratio of a cell that was not: the grid did not reach its edge (try longer election timeouts)", series)
 	case !unstable:
 		return fmt.Sprintf("etcd %s: stable in every cell, down to election = %s × fsync p99 (the grid did not find its edge)", series, ratio(x))
 	}

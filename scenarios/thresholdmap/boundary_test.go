@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kthw-lab/lab/scenarios/measure"
 )
 
 func mapOf(g Grid, outcome func(Cell) string) Map { return Build(g, resultsFor(g, outcome)) }
@@ -93,6 +95,8 @@ func TestPointOutcomeOverRepeats(t *testing.T) {
 	}{
 		{nil, ""}, {[]string{Stable, Stable}, Stable}, {[]string{Stable, Unstable}, Unstable},
 		{[]string{Never, Never}, Never}, {[]string{Never, Stable}, Unstable},
+		{[]string{Stable, SlowStart}, SlowStart}, {[]string{SlowStart, SlowStart}, SlowStart},
+		{[]string{SlowStart, Unstable}, Unstable}, {[]string{SlowStart, Never}, Unstable},
 	} {
 		if got := mk(tc.in...).Outcome(); got != tc.want {
 			t.Errorf("%v: %q, want %q", tc.in, got, tc.want)
@@ -100,5 +104,30 @@ func TestPointOutcomeOverRepeats(t *testing.T) {
 	}
 	if l := cellLabel(mk(Stable, Unstable, Never)); l[0] != "leader 2 s/2 s (1 never)" || l[1] != "1–40 elections, 1/3 stable" {
 		t.Errorf("label %q", l)
+	}
+	if l := cellLabel(mk(Stable, SlowStart, Unstable)); l[1] != "1–9 elections, 1/3 stable, 1 slow start" {
+		t.Errorf("label %q", l)
+	}
+}
+
+// TestOutcomeSlowStart: a cell that kept its leader but elected it later
+// than ten election timeouts is a slow start, on the same rule as the
+// slow-disk headline's "struggled"; at ten it is still stable, and a cell
+// that lost its leader is unstable however it started.
+func TestOutcomeSlowStart(t *testing.T) {
+	c := Cell{Version: "v3.6.16", Election: time.Second, Fsync: time.Second, Repeat: 1}
+	a := arm(c, Stable)
+	a.TimeToFirstLeader = measure.Seconds(10 * time.Second)
+	if got := Outcome(a); got != Stable {
+		t.Errorf("first leader after 10 × election: %q, want stable", got)
+	}
+	a.TimeToFirstLeader = measure.Seconds(10*time.Second + time.Millisecond)
+	if got := Outcome(a); got != SlowStart {
+		t.Errorf("first leader after 10 s 1 ms: %q, want slow start", got)
+	}
+	u := arm(c, Unstable)
+	u.TimeToFirstLeader = measure.Seconds(20 * time.Second)
+	if got := Outcome(u); got != Unstable {
+		t.Errorf("a late first leader lost: %q, want unstable", got)
 	}
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // arm makes a cell's result with the outcome: stable (one leader after
-// 2 s), unstable (three leader changes) or never elected.
+// 2 s), slow start (one leader, after 12 election timeouts and 9
+// elections), unstable (three leader changes) or never elected.
 func arm(c Cell, outcome string) report.Arm {
 	a := report.Arm{Name: c.ID(), Profile: "hdd", EtcdVersion: c.Version, PreVoteOff: c.PreVoteOff,
 		Heartbeat: measure.Seconds(c.Heartbeat), Election: measure.Seconds(c.Election), FsyncP99: measure.Seconds(c.Fsync + c.Fsync/10),
@@ -19,6 +20,10 @@ func arm(c Cell, outcome string) report.Arm {
 		Phases:   report.Phases{ObservationStart: measure.Seconds(2 * time.Second), ObservationEnd: measure.Seconds(32 * time.Second), End: measure.Seconds(32 * time.Second)},
 		PutCount: 150, PutP99: measure.Seconds(3 * c.Fsync)}
 	switch outcome {
+	case SlowStart:
+		ttfl := 12 * c.Election
+		a.TimeToFirstLeader, a.Elections, a.MaxTerm = measure.Seconds(ttfl), 9, 10
+		a.Phases.ObservationStart, a.Phases.ObservationEnd, a.Phases.End = measure.Seconds(ttfl), measure.Seconds(ttfl+30*time.Second), measure.Seconds(ttfl+30*time.Second)
 	case Unstable:
 		a.LeaderChanges, a.Elections, a.MaxTerm, a.TimeWithoutLeader = 3, 7, 9, measure.Seconds(4*time.Second)
 	case Never:

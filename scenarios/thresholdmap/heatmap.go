@@ -20,6 +20,7 @@ import (
 // good and bad), and of the lines.
 const (
 	ColourStable   = "#1E8449"
+	ColourSlow     = "#F0E442"
 	ColourUnstable = "#E69F00"
 	ColourNever    = "#C0392B"
 	ColourMissing  = "#e4e4e4"
@@ -33,6 +34,8 @@ func OutcomeColour(outcome string) string {
 	switch outcome {
 	case Stable:
 		return ColourStable
+	case SlowStart:
+		return ColourSlow
 	case Unstable:
 		return ColourUnstable
 	case Never:
@@ -81,7 +84,7 @@ func (m Map) Heatmap(series string) []byte {
 		"Each cell: a fresh 3-member cluster on the slow disk, heartbeat = election / %d, observed %s after its first leader.",
 		m.Grid.HeartbeatRatio, m.Grid.CellDuration))
 	x0 := hmLeft
-	for _, l := range []struct{ label, colour string }{{"stable", ColourStable}, {"unstable", ColourUnstable},
+	for _, l := range []struct{ label, colour string }{{"stable", ColourStable}, {"slow start", ColourSlow}, {"unstable", ColourUnstable},
 		{"never elected", ColourNever}, {"not measured", ColourMissing}} {
 		d.Rect(x0, 64, 22, 14, `fill="`+l.colour+`"`)
 		d.Text(x0+28, 76, "start", "", l.label)
@@ -104,8 +107,11 @@ func (m Map) Heatmap(series string) []byte {
 				svg.Num(x), svg.Num(y), svg.Num(cellW), svg.Num(hmRowH), OutcomeColour(o), p.Election, p.Fsync, svg.Esc(o), svg.Esc(cellTitle(p)))
 			for k, line := range cellLabel(p) {
 				attrs := `fill="#ffffff" font-size="12"`
-				if o == "" {
+				switch o {
+				case "":
 					attrs = `fill="` + colourMuted + `" font-size="12"`
+				case SlowStart: // white on yellow cannot be read
+					attrs = `fill="` + colourEdge + `" font-size="12"`
 				}
 				d.Text(x+cellW/2, y+hmRowH/2-4+float64(k)*16, "middle", attrs, line)
 			}
@@ -185,6 +191,9 @@ func cellLabel(p Point) []string {
 	}
 	if len(p.Results) > 1 {
 		second += fmt.Sprintf(", %d/%d stable", p.Count(Stable), len(p.Results))
+		if n := p.Count(SlowStart); n > 0 {
+			second += fmt.Sprintf(", %d slow start", n)
+		}
 	}
 	return []string{first, second}
 }

@@ -12,12 +12,19 @@ import (
 	"github.com/kthw-lab/lab/internal/golden"
 )
 
-// goldenMap is a 4 × 3 grid with every outcome and one cell not measured.
+// goldenMap is a 4 × 3 grid with every outcome and one cell not measured:
+// the fake lab's rule (stable from election = 10 × fsync), but the cell at
+// election 10 s, fsync 1 s on its edge elects late (a slow start).
 func goldenMap() Map {
 	g := Grid{Fsync: []time.Duration{10 * time.Millisecond, 250 * time.Millisecond, time.Second, 2 * time.Second},
 		Election: []time.Duration{time.Second, 2500 * time.Millisecond, 10 * time.Second}, HeartbeatRatio: 10,
 		Versions: []string{"v3.6.16"}, CellDuration: 30 * time.Second, Repeats: 1}
-	done := resultsFor(g, physics(10))
+	done := resultsFor(g, func(c Cell) string {
+		if c.Election == 10*time.Second && c.Fsync == time.Second {
+			return SlowStart
+		}
+		return physics(10)(c)
+	})
 	delete(done, "v3.6.16-e2.5s-f2s-r1")
 	return Build(g, done)
 }
@@ -31,7 +38,7 @@ func TestHeatmapGolden(t *testing.T) {
 // against its outcome worked out here from the fake lab's rule, with the
 // colours written out, not taken from the package.
 func TestHeatmapCellColours(t *testing.T) {
-	colours := map[string]string{"stable": "#1E8449", "unstable": "#E69F00", "never elected": "#C0392B", "": "#e4e4e4"}
+	colours := map[string]string{"stable": "#1E8449", "slow start": "#F0E442", "unstable": "#E69F00", "never elected": "#C0392B", "": "#e4e4e4"}
 	svg := goldenMap().Heatmap("v3.6.16")
 	dec := xml.NewDecoder(bytes.NewReader(svg))
 	cells, lines := 0, map[string]bool{}
@@ -67,6 +74,8 @@ func TestHeatmapCellColours(t *testing.T) {
 		switch r := e.Seconds() / f.Seconds(); {
 		case e == 2500*time.Millisecond && f == 2*time.Second:
 			want = "" // not measured
+		case e == 10*time.Second && f == time.Second:
+			want = "slow start"
 		case r < 1:
 			want = "never elected"
 		case r < 10:

@@ -9,23 +9,30 @@ import (
 	"github.com/kthw-lab/lab/scenarios/report"
 )
 
-// Outcomes of a cell: the slow-disk leadership verdict's three values.
+// Outcomes of a cell: the slow-disk leadership verdict's three values,
+// with a stable cell whose first leader came late set apart.
 const (
-	Stable   = "stable"
-	Unstable = "unstable"
-	Never    = "never elected"
+	Stable    = "stable"
+	SlowStart = "slow start"
+	Unstable  = "unstable"
+	Never     = "never elected"
 )
 
-// Outcome is the cell's leadership: never elected, stable (one leader
-// after the first election, report.Stable), or unstable.
+// Outcome is the cell's leadership: never elected; unstable (leader
+// changes or elections after the first leader, not report.Stable); slow
+// start (stable, but the first leader came later than
+// report.ControlFirstLeaderTimeouts election timeouts, as the slow-disk
+// headline's "struggled": report.SlowFirstLeader); or stable.
 func Outcome(a report.Arm) string {
 	switch {
 	case !a.Elected():
 		return Never
-	case report.Stable(a):
-		return Stable
+	case !report.Stable(a):
+		return Unstable
+	case report.SlowFirstLeader(a):
+		return SlowStart
 	}
-	return Unstable
+	return Stable
 }
 
 // Result is one measured cell, as its file holds it.
