@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kthw-lab/lab/internal/golden"
 )
 
 // TestArgumentOrder runs the real binary with the same command line
@@ -125,7 +127,7 @@ func TestArgumentOrder(t *testing.T) {
 					first = got
 				} else if got != first {
 					t.Errorf("lab %s differs from lab %s:\n%s", strings.Join(args, " "), strings.Join(tc.orders[0], " "),
-						diffLines(first, got))
+						golden.DiffLines(first, got))
 				}
 			}
 		})

@@ -11,10 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kthw-lab/lab/internal/golden"
 
 	"github.com/kthw-lab/lab/lab/preflight"
 )
@@ -198,7 +199,7 @@ func runBattery(t *testing.T, b *battery, cases []badInput) {
 	}
 	after := b.snapshot(t)
 	if before != after {
-		t.Errorf("the battery changed the host:\n%s", diffLines(before, after))
+		t.Errorf("the battery changed the host:\n%s", golden.DiffLines(before, after))
 	}
 }
 
@@ -215,23 +216,6 @@ func shellWords(c badInput) string {
 		words = append(words, a)
 	}
 	return strings.Join(words, " ")
-}
-
-// diffLines lists the lines only in a (-) and only in b (+).
-func diffLines(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	var out []string
-	for _, l := range al {
-		if !slices.Contains(bl, l) {
-			out = append(out, "- "+l)
-		}
-	}
-	for _, l := range bl {
-		if !slices.Contains(al, l) {
-			out = append(out, "+ "+l)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 const (

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kthw-lab/lab/internal/golden"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -40,7 +42,7 @@ func TestHelp(t *testing.T) {
 				t.Fatalf("exit %d and %d, stderr %q and %q", flagCode, topicCode, flagErr, topicErr)
 			}
 			if flagOut != topicOut {
-				t.Errorf("lab help %s differs from %s --help:\n%s", strings.Join(p, " "), name, diffLines(flagOut, topicOut))
+				t.Errorf("lab help %s differs from %s --help:\n%s", strings.Join(p, " "), name, golden.DiffLines(flagOut, topicOut))
 			}
 			if !strings.HasPrefix(flagOut, "NAME:\n   "+name+" ") {
 				t.Errorf("%s --help is not its own help:\n%s", name, flagOut)

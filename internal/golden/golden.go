@@ -8,13 +8,12 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/ from the current output")
-
-// Update tells whether the run rewrites golden files (go test -update).
-func Update() bool { return *update }
 
 // Check compares got with the file at path, after writing got there under
 // -update.
@@ -33,7 +32,25 @@ func Check(t testing.TB, path string, got []byte) {
 		t.Fatalf("reading golden file (go test -update writes it): %v", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it after a deliberate change)\n--- got ---\n%s\n--- want ---\n%s",
-			path, got, want)
+		t.Errorf("%s differs from the golden file (go test -update rewrites it after a deliberate change); lines only in the file (-) and only in the output (+):\n%s\n--- got ---\n%s",
+			path, DiffLines(string(want), string(got)), got)
 	}
+}
+
+// DiffLines lists the lines only in a (-) and only in b (+), each side in
+// its order: enough to see what changed in a golden file or a help text.
+func DiffLines(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var out []string
+	for _, l := range al {
+		if !slices.Contains(bl, l) {
+			out = append(out, "- "+l)
+		}
+	}
+	for _, l := range bl {
+		if !slices.Contains(al, l) {
+			out = append(out, "+ "+l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
