@@ -148,10 +148,5 @@ func (m Mount) validate() error {
 	if !isAbs(m.Dir) {
 		return fmt.Errorf("mount point %q is not absolute and clean", m.Dir)
 	}
-	for _, f := range []string{m.Device, m.Dir, m.Type, m.Options} {
-		if strings.ContainsAny(f, " \t\n") {
-			return fmt.Errorf("field %q contains white space", f)
-		}
-	}
 	return nil
 }

@@ -44,9 +44,9 @@ type NodeWaiter struct {
 // Wait waits for the domains to run, then per node (in parallel) for the
 // node's readiness message on its console (cloud-init has run the seed),
 // then SSH with the pinned host key and, on the same connection,
-// cloud-init's own account of the seed, then for the etcd quorum. Nothing polls the guest before its console
-// says it is ready, and nothing sleeps: each wait checks its condition
-// until it holds.
+// cloud-init's own account of the seed, then for the etcd quorum. Nothing
+// polls the guest before its console says it is ready, and nothing sleeps:
+// each wait checks its condition until it holds.
 func (w NodeWaiter) Wait(ctx context.Context, l *Lab) error {
 	st := l.State
 	prov, err := l.Libvirt(ctx)

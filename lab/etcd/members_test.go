@@ -10,8 +10,6 @@ import (
 	"github.com/kthw-lab/lab/internal/golden"
 )
 
-// Declared as a package variable so unit_test.go's init finds it and shares it.
-
 // labMembers is what a healthy three-node lab lists, plus a member being
 // added (unstarted, no name) and a learner, to cover every column.
 func labMembers() MemberList {

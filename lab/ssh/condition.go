@@ -13,21 +13,11 @@ import (
 	"github.com/kthw-lab/lab/lab/wait"
 )
 
-// Condition holds once the node accepts a connection with the pinned host
-// key and check, given that connection, returns nil (a nil check runs
-// `true`). A different host key ends the wait at once, as does an error
-// check marks wait.Permanent. name is the condition's name; empty, it is
-// "ssh on NODE".
+// Condition, named name, holds once the node accepts a connection with the
+// pinned host key and check, given that connection, returns nil. A
+// different host key ends the wait at once, as does an error that check
+// marks wait.Permanent.
 func Condition(cfg Config, name string, check func(context.Context, *Client) error) wait.Condition {
-	if name == "" {
-		name = "ssh on " + cfg.name()
-	}
-	if check == nil {
-		check = func(ctx context.Context, c *Client) error {
-			_, _, err := c.Run(ctx, "true")
-			return err
-		}
-	}
 	return wait.Condition{
 		Name: name,
 		Check: func(ctx context.Context) error {

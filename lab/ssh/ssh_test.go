@@ -205,7 +205,11 @@ func TestShell(t *testing.T) {
 
 func TestCondition(t *testing.T) {
 	s := startServer(t)
-	cond := Condition(s.config(), "", nil)
+	runsTrue := func(ctx context.Context, c *Client) error {
+		_, _, err := c.Run(ctx, "true")
+		return err
+	}
+	cond := Condition(s.config(), "ssh on k8smaster1", runsTrue)
 	if cond.Name != "ssh on k8smaster1" {
 		t.Errorf("Name = %q", cond.Name)
 	}
@@ -218,7 +222,7 @@ func TestCondition(t *testing.T) {
 	// generous deadline (which only a very loaded machine could reach),
 	// and check never runs.
 	checked := false
-	err := wait.Until(t.Context(), nil, Condition(bad, "", func(context.Context, *Client) error { checked = true; return nil }), time.Minute, 10*time.Millisecond)
+	err := wait.Until(t.Context(), nil, Condition(bad, "ssh on k8smaster1", func(context.Context, *Client) error { checked = true; return nil }), time.Minute, 10*time.Millisecond)
 	var hk *HostKeyError
 	if !errors.As(err, &hk) || errors.Is(err, context.DeadlineExceeded) || checked {
 		t.Fatalf("waiting for a node with the wrong key = %v (check ran: %v), want the host key error at once", err, checked)
@@ -249,7 +253,7 @@ func TestConditionRunsCheckOnTheConnection(t *testing.T) {
 		t.Fatalf("wait = %v after %d checks, want nil after 3", err, calls)
 	}
 	final := errors.New("the seed failed")
-	err := wait.Until(t.Context(), nil, Condition(s.config(), "", func(context.Context, *Client) error { return wait.Permanent(final) }), time.Minute, 10*time.Millisecond)
+	err := wait.Until(t.Context(), nil, Condition(s.config(), "ssh and a failing check", func(context.Context, *Client) error { return wait.Permanent(final) }), time.Minute, 10*time.Millisecond)
 	if !errors.Is(err, final) {
 		t.Fatalf("wait = %v, want the check's permanent error", err)
 	}
