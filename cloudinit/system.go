@@ -19,7 +19,10 @@ const ReadyMarker = "lab: node ready after "
 // SystemConfig is the cloud-init configuration baked into the image: the
 // only datasource a lab uses and the only modules its seeds need.
 type SystemConfig struct {
-	DatasourceList []string `yaml:"datasource_list"`
+	// DatasourceList is written in flow style ([NoCloud]): ds-identify,
+	// cloud-init's shell generator, reads only a list on the key's own
+	// line, and otherwise probes every datasource it knows.
+	DatasourceList []string `yaml:"datasource_list,flow"`
 	InitModules    []string `yaml:"cloud_init_modules"`
 	ConfigModules  []string `yaml:"cloud_config_modules"`
 	FinalModules   []string `yaml:"cloud_final_modules"`

@@ -101,6 +101,11 @@ func TestGuestBootsForItsJob(t *testing.T) {
 		}
 	}
 
+	// cloud-init's generator (ds-identify) read the image's datasource
+	// list rather than probing every datasource it knows.
+	if log := guest("sudo cat /run/cloud-init/ds-identify.log"); !strings.Contains(log, "set datasource_list: [NoCloud]") {
+		t.Errorf("ds-identify did not read the image's datasource_list:\n%s", log)
+	}
 	for _, u := range images.MaskedUnits {
 		if got := strings.TrimSpace(guest("systemctl is-enabled " + u + " || true")); got != "masked" {
 			t.Errorf("%s is %q, want masked", u, got)

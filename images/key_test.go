@@ -16,16 +16,16 @@ func contextCancelled(t *testing.T) (context.Context, context.CancelFunc) {
 // makes the image different, and then the new key is the one to pin.
 func TestKeyIsStable(t *testing.T) {
 	in := buildInputs{Suite: "bookworm", Arch: "amd64", Packages: Packages("amd64")}
-	if got, want := in.Key(), "debian-12-c79b46e84ae9fa3c"; got != want {
+	if got, want := in.Key(), "debian-12-52f9b53e637d0a94"; got != want {
 		t.Fatalf("Key() = %q, want %q", got, want)
 	}
 	// Naming BootKernel is the same as leaving it out.
 	in.Boot = BootKernel
-	if got, want := in.Key(), "debian-12-c79b46e84ae9fa3c"; got != want {
+	if got, want := in.Key(), "debian-12-52f9b53e637d0a94"; got != want {
 		t.Fatalf("Key() with BootKernel = %q, want %q", got, want)
 	}
 	in.Boot = BootDisk
-	if got, want := in.Key(), "debian-12-disk-c230bafb060e8eec"; got != want {
+	if got, want := in.Key(), "debian-12-disk-247a227363039c7a"; got != want {
 		t.Fatalf("Key() with BootDisk = %q, want %q", got, want)
 	}
 }

@@ -36,6 +36,11 @@ const (
 // of create's time per step.
 const nodePoll = 250 * time.Millisecond
 
+// quorumPoll is how often create asks the members for the quorum once
+// every console said ready: each try is a TLS handshake with each member,
+// which an emulated guest pays for while etcd is starting.
+const quorumPoll = 500 * time.Millisecond
+
 // NodeWaiter waits for real VMs: each a named condition with a deadline.
 type NodeWaiter struct {
 	Progress *progress.Printer
@@ -44,9 +49,11 @@ type NodeWaiter struct {
 // Wait waits for the domains to run, then per node (in parallel) for the
 // node's readiness message on its console (cloud-init has run the seed),
 // then SSH with the pinned host key and, on the same connection,
-// cloud-init's own account of the seed, then for the etcd quorum. Nothing
-// polls the guest before its console says it is ready, and nothing sleeps:
-// each wait checks its condition until it holds.
+// cloud-init's own account of the seed. Once every console said ready it
+// also waits for the etcd quorum, beside the SSH waits: etcd starts when
+// the seed ends, with sshd. Nothing polls the guest before its console
+// says it is ready, and nothing sleeps: each wait checks its condition
+// until it holds.
 func (w NodeWaiter) Wait(ctx context.Context, l *Lab) error {
 	st := l.State
 	prov, err := l.Libvirt(ctx)
@@ -61,31 +68,56 @@ func (w NodeWaiter) Wait(ctx context.Context, l *Lab) error {
 	if err := wait.All(ctx, w.Progress, DomainTimeout, running...); err != nil {
 		return err
 	}
-	errs := make([]error, len(st.Plan.Nodes))
-	var wg sync.WaitGroup
-	for i, n := range st.Plan.Nodes {
-		wg.Go(func() { boot.Nodes[i], errs[i] = w.waitNode(ctx, l, n, boot.Started) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
 	cfg, err := l.EtcdConfig()
 	if err != nil {
 		return err
 	}
-	cond := etcd.QuorumCondition(cfg, st.Plan.NodeNames())
-	if err := wait.Until(ctx, w.Progress, cond, QuorumTimeout, time.Second); err != nil {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var ready sync.WaitGroup
+	ready.Add(len(st.Plan.Nodes))
+	var quorumErr error
+	quorum := make(chan struct{})
+	go func() {
+		defer close(quorum)
+		everyReady := make(chan struct{})
+		go func() { ready.Wait(); close(everyReady) }()
+		select {
+		case <-everyReady:
+		case <-ctx.Done():
+			quorumErr = ctx.Err()
+			return
+		}
+		cond := etcd.QuorumCondition(cfg, st.Plan.NodeNames())
+		if quorumErr = wait.Until(ctx, w.Progress, cond, QuorumTimeout, quorumPoll); quorumErr == nil {
+			boot.Quorum = time.Since(boot.Started).Round(time.Millisecond)
+		}
+	}()
+	errs := make([]error, len(st.Plan.Nodes))
+	var wg sync.WaitGroup
+	for i, n := range st.Plan.Nodes {
+		wg.Go(func() { boot.Nodes[i], errs[i] = w.waitNode(ctx, l, n, boot.Started, sync.OnceFunc(ready.Done)) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		cancel()
+		<-quorum
 		return err
 	}
-	boot.Quorum = time.Since(boot.Started).Round(time.Millisecond)
+	<-quorum
+	if quorumErr != nil {
+		return quorumErr
+	}
 	st.Boot = boot
 	return nil
 }
 
 // waitNode waits for one node: its console, then SSH and cloud-init, and
-// says when each held, from started.
-func (w NodeWaiter) waitNode(ctx context.Context, l *Lab, n spec.Node, started time.Time) (NodeBoot, error) {
+// says when each held, from started. It calls ready once the console says
+// the node is ready (without a console, once cloud-init has run the seed),
+// or when it gives up.
+func (w NodeWaiter) waitNode(ctx context.Context, l *Lab, n spec.Node, started time.Time, ready func()) (NodeBoot, error) {
+	defer ready()
 	b := NodeBoot{Node: n.Name}
 	since := func() time.Duration { return time.Since(started).Round(time.Millisecond) }
 	cfg, err := l.SSHConfig(n)
@@ -102,6 +134,7 @@ func (w NodeWaiter) waitNode(ctx context.Context, l *Lab, n spec.Node, started t
 			return b, err
 		}
 		b.Ready = since()
+		ready()
 	}
 	var ssh time.Duration
 	cond := seedApplied(cfg, n, hint, func() { ssh = since() })
