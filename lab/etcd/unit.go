@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kthw-lab/lab/lab/guest"
+	"github.com/kthw-lab/lab/lab/spec"
 )
 
 // Where Kubernetes the hard way puts etcd's files on a node (lab/guest
@@ -32,14 +33,6 @@ const (
 	CertFileName = guest.CertFile
 	KeyFileName  = guest.KeyFile
 )
-
-// MaxElectionTimeout is the longest election timeout etcd accepts
-// (embed.maxElectionMs).
-const MaxElectionTimeout = 50000 * time.Millisecond
-
-// MinElectionHeartbeatRatio is etcd's rule: the election timeout must be at
-// least five heartbeat intervals.
-const MinElectionHeartbeatRatio = 5
 
 const (
 	peerPort   = 2380
@@ -162,10 +155,10 @@ func checkTiming(heartbeat, election time.Duration) error {
 		return fmt.Errorf("heartbeat interval %v must be a positive whole number of milliseconds", heartbeat)
 	case election < time.Millisecond || election%time.Millisecond != 0:
 		return fmt.Errorf("election timeout %v must be a positive whole number of milliseconds", election)
-	case election < MinElectionHeartbeatRatio*heartbeat:
-		return fmt.Errorf("election timeout %v must be at least %d times the heartbeat interval %v", election, MinElectionHeartbeatRatio, heartbeat)
-	case election > MaxElectionTimeout:
-		return fmt.Errorf("election timeout %v is longer than etcd's maximum %v", election, MaxElectionTimeout)
+	case election < spec.MinElectionHeartbeatRatio*heartbeat:
+		return fmt.Errorf("election timeout %v must be at least %d times the heartbeat interval %v", election, spec.MinElectionHeartbeatRatio, heartbeat)
+	case election > spec.MaxElectionTimeout:
+		return fmt.Errorf("election timeout %v is longer than etcd's maximum %v", election, spec.MaxElectionTimeout)
 	}
 	return nil
 }

@@ -22,7 +22,9 @@ const (
 	// FirstHost is the host number of k8smaster0 in the subnet (.200 in the
 	// story); node i gets FirstHost+i.
 	FirstHost = 200
-	// MaxElectionTimeout is etcd's upper bound (embed.maxElectionMs).
+	// MaxElectionTimeout is etcd's upper bound (embed.maxElectionMs): the
+	// one definition, which lab/etcd's unit check and the scenarios' flags
+	// use too.
 	MaxElectionTimeout = 50000 * time.Millisecond
 	// MinElectionHeartbeatRatio is etcd's rule: election ≥ 5 × heartbeat.
 	MinElectionHeartbeatRatio = 5

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kthw-lab/lab/lab/etcd"
 	"github.com/kthw-lab/lab/lab/guest"
+	"github.com/kthw-lab/lab/lab/spec"
 )
 
 // Arm is one configuration of the experiment.
@@ -56,7 +57,7 @@ var ExtraArms = []Arm{
 var TuneRule = fmt.Sprintf("heartbeat = the round trip including fsync (the probe's fsync p99 on the slowest node, at least "+
 	"100 writes or 30 s; the network's share is under a millisecond between these VMs), rounded up to %d ms; "+
 	"election = %d × heartbeat; within etcd's limits (election ≤ %d ms and ≥ %d × heartbeat). ",
-	tuneStep.Milliseconds(), tuneElectionRatio, etcd.MaxElectionTimeout.Milliseconds(), etcd.MinElectionHeartbeatRatio) +
+	tuneStep.Milliseconds(), tuneElectionRatio, spec.MaxElectionTimeout.Milliseconds(), spec.MinElectionHeartbeatRatio) +
 	"Source: etcd's tuning guide (https://etcd.io/docs/v3.5/tuning/): the heartbeat interval around the round-trip " +
 	"time between members, the election timeout at least 10 times it"
 
@@ -70,8 +71,8 @@ const tuneStep = 100 * time.Millisecond
 // Tune applies TuneRule to a measured round trip (the probe's fsync p99).
 func Tune(roundTrip time.Duration) (heartbeat, election time.Duration) {
 	heartbeat = max(etcd.DefaultHeartbeatInterval, (roundTrip + tuneStep - time.Millisecond).Truncate(tuneStep))
-	election = min(tuneElectionRatio*heartbeat, etcd.MaxElectionTimeout)
-	return min(heartbeat, election/etcd.MinElectionHeartbeatRatio), election
+	election = min(tuneElectionRatio*heartbeat, spec.MaxElectionTimeout)
+	return min(heartbeat, election/spec.MinElectionHeartbeatRatio), election
 }
 
 // Select returns the named arms (the default ones for none), in the order

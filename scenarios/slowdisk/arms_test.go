@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/spec"
 )
 
 // TestTune checks the rule against etcd's tuning guide: the heartbeat
@@ -23,10 +23,10 @@ func TestTune(t *testing.T) {
 		if hb != tc.hb || el != tc.el {
 			t.Errorf("Tune(%s) = %s/%s, want %s/%s", tc.rtt, hb, el, tc.hb, tc.el)
 		}
-		if el < etcd.MinElectionHeartbeatRatio*hb || el > etcd.MaxElectionTimeout {
+		if el < spec.MinElectionHeartbeatRatio*hb || el > spec.MaxElectionTimeout {
 			t.Errorf("Tune(%s) = %s/%s breaks etcd's limits", tc.rtt, hb, el)
 		}
-		if el < etcd.MaxElectionTimeout && (el < 10*tc.rtt || hb < tc.rtt/2 || hb > tc.rtt*3/2+100*time.Millisecond) {
+		if el < spec.MaxElectionTimeout && (el < 10*tc.rtt || hb < tc.rtt/2 || hb > tc.rtt*3/2+100*time.Millisecond) {
 			t.Errorf("Tune(%s) = %s/%s is outside the guide (heartbeat 0.5–1.5 × the round trip, election ≥ 10 ×)", tc.rtt, hb, el)
 		}
 	}

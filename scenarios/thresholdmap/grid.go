@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kthw-lab/lab/lab/etcd"
+	"github.com/kthw-lab/lab/lab/spec"
 	"github.com/kthw-lab/lab/scenarios/slowdisk"
 )
 
@@ -63,17 +63,17 @@ func (g Grid) Check() error {
 	if d := dup(g.Fsync); d != "" {
 		errs = append(errs, fmt.Errorf("--fsync names %s twice: give each latency once", d))
 	}
-	if g.HeartbeatRatio < etcd.MinElectionHeartbeatRatio {
+	if g.HeartbeatRatio < spec.MinElectionHeartbeatRatio {
 		errs = append(errs, fmt.Errorf("--heartbeat-ratio %d: etcd needs the election timeout at least %d heartbeats: use %d or more (its guidance is 10)",
-			g.HeartbeatRatio, etcd.MinElectionHeartbeatRatio, etcd.MinElectionHeartbeatRatio))
+			g.HeartbeatRatio, spec.MinElectionHeartbeatRatio, spec.MinElectionHeartbeatRatio))
 	}
 	if len(g.Election) == 0 {
 		errs = append(errs, errors.New("--election: give at least one election timeout, such as 1s,5s"))
 	}
 	for _, e := range g.Election {
 		switch {
-		case e > etcd.MaxElectionTimeout:
-			errs = append(errs, fmt.Errorf("--election %s: etcd accepts at most %s", e, etcd.MaxElectionTimeout))
+		case e > spec.MaxElectionTimeout:
+			errs = append(errs, fmt.Errorf("--election %s: etcd accepts at most %s", e, spec.MaxElectionTimeout))
 		case g.HeartbeatRatio > 0 && (e/time.Duration(g.HeartbeatRatio) < 10*time.Millisecond || e%time.Millisecond != 0):
 			errs = append(errs, fmt.Errorf("--election %s: want whole milliseconds and a heartbeat (election / %d) of at least 10ms", e, g.HeartbeatRatio))
 		}
