@@ -105,26 +105,8 @@ func TestRunCheckPerf(t *testing.T) {
 // handle then talks to the real member as to a lab's cluster.
 func stateWithMember(t *testing.T, name string, m etcdMember) string {
 	t.Helper()
-	dir := t.TempDir()
-	store, err := lab.NewStore(dir, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Init(); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.PKI.Write(store.PKIDir()); err != nil {
-		t.Fatal(err)
-	}
-	s := spec.Defaults()
-	s.Name = name
-	plan, err := s.Plan()
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan.Etcd.Endpoints = []string{m.Endpoint}
-	if err := store.Save(&lab.State{Name: name, Plan: *plan, Phase: lab.PhaseReady}); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return readyState(t, name, func(store lab.Store, plan *spec.Plan) error {
+		plan.Etcd.Endpoints = []string{m.Endpoint}
+		return m.PKI.Write(store.PKIDir())
+	})
 }

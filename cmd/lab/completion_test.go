@@ -16,6 +16,13 @@ import (
 // stateWithLab makes a state dir holding one lab of three nodes, as create
 // leaves it, without libvirt.
 func stateWithLab(t *testing.T, name string) string {
+	return readyState(t, name, nil)
+}
+
+// readyState makes a state directory holding one lab in phase ready with
+// the default plan; edit, when not nil, changes the plan and fills the
+// store before the state is saved.
+func readyState(t *testing.T, name string, edit func(store lab.Store, plan *spec.Plan) error) string {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := lab.NewStore(dir, name)
@@ -30,6 +37,11 @@ func stateWithLab(t *testing.T, name string) string {
 	plan, err := s.Plan()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if edit != nil {
+		if err := edit(store, plan); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := store.Save(&lab.State{Name: name, Plan: *plan, Phase: lab.PhaseReady}); err != nil {
 		t.Fatal(err)
