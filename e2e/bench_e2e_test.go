@@ -126,12 +126,21 @@ type consoleWatch struct {
 	stop  chan struct{}
 	done  chan struct{}
 	files map[string]string // name → path
+	// cpu is, per node and milestone, the CPU its qemu process had used
+	// when the milestone was seen; domain names a node's domain.
+	cpu    map[string]map[string]time.Duration
+	domain func(node string) string
 }
 
-func watchConsoles(files map[string]string, ms []milestone) *consoleWatch {
-	w := &consoleWatch{seen: map[string]map[string]time.Time{}, stop: make(chan struct{}), done: make(chan struct{}), files: files}
+// watchConsoles watches the nodes' console logs (node → path) for the
+// milestones and reads, at each, the node's qemu CPU (domain names a
+// node's domain).
+func watchConsoles(files map[string]string, ms []milestone, domain func(node string) string) *consoleWatch {
+	w := &consoleWatch{seen: map[string]map[string]time.Time{}, stop: make(chan struct{}), done: make(chan struct{}), files: files,
+		cpu: map[string]map[string]time.Duration{}, domain: domain}
 	for n := range files {
 		w.seen[n] = map[string]time.Time{}
+		w.cpu[n] = map[string]time.Duration{}
 	}
 	go func() {
 		defer close(w.done)
@@ -147,6 +156,9 @@ func watchConsoles(files map[string]string, ms []milestone) *consoleWatch {
 				for _, m := range ms {
 					if _, ok := w.seen[n][m.name]; !ok && m.re.Match(data) {
 						w.seen[n][m.name] = now
+						if cpu, err := domainCPU(w.domain(n)); err == nil {
+							w.cpu[n][m.name] = cpu
+						}
 					}
 				}
 				w.mu.Unlock()
@@ -176,6 +188,9 @@ type createRun struct {
 	quorum  time.Duration // from started to create's end (the quorum wait is its last)
 	seen    map[string]map[string]time.Time
 	cpu     cpuUse // domains started → quorum
+	// nodeCPU is, per node, its qemu CPU at each milestone and, as
+	// "quorum", at create's end.
+	nodeCPU map[string]map[string]time.Duration
 }
 
 // timedCreate runs lab create, reading its progress lines as they come to
@@ -196,7 +211,8 @@ func timedCreate(b *testing.B, state string, args ...string) (createRun, error) 
 	if err := cmd.Start(); err != nil {
 		return run, err
 	}
-	watch := watchConsoles(files, milestones)
+	domain := func(n string) string { return labName + "-" + n }
+	watch := watchConsoles(files, milestones, domain)
 	lines := make(chan struct{})
 	go func() {
 		defer close(lines)
@@ -215,11 +231,19 @@ func timedCreate(b *testing.B, state string, args ...string) (createRun, error) 
 	}()
 	err := cmd.Wait()
 	end := time.Now()
-	run.cpu.guest = qemuCPU(b, labName+"-k8smaster0", labName+"-k8smaster1", labName+"-k8smaster2")
+	var domains []string
+	for _, n := range sortedKeys(files) {
+		domains = append(domains, domain(n))
+	}
+	run.cpu.guest = qemuCPU(b, domains...)
 	pw.Close()
 	<-lines
 	run.cpu.busy = readHostTicks().busySince(hostStart)
 	run.seen = watch.Stop()
+	run.nodeCPU = watch.cpu
+	for _, n := range sortedKeys(files) {
+		run.nodeCPU[n]["quorum"] = qemuCPU(b, domain(n))
+	}
 	run.total = end.Sub(start)
 	run.out = out.String() + errb.String()
 	if run.started.IsZero() {
@@ -401,6 +425,23 @@ func timelineTable(run createRun, guest map[string]guestFacts) string {
 	for _, n := range sortedKeys(guest) {
 		fmt.Fprintf(&b, "%s: %s\n", n, guest[n].systemdTotal)
 	}
+	b.WriteString("the node's qemu CPU (user+system, seconds) when its console showed each milestone, and at quorum:\n")
+	fmt.Fprintf(&b, "%-11s", "node")
+	for _, m := range milestones {
+		fmt.Fprintf(&b, " %8s", m.name)
+	}
+	fmt.Fprintf(&b, " %8s\n", "quorum")
+	for _, n := range sortedKeys(run.nodeCPU) {
+		fmt.Fprintf(&b, "%-11s", n)
+		for _, m := range append(milestones, milestone{name: "quorum"}) {
+			if cpu, ok := run.nodeCPU[n][m.name]; ok {
+				fmt.Fprintf(&b, " %8.1f", cpu.Seconds())
+			} else {
+				fmt.Fprintf(&b, " %8s", "-")
+			}
+		}
+		b.WriteString("\n")
+	}
 	return b.String()
 }
 
@@ -479,7 +520,11 @@ func bootFloor(b *testing.B) floorRun {
 		{"systemd", regexp.MustCompile(`Welcome to .*Debian`)},
 		{"multi-user", regexp.MustCompile(`Reached target (multi-user\.target|Multi-User System)`)},
 	}
-	watch := watchConsoles(files, floorMarks)
+	nodes := map[string]spec.Node{}
+	for _, n := range plan.Nodes {
+		nodes[n.Name] = n
+	}
+	watch := watchConsoles(files, floorMarks, func(n string) string { return nodes[n].Domain })
 	start, hostStart := time.Now(), readHostTicks()
 	for _, n := range plan.Nodes {
 		if err := prov.StartDomain(ctx, n.Domain); err != nil {
@@ -523,6 +568,9 @@ func bootFloor(b *testing.B) floorRun {
 				continue
 			}
 			fmt.Fprintf(&lines, " %s %.1f", m.name, d.Seconds())
+			if cpu, ok := watch.cpu[n][m.name]; ok && m.name == "multi-user" {
+				fmt.Fprintf(&lines, " (CPU %.1f)", cpu.Seconds())
+			}
 			if m.name == "multi-user" && d > floor {
 				floor = d
 			}
@@ -538,26 +586,35 @@ type cpuUse struct {
 	busy  float64       // the fraction of the host's CPU time that was not idle
 }
 
-// qemuCPU is the user+system time of the domains' qemu processes, from
-// libvirt's pid files and /proc/PID/stat.
+// qemuCPU is the user+system time of the domains' qemu processes.
 func qemuCPU(b *testing.B, domains ...string) time.Duration {
 	var total time.Duration
 	for _, domain := range domains {
-		pid, err := os.ReadFile(filepath.Join("/run/libvirt/qemu", domain+".pid"))
+		cpu, err := domainCPU(domain)
 		if err != nil {
-			b.Fatalf("the qemu process of %s: %v", domain, err)
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", strings.TrimSpace(string(pid)), "stat"))
-		if err != nil {
-			b.Fatalf("the qemu process of %s: %v", domain, err)
-		}
-		cpu, err := processCPU(stat)
-		if err != nil {
-			b.Fatalf("the qemu process of %s: %v", domain, err)
+			b.Fatal(err)
 		}
 		total += cpu
 	}
 	return total
+}
+
+// domainCPU is the user+system time of a domain's qemu process, from
+// libvirt's pid file and /proc/PID/stat.
+func domainCPU(domain string) (time.Duration, error) {
+	pid, err := os.ReadFile(filepath.Join("/run/libvirt/qemu", domain+".pid"))
+	if err != nil {
+		return 0, fmt.Errorf("the qemu process of %s: %w", domain, err)
+	}
+	stat, err := os.ReadFile(filepath.Join("/proc", strings.TrimSpace(string(pid)), "stat"))
+	if err != nil {
+		return 0, fmt.Errorf("the qemu process of %s: %w", domain, err)
+	}
+	cpu, err := processCPU(stat)
+	if err != nil {
+		return 0, fmt.Errorf("the qemu process of %s: %w", domain, err)
+	}
+	return cpu, nil
 }
 
 // processCPU is utime+stime of a /proc/PID/stat line, in USER_HZ (100 on
