@@ -81,7 +81,7 @@ func BenchmarkCreate(b *testing.B) {
 			floorBefore.Round(100*time.Millisecond), floorAfter.Round(100*time.Millisecond),
 			total.Seconds()/floor.Seconds(), total.Seconds()/max(floorBefore, floorAfter).Seconds(), total.Seconds()/min(floorBefore, floorAfter).Seconds(),
 			destroy.Round(100*time.Millisecond), loadAverage())
-		b.Logf("guest CPU, the user+system time of the three qemu processes from their start: create %s to quorum, floor %s to multi-user.target (mean of %s and %s); create ÷ floor = %.2f. The host's CPUs were busy %.0f%% of create's window (domains started → quorum) and %.0f%% / %.0f%% of the floors': when both are saturated, the wall-time ratio follows the CPU ratio (it is the CPU ratio × the floors' busy ÷ create's busy, less what other processes took)",
+		b.Logf("guest CPU, the user+system time of the three qemu processes from their start: create %s to quorum, floor %s to multi-user.target (mean of %s and %s); create ÷ floor = %.2f. The host's CPUs were busy %.0f%% of create's window (domains started → quorum) and %.0f%% / %.0f%% of the floors': when both are saturated, the wall-time ratio follows the CPU ratio (when the qemu processes are all that runs, it is the CPU ratio × the floors' busy ÷ create's busy)",
 			run.cpu.guest.Round(100*time.Millisecond), floorCPU.Round(100*time.Millisecond),
 			before.cpu.guest.Round(100*time.Millisecond), after.cpu.guest.Round(100*time.Millisecond),
 			run.cpu.guest.Seconds()/floorCPU.Seconds(), 100*run.cpu.busy, 100*before.cpu.busy, 100*after.cpu.busy)
