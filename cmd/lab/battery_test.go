@@ -16,7 +16,6 @@ import (
 	"testing"
 
 	"github.com/kthw-lab/lab/internal/golden"
-
 	"github.com/kthw-lab/lab/lab/preflight"
 )
 

@@ -12,6 +12,7 @@ import (
 	xssh "golang.org/x/crypto/ssh"
 
 	"github.com/kthw-lab/lab/lab/wait"
+	"github.com/kthw-lab/lab/progress"
 )
 
 func dial(t *testing.T, cfg Config) *Client {
@@ -210,11 +211,13 @@ func TestCondition(t *testing.T) {
 		return err
 	}
 	cond := Condition(s.config(), "ssh on k8smaster1", runsTrue)
-	if cond.Name != "ssh on k8smaster1" {
-		t.Errorf("Name = %q", cond.Name)
-	}
-	if err := wait.Until(t.Context(), nil, cond, 5*time.Second, 10*time.Millisecond); err != nil {
+	var lines bytes.Buffer
+	if err := wait.Until(t.Context(), progress.New(&lines, false), cond, 5*time.Second, 10*time.Millisecond); err != nil {
 		t.Fatalf("waiting for a reachable node: %v", err)
+	}
+	// The name is what the user reads while create waits.
+	if !strings.Contains(lines.String(), "✓ waiting for ssh on k8smaster1 (") {
+		t.Errorf("progress lines do not name the condition:\n%s", lines.String())
 	}
 	bad := s.config()
 	bad.HostKey = newSigner(t, "ed25519").PublicKey()
