@@ -80,12 +80,9 @@ func (w NodeWaiter) Wait(ctx context.Context, l *Lab) error {
 	quorum := make(chan struct{})
 	go func() {
 		defer close(quorum)
-		everyReady := make(chan struct{})
-		go func() { ready.Wait(); close(everyReady) }()
-		select {
-		case <-everyReady:
-		case <-ctx.Done():
-			quorumErr = ctx.Err()
+		// Every waitNode calls ready, at the latest when it returns.
+		ready.Wait()
+		if quorumErr = ctx.Err(); quorumErr != nil {
 			return
 		}
 		cond := etcd.QuorumCondition(cfg, st.Plan.NodeNames())
